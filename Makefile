@@ -1,0 +1,42 @@
+# Two commands from a fresh clone: `make run` and `make test`.
+VENV := .venv
+BIN := $(VENV)/bin
+PYTHON ?= python3
+PORT ?= 8000
+
+# Development defaults; anything set in the environment wins.
+run: export DEBUG ?= true
+run: export SIMULATED_DAY_SECONDS ?= 20
+# Tests run with production settings (DEBUG off), which want a key and collected static files.
+test: export SECRET_KEY ?= test-only-secret-key
+test: export STATIC_MANIFEST ?= false
+
+.PHONY: run test install lint format clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed
+
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	@echo "Portal on http://127.0.0.1:$(PORT)/ (Ctrl-C stops the web server, worker and beat)"
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f Procfile.dev start -p $(PORT)
+
+test: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) var staticfiles *.egg-info

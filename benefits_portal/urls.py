@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+admin.site.site_header = "Partner benefits: support staff"
+admin.site.site_title = "Partner benefits admin"
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="entitlements:technical_benefits"), name="home"),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("dashboard/", include("entitlements.urls")),
+]

@@ -1,0 +1,88 @@
+from django.contrib import admin
+from django.db.models import Count
+from django.utils import timezone
+
+from .models import Competency, MembershipOffer, Partner, RoleAssignment
+
+
+class OfferInline(admin.TabularInline):
+    model = MembershipOffer
+    extra = 0
+    fields = ["kind", "competency", "level", "starts_on", "ends_on"]
+    can_delete = False
+    show_change_link = True
+
+
+@admin.register(Partner)
+class PartnerAdmin(admin.ModelAdmin):
+    list_display = ["name", "mpn_id", "is_mpn_associated", "is_csp", "user_count"]
+    list_filter = ["is_mpn_associated", "is_csp"]
+    search_fields = ["name", "mpn_id", "users__email"]
+    inlines = [OfferInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(user_count=Count("users"))
+
+    @admin.display(description="users", ordering="user_count")
+    def user_count(self, partner):
+        return partner.user_count
+
+
+class OfferStatusFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [("active", "Active"), ("expired", "Expired"), ("upcoming", "Not started")]
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        match self.value():
+            case "active":
+                return queryset.active(today)
+            case "expired":
+                return queryset.filter(ends_on__lt=today)
+            case "upcoming":
+                return queryset.filter(starts_on__gt=today)
+        return queryset
+
+
+@admin.register(MembershipOffer)
+class MembershipOfferAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "partner", "kind", "level", "starts_on", "ends_on", "active"]
+    list_filter = [OfferStatusFilter, "kind", "level", "competency"]
+    list_select_related = ["partner", "competency"]
+    search_fields = ["partner__name", "partner__mpn_id", "competency__name"]
+    autocomplete_fields = ["partner"]
+    date_hierarchy = "ends_on"
+
+    @admin.display(boolean=True)
+    def active(self, offer):
+        return offer.is_active()
+
+
+@admin.register(Competency)
+class CompetencyAdmin(admin.ModelAdmin):
+    list_display = ["name", "is_cloud"]
+    list_filter = ["is_cloud"]
+    search_fields = ["name"]
+
+
+@admin.register(RoleAssignment)
+class RoleAssignmentAdmin(admin.ModelAdmin):
+    """Who holds which role, to search across companies; roles are changed on the user's page."""
+
+    list_display = ["user", "role", "partner", "assigned_at"]
+    list_filter = ["role"]
+    list_select_related = ["user__partner"]
+    search_fields = ["user__email", "user__partner__name", "user__partner__mpn_id"]
+
+    @admin.display(ordering="user__partner__name")
+    def partner(self, assignment):
+        return assignment.user.partner
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,95 @@
+from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from entitlements.models import Competency, MembershipOffer, Partner, Role
+from entitlements.rules import Level, OfferKind
+from entitlements.services import set_roles
+
+PASSWORD = "Partner!2026"  # noqa: S105 - the documented demo password
+
+# name, MPN ID, associated with MPN, in CSP
+PARTNERS = {
+    "contoso": ("Contoso Ltd", "4412345", True, False),
+    "fabrikam": ("Fabrikam Inc", "4423456", True, False),
+    "northwind": ("Northwind Traders", "4434567", True, False),
+    "tailspin": ("Tailspin Toys", "", False, True),
+}
+# company, kind, competency, level, active (else ended a month ago)
+OFFERS = [
+    ("contoso", OfferKind.COMPETENCY, "Cloud Platform", Level.GOLD, True),
+    ("contoso", OfferKind.COMPETENCY, "Data Analytics", Level.SILVER, True),
+    ("fabrikam", OfferKind.ACTION_PACK, None, "", True),
+    ("northwind", OfferKind.COMPETENCY, "Datacenter", Level.SILVER, False),
+]
+# email, first name, last name, company, roles
+PEOPLE = [
+    ("admin@contoso.example", "Megan", "Bowen", "contoso", [Role.GLOBAL_ADMIN]),
+    ("mpnadmin@contoso.example", "Adele", "Vance", "contoso", [Role.MPN_PARTNER_ADMIN]),
+    ("agent@contoso.example", "Lee", "Gu", "contoso", [Role.ADMIN_AGENT]),
+    ("useradmin@contoso.example", "Nestor", "Wilke", "contoso", [Role.USER_ADMIN]),
+    ("member@contoso.example", "Pradeep", "Gupta", "contoso", []),
+    ("admin@fabrikam.example", "Diego", "Siciliani", "fabrikam", [Role.GLOBAL_ADMIN]),
+    ("admin@northwind.example", "Isaiah", "Langer", "northwind", [Role.GLOBAL_ADMIN]),
+    ("agent@tailspin.example", "Lynne", "Robbins", "tailspin", [Role.ADMIN_AGENT]),
+]
+SUPPORT_STAFF = ("support@benefits.example", "Joni", "Sherman")
+
+
+class Command(BaseCommand):
+    help = "Create the demo companies, offers and accounts. Safe to run again: adds what's missing."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        today = timezone.localdate()
+        partners = {}
+        for key, (name, mpn_id, mpn, csp) in PARTNERS.items():
+            partners[key], _ = Partner.objects.get_or_create(
+                name=name, defaults={"mpn_id": mpn_id, "is_mpn_associated": mpn, "is_csp": csp}
+            )
+
+        for key, kind, competency, level, active in OFFERS:
+            ends_on = today + timezone.timedelta(days=245 if active else -30)
+            MembershipOffer.objects.get_or_create(
+                partner=partners[key],
+                kind=kind,
+                competency=Competency.objects.get(name=competency) if competency else None,
+                defaults={
+                    "level": level,
+                    "starts_on": ends_on - timezone.timedelta(days=365),
+                    "ends_on": ends_on,
+                },
+            )
+
+        rows = []
+        for email, first, last, key, roles in PEOPLE:
+            user = self._account(email, first, last, partner=partners[key])
+            if not user.role_assignments.exists():
+                set_roles(user, roles)
+            labels = ", ".join(a.get_role_display() for a in user.role_assignments.all())
+            rows.append((email, partners[key].name, labels or "no role"))
+
+        email, first, last = SUPPORT_STAFF
+        staff = self._account(email, first, last, partner=None, is_staff=True)
+        staff.groups.add(Group.objects.get(name="Support staff"))
+        rows.append((email, "support staff", "Django admin at /admin/"))
+
+        self.stdout.write(self.style.SUCCESS(f"Demo accounts (every password: {PASSWORD})"))
+        for email, company, roles in rows:
+            self.stdout.write(f"  {email:<28} {company:<18} {roles}")
+
+    def _account(self, email, first, last, **fields):
+        User = get_user_model()
+        user, created = User.objects.get_or_create(
+            email=email, defaults={"first_name": first, "last_name": last, **fields}
+        )
+        if created:
+            user.set_password(PASSWORD)
+            user.save(update_fields=["password"])
+        EmailAddress.objects.get_or_create(
+            user=user, email=email, defaults={"verified": True, "primary": True}
+        )
+        return user

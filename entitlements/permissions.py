@@ -1,0 +1,101 @@
+"""Who may do what. The only place that maps a partner's roles to what they may do.
+
+Views ask for a capability ("benefits.activate"), never for a role name, and reach a company's
+data only through `partner_object_or_404`, so another company's object is a 404.
+"""
+
+import functools
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, render
+
+from .models import Role
+
+VIEW_BENEFITS = "benefits.view"
+ACTIVATE_BENEFITS = "benefits.activate"
+VIEW_ROLES = "roles.view"
+MANAGE_USERS = "users.manage"
+ASSIGN_ROLES = "roles.assign"
+ASSIGN_ANY_ROLE = "roles.assign_any"
+
+CAPABILITIES = {
+    Role.GLOBAL_ADMIN: frozenset(
+        {VIEW_BENEFITS, ACTIVATE_BENEFITS, VIEW_ROLES, MANAGE_USERS, ASSIGN_ROLES, ASSIGN_ANY_ROLE}
+    ),
+    Role.MPN_PARTNER_ADMIN: frozenset({VIEW_BENEFITS, ACTIVATE_BENEFITS, VIEW_ROLES}),
+    Role.ADMIN_AGENT: frozenset({VIEW_BENEFITS}),
+    Role.USER_ADMIN: frozenset({VIEW_ROLES, MANAGE_USERS, ASSIGN_ROLES}),
+}
+
+# Membership benefits exist only for companies associated with the Microsoft Partner Network.
+MPN_CAPABILITIES = frozenset({VIEW_BENEFITS, ACTIVATE_BENEFITS})
+
+
+def roles_of(user):
+    """The user's roles in their company, read once per request."""
+    if not user.is_authenticated or user.partner_id is None:
+        return frozenset()
+    if not hasattr(user, "_partner_roles"):
+        user._partner_roles = frozenset(
+            Role(role) for role in user.role_assignments.values_list("role", flat=True)
+        )
+    return user._partner_roles
+
+
+def capabilities_of(user):
+    return frozenset().union(*(CAPABILITIES[role] for role in roles_of(user)))
+
+
+def can(user, capability):
+    if capability in MPN_CAPABILITIES and not is_mpn_member(user):
+        return False
+    return capability in capabilities_of(user)
+
+
+def is_mpn_member(user):
+    return user.is_authenticated and user.partner is not None and user.partner.is_mpn_associated
+
+
+def roles_that_can(capability):
+    return [role for role in Role if capability in CAPABILITIES[role]]
+
+
+def people_who_can(partner, capability):
+    """The company's active users who hold a role with the capability, e.g. who can activate."""
+    return (
+        partner.users.filter(is_active=True, role_assignments__role__in=roles_that_can(capability))
+        .distinct()
+        .order_by("first_name", "last_name", "email")
+    )
+
+
+def partner_object_or_404(queryset, partner, **lookup):
+    """The company's object, or 404: another company's object looks like no object at all."""
+    return get_object_or_404(queryset.filter(partner=partner), **lookup)
+
+
+def capability_required(capability):
+    """Let the view run only for a signed-in user whose roles grant the capability.
+
+    Everyone else is told why, with the 403 status: a company not associated with MPN gets
+    Partner Center's own message; a user without the role learns whom to ask.
+    """
+
+    def decorator(view):
+        @functools.wraps(view)
+        @login_required
+        def wrapper(request, *args, **kwargs):
+            user = request.user
+            if capability in MPN_CAPABILITIES and not is_mpn_member(user):
+                return render(request, "entitlements/not_mpn_associated.html", status=403)
+            if not can(user, capability):
+                context = {
+                    "ask": people_who_can(user.partner, ASSIGN_ANY_ROLE) if user.partner else [],
+                    "roles": sorted(role.label for role in roles_of(user)),
+                }
+                return render(request, "entitlements/missing_role.html", context, status=403)
+            return view(request, user.partner, *args, **kwargs)
+
+        return wrapper
+
+    return decorator

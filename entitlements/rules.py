@@ -1,0 +1,112 @@
+"""What each membership offer entitles a partner to: pure functions, no database.
+
+From Partner Center's documents, per active offer:
+
+- Microsoft Product Support, recent on-premises products only: 10 incidents with Action Pack,
+  15 with a Silver competency, 20 with a Gold one.
+- Signature Cloud Support, cloud products only: none with Action Pack; unlimited with a cloud
+  competency; otherwise 5 incidents at Silver ("Signature 5-pack") and 10 at Gold ("10-pack").
+- Technical Presales and Deployment services: 5 advisory hours with Action Pack (presales
+  deducts hours), 20 at Silver and 50 at Gold (presales unlimited).
+"""
+
+from dataclasses import dataclass
+
+from django.db import models
+
+
+class OfferKind(models.TextChoices):
+    ACTION_PACK = "action_pack", "Microsoft Action Pack"
+    COMPETENCY = "competency", "Competency"
+
+
+class Level(models.TextChoices):
+    SILVER = "silver", "Silver"
+    GOLD = "gold", "Gold"
+
+
+class Benefit(models.TextChoices):
+    """The technical support benefits that are activated one by one."""
+
+    PRODUCT_SUPPORT = "product_support", "Microsoft Product Support"
+    SIGNATURE_CLOUD_SUPPORT = "signature_cloud_support", "Signature Cloud Support"
+
+
+UNLIMITED = None  # an incident count of None means the plan never counts down
+
+
+@dataclass(frozen=True)
+class Entitlement:
+    benefit: Benefit
+    incidents: int | None
+    pack_name: str = ""
+
+    @property
+    def is_unlimited(self):
+        return self.incidents is UNLIMITED
+
+    @property
+    def covers_cloud(self):
+        return self.benefit == Benefit.SIGNATURE_CLOUD_SUPPORT
+
+
+@dataclass(frozen=True)
+class AdvisoryHours:
+    """Technical Presales and Deployment services: a company-wide allowance of hours."""
+
+    hours: int
+    presales_unlimited: bool
+
+
+PRODUCT_SUPPORT_INCIDENTS = {None: 10, Level.SILVER: 15, Level.GOLD: 20}
+SIGNATURE_PACK_INCIDENTS = {Level.SILVER: 5, Level.GOLD: 10}
+ADVISORY_HOURS = {
+    None: AdvisoryHours(hours=5, presales_unlimited=False),
+    Level.SILVER: AdvisoryHours(hours=20, presales_unlimited=True),
+    Level.GOLD: AdvisoryHours(hours=50, presales_unlimited=True),
+}
+
+
+def _level_of(kind, level):
+    if kind == OfferKind.ACTION_PACK:
+        return None
+    if level not in (Level.SILVER, Level.GOLD):
+        raise ValueError(f"A competency is held at Silver or Gold, not {level!r}.")
+    return Level(level)
+
+
+def technical_support(kind, level=None, cloud_competency=False):
+    """The technical support benefits of one offer, in the order the page lists them."""
+    level = _level_of(kind, level)
+    benefits = [Entitlement(Benefit.PRODUCT_SUPPORT, PRODUCT_SUPPORT_INCIDENTS[level])]
+    if level is None:
+        return benefits  # Action Pack has no cloud support.
+    if cloud_competency:
+        benefits.append(Entitlement(Benefit.SIGNATURE_CLOUD_SUPPORT, UNLIMITED))
+    else:
+        incidents = SIGNATURE_PACK_INCIDENTS[level]
+        benefits.append(
+            Entitlement(Benefit.SIGNATURE_CLOUD_SUPPORT, incidents, f"Signature {incidents}-pack")
+        )
+    return benefits
+
+
+def entitlement(kind, level, cloud_competency, benefit):
+    """One benefit of an offer, or None when the offer does not include it."""
+    for item in technical_support(kind, level, cloud_competency):
+        if item.benefit == benefit:
+            return item
+    return None
+
+
+def advisory_hours(offers):
+    """The company's advisory hours, given (kind, level) of each active offer.
+
+    Hours come with the company's membership level and are not added up across offers: a
+    company with two Gold competencies has Gold's 50 hours, not 100. None without an offer.
+    """
+    levels = [_level_of(kind, level) for kind, level in offers]
+    if not levels:
+        return None
+    rank = {None: 0, Level.SILVER: 1, Level.GOLD: 2}
+    return ADVISORY_HOURS[max(levels, key=rank.__getitem__)]

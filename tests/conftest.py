@@ -1,0 +1,94 @@
+import uuid
+
+import pytest
+
+from entitlements.models import Role
+from entitlements.rules import Level
+
+from .factories import OfferFactory, PartnerFactory, UserFactory, competency
+
+
+@pytest.fixture
+def contoso(db):
+    partner = PartnerFactory(name="Contoso Ltd", mpn_id="4412345")
+    OfferFactory(partner=partner, competency=competency("Cloud Platform"), level=Level.GOLD)
+    OfferFactory(partner=partner, competency=competency("Data Analytics"), level=Level.SILVER)
+    return partner
+
+
+@pytest.fixture
+def alice(contoso):
+    """Contoso's Global admin."""
+    return UserFactory(
+        email="alice@contoso.example",
+        first_name="Alice",
+        last_name="Admin",
+        partner=contoso,
+        roles=[Role.GLOBAL_ADMIN],
+    )
+
+
+@pytest.fixture
+def mona(contoso):
+    """Contoso's MPN partner admin."""
+    return UserFactory(
+        email="mona@contoso.example", partner=contoso, roles=[Role.MPN_PARTNER_ADMIN]
+    )
+
+
+@pytest.fixture
+def aaron(contoso):
+    """Contoso's Admin agent."""
+    return UserFactory(email="aaron@contoso.example", partner=contoso, roles=[Role.ADMIN_AGENT])
+
+
+@pytest.fixture
+def ursula(contoso):
+    """Contoso's User admin."""
+    return UserFactory(email="ursula@contoso.example", partner=contoso, roles=[Role.USER_ADMIN])
+
+
+@pytest.fixture
+def nora(contoso):
+    """Contoso's employee with no role."""
+    return UserFactory(email="nora@contoso.example", partner=contoso)
+
+
+@pytest.fixture
+def bob(db):
+    """Fabrikam's Global admin: another company, with Action Pack."""
+    fabrikam = PartnerFactory(name="Fabrikam Inc")
+    OfferFactory(partner=fabrikam, action_pack=True)
+    return UserFactory(email="bob@fabrikam.example", partner=fabrikam, roles=[Role.GLOBAL_ADMIN])
+
+
+@pytest.fixture
+def carol(db):
+    """An Admin agent of Tailspin, a CSP reseller not associated with MPN."""
+    tailspin = PartnerFactory(name="Tailspin Toys", mpn_id="", is_mpn_associated=False, is_csp=True)
+    return UserFactory(email="carol@tailspin.example", partner=tailspin, roles=[Role.ADMIN_AGENT])
+
+
+@pytest.fixture
+def sign_in(client):
+    def sign_in(user):
+        client.force_login(user)
+        return client
+
+    return sign_in
+
+
+@pytest.fixture(autouse=True)
+def own_cache_keys(settings, request):
+    """Each test its own cache keys, so rate limits kept in a shared Redis don't leak between
+    tests, without flushing a database the broker may share."""
+    settings.CACHES = {
+        name: {**config, "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
+        for name, config in settings.CACHES.items()
+    }
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # Every factory user hashes a password; the production hasher is slow by design.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,92 @@
+"""The demo data: every documented login, and safe to load again."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from accounts.models import User
+from entitlements.models import MembershipOffer, Partner, RoleAssignment
+
+from .factories import PASSWORD
+
+PAGE = "/dashboard/mpn/membership/benefits/technical"
+LOGINS = [
+    "admin@contoso.example",
+    "mpnadmin@contoso.example",
+    "agent@contoso.example",
+    "useradmin@contoso.example",
+    "member@contoso.example",
+    "admin@fabrikam.example",
+    "admin@northwind.example",
+    "agent@tailspin.example",
+    "support@benefits.example",
+]
+
+
+def seed():
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def counts():
+    return [m.objects.count() for m in (Partner, User, MembershipOffer, RoleAssignment)]
+
+
+def test_it_prints_every_login_and_the_password(db):
+    output = seed()
+    for email in LOGINS:
+        assert email in output
+    assert PASSWORD in output
+
+
+def test_it_can_run_again_without_duplicating_anything(db):
+    seed()
+    first = counts()
+    seed()
+    assert counts() == first
+    assert first == [4, 9, 4, 7]
+
+
+@pytest.mark.parametrize("email", LOGINS)
+def test_every_demo_account_signs_in_with_the_demo_password(client, db, email):
+    seed()
+    response = client.post("/accounts/login/", {"login": email, "password": PASSWORD})
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("email", "status", "says"),
+    [
+        ("admin@contoso.example", 200, "Signature 5-pack"),
+        ("mpnadmin@contoso.example", 200, ">Activate</button>"),
+        ("agent@contoso.example", 200, "Only a Global admin or MPN partner admin can activate"),
+        ("useradmin@contoso.example", 403, "Megan Bowen"),
+        ("member@contoso.example", 403, "Your account has no role in Contoso Ltd"),
+        ("admin@fabrikam.example", 200, "10 incidents"),
+        ("admin@northwind.example", 200, "Looks like you don't have any benefits yet"),
+        ("agent@tailspin.example", 403, "You are not authorized for this action"),
+    ],
+)
+def test_each_demo_account_sees_what_its_role_should(client, db, email, status, says):
+    seed()
+    client.force_login(User.objects.get(email=email))
+    response = client.get(PAGE)
+    assert response.status_code == status
+    assert says in response.content.decode()
+
+
+def test_contoso_has_four_benefits_to_activate(client, db):
+    seed()
+    client.force_login(User.objects.get(email="admin@contoso.example"))
+    page = client.get(PAGE).content.decode()
+    assert page.count(">Activate</button>") == 4
+    for quantity in ("20 incidents", "Unlimited incidents", "15 incidents", "5 incidents"):
+        assert quantity in page
+
+
+def test_support_staff_reach_the_admin(client, db):
+    seed()
+    client.force_login(User.objects.get(email="support@benefits.example"))
+    assert client.get("/admin/").status_code == 200
