@@ -7,6 +7,7 @@ PORT ?= 8000
 # Development defaults; anything set in the environment wins.
 run: export DEBUG ?= true
 run: export SIMULATED_DAY_SECONDS ?= 20
+run: export ACTIVATION_SWEEP_SECONDS ?= 5
 # Tests run with production settings (DEBUG off), which want a key and collected static files.
 test: export SECRET_KEY ?= test-only-secret-key
 test: export STATIC_MANIFEST ?= false

@@ -71,6 +71,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "accounts",
     "entitlements",
+    "activation",
+    "support",
 ]
 
 MIDDLEWARE = [
@@ -115,6 +117,8 @@ DATABASES = {
 # One request, one transaction: a view that fails half-way leaves nothing behind.
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not memory, for the test database too: threads and a Celery worker share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-portal.sqlite3")}
     # Several processes (web, worker, beat) share the file; wait for locks instead of failing.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE"}
@@ -168,6 +172,7 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))  # for the file backend
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Partner benefits <benefits@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -204,10 +209,40 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "polling_interval": 0.2,
     }
 CELERY_TASK_IGNORE_RESULT = True
+# With the broker down, publishing gives up within about a second; the sweeper catches up.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.3,
+    "interval_max": 0.5,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
+
+# Activation: a request takes ACTIVATION_BUSINESS_DAYS business days of simulated time, where
+# a simulated day lasts SIMULATED_DAY_SECONDS (86400: real days; `make run` sets 20).
+ACTIVATION_BUSINESS_DAYS = env_int("ACTIVATION_BUSINESS_DAYS", 3)
+SIMULATED_DAY_SECONDS = env_int("SIMULATED_DAY_SECONDS", 86400)
+ACTIVATION_SWEEP_SECONDS = env_int("ACTIVATION_SWEEP_SECONDS", 10)
+ACTIVATION_MAX_ATTEMPTS = env_int("ACTIVATION_MAX_ATTEMPTS", 5)
+if ACTIVATION_BUSINESS_DAYS < 1 or SIMULATED_DAY_SECONDS < 1 or ACTIVATION_SWEEP_SECONDS < 1:
+    raise ImproperlyConfigured(
+        "ACTIVATION_BUSINESS_DAYS, SIMULATED_DAY_SECONDS and ACTIVATION_SWEEP_SECONDS must be "
+        "at least 1."
+    )
+CELERY_BEAT_SCHEDULE = {
+    "sweep-due-activations": {
+        "task": "activation.tasks.sweep_due_activations",
+        "schedule": ACTIVATION_SWEEP_SECONDS,
+        # A sweep not started before the next one is due is dropped, not piled up.
+        "options": {"expires": ACTIVATION_SWEEP_SECONDS * 0.9},
+    },
+}
+# The portal's address, for links in emails.
+PORTAL_URL = env_str("PORTAL_URL", "http://127.0.0.1:8000")
 
 LOGGING = {
     "version": 1,

@@ -10,4 +10,5 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("dashboard/", include("entitlements.urls")),
+    path("dashboard/", include("activation.urls")),
 ]

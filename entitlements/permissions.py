@@ -17,10 +17,19 @@ VIEW_ROLES = "roles.view"
 MANAGE_USERS = "users.manage"
 ASSIGN_ROLES = "roles.assign"
 ASSIGN_ANY_ROLE = "roles.assign_any"
+RECEIVE_ACTIVATION_NOTICES = "benefits.activation_notices"
 
 CAPABILITIES = {
     Role.GLOBAL_ADMIN: frozenset(
-        {VIEW_BENEFITS, ACTIVATE_BENEFITS, VIEW_ROLES, MANAGE_USERS, ASSIGN_ROLES, ASSIGN_ANY_ROLE}
+        {
+            VIEW_BENEFITS,
+            ACTIVATE_BENEFITS,
+            RECEIVE_ACTIVATION_NOTICES,
+            VIEW_ROLES,
+            MANAGE_USERS,
+            ASSIGN_ROLES,
+            ASSIGN_ANY_ROLE,
+        }
     ),
     Role.MPN_PARTNER_ADMIN: frozenset({VIEW_BENEFITS, ACTIVATE_BENEFITS, VIEW_ROLES}),
     Role.ADMIN_AGENT: frozenset({VIEW_BENEFITS}),

@@ -14,6 +14,29 @@ from dataclasses import dataclass
 
 from django.db import models
 
+CLOUD_COMPETENCIES = [
+    "Security",
+    "Cloud Business Applications",
+    "Cloud Platform",
+    "Cloud Productivity",
+    "Enterprise Mobility Management",
+    "Small and Midmarket Cloud Solutions",
+]
+OTHER_COMPETENCIES = [
+    "Application Development",
+    "Application Integration",
+    "Collaboration and Content",
+    "Communications",
+    "Data Analytics",
+    "Data Platform",
+    "Datacenter",
+    "DevOps",
+    "Enterprise Resource Planning",
+    "Messaging",
+    "Project and Portfolio Management",
+    "Windows and Devices",
+]
+
 
 class OfferKind(models.TextChoices):
     ACTION_PACK = "action_pack", "Microsoft Action Pack"

@@ -13,11 +13,6 @@ urlpatterns = [
         views.benefit_detail,
         name="benefit_detail",
     ),
-    path(
-        f"{BENEFITS}/technical/<int:offer_id>/<slug:benefit>/activate",
-        views.activate,
-        name="activate",
-    ),
     path(f"{BENEFITS}/software", views.not_available_yet, {"title": "Software"}, name="software"),
     path(f"{BENEFITS}/cloud", views.not_available_yet, {"title": "Cloud"}, name="cloud"),
     path(

@@ -1,10 +1,11 @@
 from dataclasses import dataclass
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
-from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from activation.models import ActivationRequest
 
 from . import rules
 from .models import MembershipOffer
@@ -22,10 +23,11 @@ from .rules import Benefit
 
 @dataclass(frozen=True)
 class BenefitRow:
-    """One technical support benefit of one offer: what the page lists and activates."""
+    """One technical support benefit of one offer, with its latest activation request."""
 
     offer: MembershipOffer
     entitlement: rules.Entitlement
+    activation: ActivationRequest | None = None
 
     @property
     def key(self):
@@ -35,10 +37,17 @@ class BenefitRow:
     def benefit(self):
         return self.entitlement.benefit
 
+    @property
+    def contract(self):
+        if self.activation and self.activation.state == ActivationRequest.State.ACTIVE:
+            return self.activation.contract
+        return None
 
-def _offer_and_benefit_or_404(partner, offer_id, benefit):
+
+def benefit_of_partner_or_404(partner, offer_id, benefit):
+    """One benefit of one of the partner's offers; anything else, another company's too: 404."""
     offer = partner_object_or_404(
-        MembershipOffer.objects.select_related("competency"), partner, pk=offer_id
+        MembershipOffer.objects.select_related("competency", "partner"), partner, pk=offer_id
     )
     entitlement = offer.entitlement(benefit) if benefit in Benefit.values else None
     if entitlement is None:
@@ -46,21 +55,37 @@ def _offer_and_benefit_or_404(partner, offer_id, benefit):
     return BenefitRow(offer, entitlement)
 
 
+def _with_activations(rows):
+    latest = ActivationRequest.objects.latest_by_benefit([row.offer for row in rows])
+    return [
+        BenefitRow(row.offer, row.entitlement, latest.get((row.offer.pk, row.benefit)))
+        for row in rows
+    ]
+
+
+def _activation_context(request, partner):
+    can_activate = can(request.user, ACTIVATE_BENEFITS)
+    return {
+        "partner": partner,
+        "can_activate": can_activate,
+        "activators": [] if can_activate else people_who_can(partner, ACTIVATE_BENEFITS),
+        "activator_roles": " or ".join(role.label for role in roles_that_can(ACTIVATE_BENEFITS)),
+    }
+
+
 def _render_page(request, partner, open_key=None):
     offers = list(
         MembershipOffer.objects.for_partner(partner).active().select_related("competency")
     )
-    sections = [(offer, [BenefitRow(offer, e) for e in offer.entitlements()]) for offer in offers]
-    can_activate = can(request.user, ACTIVATE_BENEFITS)
+    rows = _with_activations(
+        [BenefitRow(offer, entitlement) for offer in offers for entitlement in offer.entitlements()]
+    )
     context = {
-        "partner": partner,
-        "sections": sections,
+        **_activation_context(request, partner),
+        "sections": [(offer, [row for row in rows if row.offer == offer]) for offer in offers],
         "advisory_hours": rules.advisory_hours(
             (offer.kind, offer.level or None) for offer in offers
         ),
-        "can_activate": can_activate,
-        "activators": [] if can_activate else people_who_can(partner, ACTIVATE_BENEFITS),
-        "activator_roles": " or ".join(role.label for role in roles_that_can(ACTIVATE_BENEFITS)),
         "open_key": open_key,
     }
     return render(request, "entitlements/technical_benefits.html", context)
@@ -75,18 +100,13 @@ def technical_benefits(request, partner):
 @require_GET
 @capability_required(VIEW_BENEFITS)
 def benefit_detail(request, partner, offer_id, benefit):
-    row = _offer_and_benefit_or_404(partner, offer_id, benefit)
-    return _render_page(request, partner, open_key=row.key)
-
-
-@require_POST
-@capability_required(ACTIVATE_BENEFITS)
-def activate(request, partner, offer_id, benefit):
-    row = _offer_and_benefit_or_404(partner, offer_id, benefit)
-    messages.info(
-        request, f"Activation of {row.entitlement.benefit.label} opens in the next release."
-    )
-    return redirect("entitlements:benefit_detail", offer_id=row.offer.pk, benefit=row.benefit)
+    """One benefit: the page with it expanded, or, asked by htmx, the benefit's row alone."""
+    row = benefit_of_partner_or_404(partner, offer_id, benefit)
+    if not request.htmx:
+        return _render_page(request, partner, open_key=row.key)
+    [row] = _with_activations([row])
+    context = {**_activation_context(request, partner), "row": row}
+    return render(request, "entitlements/_benefit_content.html", context)
 
 
 @require_GET

@@ -1,3 +1,4 @@
+import datetime
 import uuid
 
 import pytest
@@ -92,3 +93,29 @@ def own_cache_keys(settings, request):
 def fast_password_hashing(settings):
     # Every factory user hashes a password; the production hasher is slow by design.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+class MovableClock:
+    def __init__(self, start):
+        self.at = start
+
+    def now(self):
+        return self.at
+
+    def advance(self, **delta):
+        self.at += datetime.timedelta(**delta)
+        return self.at
+
+
+@pytest.fixture
+def clock(monkeypatch, settings):
+    """Activation's clock, set to the coming Monday, 09:00 UTC, and moved by the test."""
+    from activation import clock as activation_clock
+
+    settings.ACTIVATION_BUSINESS_DAYS = 3
+    settings.SIMULATED_DAY_SECONDS = 86400
+    today = datetime.datetime.now(datetime.UTC).date()
+    monday = today + datetime.timedelta(days=(7 - today.weekday()) % 7)
+    movable = MovableClock(datetime.datetime.combine(monday, datetime.time(9), datetime.UTC))
+    monkeypatch.setattr(activation_clock, "now", movable.now)
+    return movable

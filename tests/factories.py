@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from entitlements.models import Competency, MembershipOffer, Partner
-from entitlements.rules import Level, OfferKind
+from entitlements.rules import CLOUD_COMPETENCIES, Level, OfferKind
 from entitlements.services import set_roles
 
 PASSWORD = "Partner!2026"
@@ -39,7 +39,10 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 def competency(name):
-    return Competency.objects.get(name=name)
+    # get_or_create: tests that flush the database lose what the migrations made.
+    return Competency.objects.get_or_create(
+        name=name, defaults={"is_cloud": name in CLOUD_COMPETENCIES}
+    )[0]
 
 
 class OfferFactory(factory.django.DjangoModelFactory):

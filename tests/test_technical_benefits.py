@@ -14,7 +14,7 @@ PAGE = "/dashboard/mpn/membership/benefits/technical"
 
 
 def activate_url(offer, benefit):
-    return reverse("entitlements:activate", args=[offer.pk, benefit])
+    return reverse("activation:activate", args=[offer.pk, benefit])
 
 
 def detail_url(offer, benefit):

@@ -1,34 +1,14 @@
 from django.db import migrations
 
-# Partner Center's competencies; the cloud ones get unlimited Signature Cloud Support.
-CLOUD = [
-    "Security",
-    "Cloud Business Applications",
-    "Cloud Platform",
-    "Cloud Productivity",
-    "Enterprise Mobility Management",
-    "Small and Midmarket Cloud Solutions",
-]
-OTHER = [
-    "Application Development",
-    "Application Integration",
-    "Collaboration and Content",
-    "Communications",
-    "Data Analytics",
-    "Data Platform",
-    "Datacenter",
-    "DevOps",
-    "Enterprise Resource Planning",
-    "Messaging",
-    "Project and Portfolio Management",
-    "Windows and Devices",
-]
+from entitlements.rules import CLOUD_COMPETENCIES, OTHER_COMPETENCIES
 
 
 def add_competencies(apps, schema_editor):
     Competency = apps.get_model("entitlements", "Competency")
-    for name in CLOUD + OTHER:
-        Competency.objects.update_or_create(name=name, defaults={"is_cloud": name in CLOUD})
+    for name in CLOUD_COMPETENCIES + OTHER_COMPETENCIES:
+        Competency.objects.update_or_create(
+            name=name, defaults={"is_cloud": name in CLOUD_COMPETENCIES}
+        )
 
 
 class Migration(migrations.Migration):

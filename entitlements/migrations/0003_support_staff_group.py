@@ -1,10 +1,10 @@
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-GROUP = "Support staff"
+from entitlements.migrations._permissions import GROUP, grant
 
 # Support staff look after partners in Django admin: they see and change everything, create
-# accounts and offers, and delete nothing (an account is deactivated, an offer ends).
+# accounts and offers, and delete nothing (an account is deactivated, an offer ends). Roles
+# are changed on the account's page, as a change of the account.
 GRANTS = {
     ("accounts", "user"): ("view", "change", "add"),
     ("entitlements", "partner"): ("view", "change", "add"),
@@ -12,25 +12,6 @@ GRANTS = {
     ("entitlements", "membershipoffer"): ("view", "change", "add"),
     ("entitlements", "competency"): ("view", "change"),
 }
-
-
-def add_support_staff_group(apps, schema_editor):
-    # Permissions are normally made after all migrations; this one needs them now.
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    group, _ = Group.objects.get_or_create(name=GROUP)
-    for (app_label, model), actions in GRANTS.items():
-        for action in actions:
-            group.permissions.add(
-                Permission.objects.get(
-                    content_type__app_label=app_label, codename=f"{action}_{model}"
-                )
-            )
 
 
 def remove_support_staff_group(apps, schema_editor):
@@ -45,4 +26,4 @@ class Migration(migrations.Migration):
         ("contenttypes", "0002_remove_content_type_name"),
     ]
 
-    operations = [migrations.RunPython(add_support_staff_group, remove_support_staff_group)]
+    operations = [migrations.RunPython(grant(GRANTS), remove_support_staff_group)]

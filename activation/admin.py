@@ -1,0 +1,208 @@
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.template.response import TemplateResponse
+
+from . import services
+from .models import ActivationEvent, ActivationRequest
+
+State = ActivationRequest.State
+
+
+class ReadOnlyAdminMixin:
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class EventInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = ActivationEvent
+    fields = ["at", "from_state", "to_state", "actor", "note"]
+    readonly_fields = fields
+    extra = 0
+
+
+class StageFilter(admin.SimpleListFilter):
+    """The furthest stage a request reached, whatever its state now (a failed one too)."""
+
+    title = "stage reached"
+    parameter_name = "stage"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("submitted", "Submitted"),
+            ("in_review", "In review"),
+            ("provisioning", "Provisioning"),
+            ("active", "Active"),
+        ]
+
+    def queryset(self, request, queryset):
+        match self.value():
+            case "submitted":
+                return queryset.filter(in_review_at__isnull=True)
+            case "in_review":
+                return queryset.filter(in_review_at__isnull=False, provisioning_at__isnull=True)
+            case "provisioning":
+                return queryset.filter(provisioning_at__isnull=False, completed_at__isnull=True)
+            case "active":
+                return queryset.filter(completed_at__isnull=False)
+        return queryset
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+        help_text="The partner reads this on the Technical benefits page.",
+    )
+
+
+@admin.register(ActivationRequest)
+class ActivationRequestAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "partner",
+        "offer_title",
+        "benefit",
+        "state",
+        "requested_by",
+        "requested_at",
+        "expected_at",
+        "access_id",
+        "contract_id",
+    ]
+    list_filter = [
+        "state",
+        StageFilter,
+        ("offer__partner", admin.RelatedOnlyFieldListFilter),
+        "benefit",
+    ]
+    list_select_related = ["offer__partner", "offer__competency", "requested_by", "contract"]
+    search_fields = [
+        "offer__partner__name",
+        "offer__partner__mpn_id",
+        "contract__access_id",
+        "contract__contract_id",
+    ]
+    date_hierarchy = "requested_at"
+    inlines = [EventInline]
+    actions = ["complete_now", "retry", "reject_with_reason"]
+    fields = [
+        "offer",
+        "benefit",
+        "state",
+        "requested_by",
+        "requested_at",
+        "in_review_at",
+        "provisioning_at",
+        "completed_at",
+        "expected_at",
+        "due_at",
+        "attempts",
+        "failure_reason",
+        "notified_at",
+        "access_id",
+        "contract_id",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(ordering="offer__partner__name")
+    def partner(self, obj):
+        return obj.offer.partner
+
+    @admin.display(description="offer")
+    def offer_title(self, obj):
+        return obj.offer.title
+
+    @admin.display(description="Access ID", ordering="contract__access_id")
+    def access_id(self, obj):
+        return getattr(getattr(obj, "contract", None), "access_id", "")
+
+    @admin.display(description="Contract ID", ordering="contract__contract_id")
+    def contract_id(self, obj):
+        return getattr(getattr(obj, "contract", None), "contract_id", "")
+
+    def _report(self, request, done, skipped, verb, why):
+        if done:
+            self.message_user(request, f"{verb} {done} request(s).", messages.SUCCESS)
+        if skipped:
+            self.message_user(
+                request, f"{skipped} request(s) left as they were: {why}.", messages.WARNING
+            )
+
+    @admin.action(description="Complete now (fast-forward the processing)", permissions=["change"])
+    def complete_now(self, request, queryset):
+        results = [
+            services.complete_now(pk, request.user) for pk in queryset.values_list("pk", flat=True)
+        ]
+        done = sum(state == State.ACTIVE for state in results)
+        self._report(
+            request,
+            done,
+            len(results) - done,
+            "Completed",
+            "not pending, busy in a worker this moment, or failed (see its history)",
+        )
+
+    @admin.action(description="Retry failed activations", permissions=["change"])
+    def retry(self, request, queryset):
+        results = [services.retry(pk, request.user) for pk in queryset.values_list("pk", flat=True)]
+        self._report(
+            request,
+            sum(results),
+            len(results) - sum(results),
+            "Retried",
+            "only failed requests can be retried",
+        )
+
+    @admin.action(description="Reject with reason…", permissions=["change"])
+    def reject_with_reason(self, request, queryset):
+        form = RejectForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            reason = form.cleaned_data["reason"]
+            results = [
+                services.reject(pk, reason, request.user)
+                for pk in queryset.values_list("pk", flat=True)
+            ]
+            self._report(
+                request,
+                sum(results),
+                len(results) - sum(results),
+                "Rejected",
+                "only pending or failed requests can be rejected",
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Reject activation requests",
+            "form": form,
+            "requests": queryset.select_related("offer__partner", "offer__competency"),
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/activation/reject.html", context)
+
+
+@admin.register(ActivationEvent)
+class ActivationEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The audit trail: who changed which request, when, from what to what."""
+
+    list_display = ["at", "request", "from_state", "to_state", "actor", "note"]
+    list_filter = ["to_state", "from_state"]
+    list_select_related = ["request__offer__partner", "request__offer__competency", "actor"]
+    search_fields = [
+        "request__offer__partner__name",
+        "request__offer__partner__mpn_id",
+        "actor__email",
+    ]
+    date_hierarchy = "at"

@@ -1,0 +1,150 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from entitlements.rules import Benefit
+
+PENDING = ["submitted", "in_review", "provisioning"]
+OPEN = [*PENDING, "active", "failed"]  # at most one of these per benefit
+
+
+class ActivationRequestQuerySet(models.QuerySet):
+    def for_partner(self, partner):
+        return self.filter(offer__partner=partner)
+
+    def due(self, now):
+        return self.filter(state__in=PENDING, due_at__lte=now)
+
+    def latest_by_benefit(self, offers):
+        """{(offer id, benefit): its latest request}. A benefit's open request is its latest:
+        no new request can be made while one is open."""
+        latest = {}
+        requests = self.filter(offer__in=offers).select_related("requested_by", "contract")
+        for request in requests.order_by("-requested_at", "-pk"):
+            latest.setdefault((request.offer_id, request.benefit), request)
+        return latest
+
+
+class ActivationRequest(models.Model):
+    """A request to activate one benefit of one membership offer.
+
+    States:
+
+        submitted -> in_review -> provisioning -> active
+             \\___________\\______________\\______> failed -> (retry) back to where it stopped
+        any pending state -> rejected (by support staff, with a reason; final)
+
+    The state lives here, with `due_at`, the time the request is next to move. Workers only
+    nudge; a beat sweeper moves whatever is due, so a lost message delays and never loses.
+    At most one open (pending, active or failed) request per benefit: a database constraint.
+    """
+
+    class State(models.TextChoices):
+        SUBMITTED = "submitted", "Submitted"
+        IN_REVIEW = "in_review", "In review"
+        PROVISIONING = "provisioning", "Provisioning"
+        ACTIVE = "active", "Active"
+        FAILED = "failed", "Activation failed"
+        REJECTED = "rejected", "Rejected"
+
+    offer = models.ForeignKey(
+        "entitlements.MembershipOffer", on_delete=models.PROTECT, related_name="activations"
+    )
+    benefit = models.CharField(max_length=32, choices=Benefit.choices)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="activation_requests",
+    )
+    state = models.CharField(max_length=16, choices=State.choices, default=State.SUBMITTED)
+    requested_at = models.DateTimeField()
+    in_review_at = models.DateTimeField(null=True, blank=True)
+    provisioning_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    expected_at = models.DateTimeField(help_text="When processing is expected to complete.")
+    due_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the request next moves; empty once it stopped."
+    )
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="Transient failures of the current step."
+    )
+    failure_reason = models.TextField(blank=True)
+    notified_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ActivationRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-requested_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["offer", "benefit"],
+                condition=Q(state__in=OPEN),
+                name="one_open_activation_per_benefit",
+                violation_error_message="This benefit already has an activation request.",
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=PENDING, due_at__isnull=False)
+                | (~Q(state__in=PENDING) & Q(due_at__isnull=True)),
+                name="activation_due_only_while_pending",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["due_at"],
+                condition=Q(due_at__isnull=False),
+                name="activation_due",
+            ),
+            models.Index(
+                fields=["completed_at"],
+                condition=Q(state="active", notified_at__isnull=True),
+                name="activation_to_notify",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_benefit_display()}, {self.offer} ({self.get_state_display()})"
+
+    @property
+    def is_pending(self):
+        return self.state in PENDING
+
+    @property
+    def is_open(self):
+        return self.state in OPEN
+
+    def timeline(self):
+        """The stages with the time each was reached (None: not yet)."""
+        return [
+            ("Submitted", self.requested_at),
+            ("In review", self.in_review_at),
+            ("Provisioning", self.provisioning_at),
+            ("Active", self.completed_at),
+        ]
+
+
+class ActivationEvent(models.Model):
+    """The audit trail: every change of an activation request's state. Never edited."""
+
+    request = models.ForeignKey(ActivationRequest, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        help_text="Empty when the processing itself made the change.",
+        related_name="+",
+    )
+    from_state = models.CharField(
+        max_length=16, choices=ActivationRequest.State.choices, blank=True
+    )
+    to_state = models.CharField(max_length=16, choices=ActivationRequest.State.choices)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.from_state or 'new'} → {self.to_state} at {self.at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,383 @@
+"""Every change to an activation request: atomic, audited, with side effects after commit.
+
+Web requests, Celery tasks, the beat sweeper and the admin's actions all come through here.
+A request is only ever moved while its row is locked, and only if it is still in the state
+the mover expects, so a duplicate message, a second worker or a double click changes nothing.
+"""
+
+import datetime
+import logging
+import secrets
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from entitlements.permissions import RECEIVE_ACTIVATION_NOTICES, people_who_can
+from support.models import SupportContract
+
+from . import clock
+from .models import OPEN, PENDING, ActivationEvent, ActivationRequest
+from .schedule import STAGES_AFTER_SUBMISSION, add_business_days, retry_delay
+
+log = logging.getLogger(__name__)
+State = ActivationRequest.State
+
+NEXT = {
+    State.SUBMITTED: State.IN_REVIEW,
+    State.IN_REVIEW: State.PROVISIONING,
+    State.PROVISIONING: State.ACTIVE,
+}
+STAMP = {
+    State.IN_REVIEW: "in_review_at",
+    State.PROVISIONING: "provisioning_at",
+    State.ACTIVE: "completed_at",
+}
+STAGES_LEFT = {State.SUBMITTED: 3, State.IN_REVIEW: 2, State.PROVISIONING: 1}
+
+# A worker is nudged only for waits up to a minute: Redis redelivers messages with long ETAs,
+# and the sweeper moves everything that is due anyway.
+NUDGE_HORIZON_SECONDS = 60
+CONTRACT_DAYS = 365
+CONTRACT_GRACE_DAYS = 30  # a contract may outlive its offer by this much, no more
+
+
+class NotActivatable(Exception):
+    """The benefit can't be activated now; the message says why, for the partner."""
+
+
+class PermanentFailure(Exception):
+    """Processing can't go on; the message is the reason the partner reads."""
+
+
+def _due_after(start, stages=1):
+    days = settings.ACTIVATION_BUSINESS_DAYS * stages / STAGES_AFTER_SUBMISSION
+    return add_business_days(start, days, settings.SIMULATED_DAY_SECONDS)
+
+
+def _record(request, from_state, actor=None, note="", at=None):
+    ActivationEvent.objects.create(
+        request=request,
+        at=at or clock.now(),
+        actor=actor,
+        from_state=from_state,
+        to_state=request.state,
+        note=note,
+    )
+
+
+def _nudge(request):
+    """Ask a worker to move the request when it is due, once this transaction commits."""
+    wait = (request.due_at - clock.now()).total_seconds()
+    if wait <= NUDGE_HORIZON_SECONDS:
+        pk, countdown = request.pk, max(0.0, wait)
+        transaction.on_commit(lambda: _enqueue_advance(pk, countdown))
+
+
+def _enqueue_advance(pk, countdown):
+    from .tasks import advance_activation
+
+    try:
+        advance_activation.apply_async((pk,), countdown=countdown)
+    except Exception:  # the broker is down: the request is saved and the sweeper will move it
+        log.warning("Could not reach the broker; activation %s waits for the sweeper.", pk)
+
+
+def _enqueue_notice(pk):
+    from .tasks import send_activation_notice
+
+    try:
+        send_activation_notice.delay(pk)
+    except Exception:
+        log.warning("Could not reach the broker; the notice of activation %s waits.", pk)
+
+
+# Requests from the page
+
+
+def request_activation(offer, benefit, user):
+    """Start activating one benefit. Returns (request, created): one open request per benefit,
+    however many clicks or admins; the database's constraint decides who was first."""
+    if offer.entitlement(benefit) is None:
+        raise NotActivatable("This offer doesn't include that benefit.")
+    now = clock.now()
+    if not offer.is_active(clock.today()):
+        raise NotActivatable(f"{offer.title} is not active, so its benefits can't be activated.")
+    try:
+        with transaction.atomic():
+            request = ActivationRequest.objects.create(
+                offer=offer,
+                benefit=benefit,
+                requested_by=user,
+                requested_at=now,
+                state=State.SUBMITTED,
+                due_at=_due_after(now),
+                expected_at=_due_after(now, STAGES_AFTER_SUBMISSION),
+            )
+            _record(request, "", actor=user, at=now)
+    except IntegrityError:
+        existing = open_request(offer, benefit)
+        if existing is None:
+            raise
+        return existing, False
+    _nudge(request)
+    return request, True
+
+
+def open_request(offer, benefit):
+    return (
+        ActivationRequest.objects.filter(offer=offer, benefit=benefit, state__in=OPEN)
+        .select_related("requested_by")
+        .first()
+    )
+
+
+def retry(request_id, actor):
+    """Start a failed request again where it stopped. False if it isn't failed (any more)."""
+    with transaction.atomic():
+        request = _lock(request_id, state=State.FAILED)
+        if request is None:
+            return False
+        now = clock.now()
+        if request.provisioning_at:
+            request.state = State.PROVISIONING
+        elif request.in_review_at:
+            request.state = State.IN_REVIEW
+        else:
+            request.state = State.SUBMITTED
+        request.due_at = now
+        request.expected_at = _due_after(now, STAGES_LEFT[request.state] - 1)
+        request.attempts = 0
+        request.failure_reason = ""
+        request.save()
+        _record(request, State.FAILED, actor=actor, note="Retried", at=now)
+        _nudge(request)
+    return True
+
+
+def reject(request_id, reason, actor):
+    """Support staff refuse a request; the partner reads the reason and may ask again."""
+    reason = reason.strip()
+    if not reason:
+        raise ValueError("A rejection needs a reason the partner can read.")
+    with transaction.atomic():
+        request = _lock(request_id, state__in=[*PENDING, State.FAILED])
+        if request is None:
+            return False
+        from_state = request.state
+        request.state = State.REJECTED
+        request.due_at = None
+        request.failure_reason = reason
+        request.save()
+        _record(request, from_state, actor=actor, note=reason)
+    return True
+
+
+def complete_now(request_id, actor):
+    """Fast-forward a pending request through its remaining stages. Returns its final state."""
+    with transaction.atomic():
+        request = _lock(request_id, state__in=PENDING)
+        if request is None:
+            return None
+        while request.state in PENDING:
+            if not _advance_locked(request, actor=actor, note="Completed now by support"):
+                break
+        return request.state
+
+
+# Processing: tasks and the sweeper
+
+
+def _lock(request_id, **state):
+    """The request's row, locked for this transaction, or None if another holds it or it is
+    no longer in the expected state."""
+    return (
+        ActivationRequest.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("offer__partner", "offer__competency", "requested_by")
+        .filter(pk=request_id, **state)
+        .first()
+    )
+
+
+def advance_due(request_id):
+    """Move one request a stage on if it is due. Safe to call any number of times."""
+    with transaction.atomic():
+        request = _lock(request_id, state__in=PENDING)
+        if request is None:
+            return False
+        if request.due_at > clock.now():
+            _nudge(request)  # delivered early: ask again for the right time
+            return False
+        return _advance_locked(request)
+
+
+def sweep(batch_size=200):
+    """Move every due request a stage on, then send the notices not sent yet.
+
+    Rows locked by a worker right now are skipped: that worker is moving them.
+    """
+    moved = 0
+    while True:
+        with transaction.atomic():
+            due = list(
+                ActivationRequest.objects.due(clock.now())
+                .select_for_update(skip_locked=True, of=("self",))
+                .select_related("offer__partner", "offer__competency", "requested_by")
+                .order_by("due_at")[:batch_size]
+            )
+            for request in due:
+                moved += _advance_locked(request)
+        if len(due) < batch_size:
+            break
+    for request_id in ActivationRequest.objects.filter(
+        state=State.ACTIVE, notified_at__isnull=True
+    ).values_list("pk", flat=True)[:batch_size]:
+        send_notice(request_id)
+    return moved
+
+
+def _advance_locked(request, actor=None, note=""):
+    """One stage on, for a request whose row this transaction holds. True if it moved."""
+    now = clock.now()
+    from_state = request.state
+    try:
+        with transaction.atomic():
+            _check_still_entitled(request)
+            request.state = NEXT[from_state]
+            setattr(request, STAMP[request.state], now)
+            if request.state == State.ACTIVE:
+                _issue_contract(request, now)
+                request.due_at = None
+            else:
+                request.due_at = _due_after(now)
+                request.expected_at = _due_after(now, STAGES_LEFT[request.state])
+            request.attempts = 0
+            request.save()
+            _record(request, from_state, actor=actor, note=note, at=now)
+    except PermanentFailure as failure:
+        request.refresh_from_db()
+        _fail(request, str(failure), actor=actor, at=now)
+        return False
+    except Exception as error:
+        # Anything else is taken as passing: try again later, a little later each time.
+        request.refresh_from_db()
+        _note_transient_failure(request, error, now)
+        return False
+    if request.state == State.ACTIVE:
+        pk = request.pk
+        transaction.on_commit(lambda: _enqueue_notice(pk))
+    else:
+        _nudge(request)
+    return True
+
+
+def _check_still_entitled(request):
+    offer = request.offer
+    if not offer.partner.is_mpn_associated:
+        raise PermanentFailure(
+            f"{offer.partner.name} is no longer associated with the Microsoft Partner Network."
+        )
+    if not offer.is_active(clock.today()):
+        raise PermanentFailure(
+            f"{offer.title} ended on {offer.ends_on:%d %B %Y}, before the activation completed."
+        )
+
+
+def _note_transient_failure(request, error, now):
+    request.attempts += 1
+    if request.attempts >= settings.ACTIVATION_MAX_ATTEMPTS:
+        log.error("Activation %s failed for good after %s tries", request.pk, request.attempts)
+        _fail(
+            request,
+            f"Processing stopped after {request.attempts} attempts. Support staff can retry it.",
+            at=now,
+            note=f"Last error: {error!r}",
+        )
+        return
+    log.warning(
+        "Activation %s: try %s failed (%r); will retry", request.pk, request.attempts, error
+    )
+    request.due_at = now + datetime.timedelta(seconds=retry_delay(request.attempts))
+    request.save(update_fields=["attempts", "due_at", "updated_at"])
+
+
+def _fail(request, reason, actor=None, at=None, note=""):
+    from_state = request.state
+    request.state = State.FAILED
+    request.due_at = None
+    request.failure_reason = reason
+    request.save()
+    _record(request, from_state, actor=actor, note=note or reason, at=at)
+
+
+def _nine_digits():
+    return str(100_000_000 + secrets.randbelow(900_000_000))
+
+
+def _issue_contract(request, now):
+    """The support contract, with its Access ID and Contract ID: one per request, ever."""
+    entitlement = request.offer.entitlement(request.benefit)
+    starts_on = clock.today()
+    ends_on = min(
+        starts_on + datetime.timedelta(days=CONTRACT_DAYS),
+        request.offer.ends_on + datetime.timedelta(days=CONTRACT_GRACE_DAYS),
+    )
+    for _ in range(5):
+        try:
+            with transaction.atomic():
+                return SupportContract.objects.create(
+                    activation=request,
+                    partner=request.offer.partner,
+                    benefit=request.benefit,
+                    access_id=_nine_digits(),
+                    contract_id=_nine_digits(),
+                    starts_on=starts_on,
+                    ends_on=ends_on,
+                    incidents_total=entitlement.incidents,
+                    incidents_remaining=entitlement.incidents,
+                    pack_name=entitlement.pack_name,
+                )
+        except IntegrityError:
+            if SupportContract.objects.filter(activation=request).exists():
+                raise  # never a second contract for one request
+            # One of the random IDs is taken already: draw again.
+    raise PermanentFailure("No unused Access ID could be drawn. Support staff can retry it.")
+
+
+# Notices
+
+
+def send_notice(request_id):
+    """Email the requester and the company's Global admins that the IDs are ready.
+
+    Sent at least once: the row stays locked until the email is handed over, and the mark
+    is kept only if the sending succeeded.
+    """
+    with transaction.atomic():
+        request = _lock(request_id, state=State.ACTIVE, notified_at__isnull=True)
+        if request is None:
+            return False
+        partner = request.offer.partner
+        recipients = {
+            person.email for person in people_who_can(partner, RECEIVE_ACTIVATION_NOTICES)
+        }
+        if request.requested_by and request.requested_by.is_active:
+            recipients.add(request.requested_by.email)
+        context = {
+            "request": request,
+            "contract": request.contract,
+            "partner": partner,
+            "url": settings.PORTAL_URL.rstrip("/")
+            + reverse("entitlements:benefit_detail", args=[request.offer_id, request.benefit]),
+        }
+        send_mail(
+            subject=f"{request.get_benefit_display()} is active: your Access ID and Contract ID",
+            message=render_to_string("activation/email/ids_ready.txt", context),
+            from_email=None,
+            recipient_list=sorted(recipients),
+        )
+        request.notified_at = clock.now()
+        request.save(update_fields=["notified_at", "updated_at"])
+    return True

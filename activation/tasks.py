@@ -1,0 +1,43 @@
+"""Celery tasks: thin nudges. The state and the rules live in the database and services.py."""
+
+import logging
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from . import services
+
+log = logging.getLogger(__name__)
+
+# A database that is restarting or unreachable: try again, a little later each time.
+TRANSIENT = (OperationalError, InterfaceError)
+
+
+@shared_task(
+    autoretry_for=TRANSIENT,
+    retry_backoff=2,
+    retry_backoff_max=60,
+    retry_jitter=True,
+    max_retries=8,
+)
+def advance_activation(request_id):
+    if not services.advance_due(request_id):
+        log.debug("Activation %s: nothing to do now", request_id)
+
+
+@shared_task(
+    autoretry_for=TRANSIENT,
+    retry_backoff=2,
+    retry_backoff_max=60,
+    retry_jitter=True,
+    max_retries=8,
+)
+def send_activation_notice(request_id):
+    services.send_notice(request_id)
+
+
+@shared_task(autoretry_for=TRANSIENT, max_retries=0)
+def sweep_due_activations():
+    moved = services.sweep()
+    if moved:
+        log.info("Swept %s due activation(s)", moved)

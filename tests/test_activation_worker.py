@@ -1,0 +1,144 @@
+"""A real Celery worker on the configured broker (Redis in CI) carries activations through.
+
+The simulated day lasts a second or two, so three business days pass in seconds.
+"""
+
+import random
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from activation import services
+from activation.models import ActivationEvent, ActivationRequest
+from entitlements.models import Role
+from entitlements.rules import Benefit, Level
+from support.models import SupportContract
+
+from .factories import OfferFactory, PartnerFactory, UserFactory, competency
+from .workers import Worker, portal_env, wait_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+State = ActivationRequest.State
+STAGES = [State.SUBMITTED, State.IN_REVIEW, State.PROVISIONING, State.ACTIVE]
+
+
+@pytest.fixture
+def worker(tmp_path, settings):
+    settings.SIMULATED_DAY_SECONDS = 1
+    running = Worker(tmp_path, SIMULATED_DAY_SECONDS=1, ACTIVATION_SWEEP_SECONDS=1)
+    running.purge()
+    yield running
+    running.stop()
+
+
+def test_a_worker_completes_an_activation_and_emails_the_ids(worker, alice, contoso):
+    worker.start()
+    offer = contoso.offers.get(level="gold")
+    client = Client()
+    client.force_login(alice)
+    response = client.post(reverse("activation:activate", args=[offer.pk, "product_support"]))
+    assert response.status_code == 302
+
+    request = ActivationRequest.objects.get()
+    wait_for(
+        lambda: ActivationRequest.objects.filter(pk=request.pk, notified_at__isnull=False).exists(),
+        timeout=90,
+        what="the activation to complete and its notice to be sent",
+    )
+    contract = SupportContract.objects.get(activation=request)
+    assert list(request.events.values_list("to_state", flat=True)) == STAGES
+    [email] = worker.emails()
+    assert contract.access_id in email and contract.contract_id in email
+
+    page = client.get(reverse("entitlements:technical_benefits")).content.decode()
+    assert contract.access_id in page and contract.contract_id in page
+
+
+def test_killing_the_worker_mid_activation_loses_and_doubles_nothing(worker, capsys):
+    """SIGKILL the worker (and its pool and beat) again and again while a batch of activations
+    is in flight; each restart picks up from the database."""
+    requests = []
+    for _ in range(4):
+        partner = PartnerFactory()
+        admin = UserFactory(partner=partner, roles=[Role.GLOBAL_ADMIN])
+        for name, level in (("Cloud Platform", Level.GOLD), ("Data Analytics", Level.SILVER)):
+            offer = OfferFactory(partner=partner, competency=competency(name), level=level)
+            for benefit in Benefit:
+                requests.append(services.request_activation(offer, benefit, admin)[0])
+
+    def all_notified():
+        return not ActivationRequest.objects.filter(notified_at__isnull=True).exists()
+
+    kills = 0
+    worker.start()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not all_notified():
+        time.sleep(random.uniform(0.5, 2.5))
+        worker.kill()
+        kills += 1
+        worker.start()
+    wait_for(all_notified, timeout=120, what="every activation to complete")
+
+    assert kills >= 3
+    assert set(ActivationRequest.objects.values_list("state", flat=True)) == {State.ACTIVE}
+    contracts = Counter(SupportContract.objects.values_list("activation_id", flat=True))
+    assert sorted(contracts) == sorted(r.pk for r in requests)
+    assert set(contracts.values()) == {1}
+    for request in requests:
+        transitions = ActivationEvent.objects.filter(request=request)
+        assert list(transitions.values_list("to_state", flat=True)) == STAGES
+    ids = list(SupportContract.objects.values_list("access_id", flat=True))
+    assert len(set(ids)) == len(ids)
+    # Notices are sent at least once; a kill between the send and its commit may repeat one.
+    emails = worker.emails()
+    for access_id in ids:
+        assert any(access_id in email for email in emails)
+    with capsys.disabled():
+        print(
+            f"\n  fault test: activations {len(requests)}, worker kills {kills}, "
+            f"completed {len(contracts)}, duplicates 0, lost 0, "
+            f"notices {len(emails)} for {len(ids)}"
+        )
+
+
+ACTIVATE_WITH_BROKER_DOWN = """
+from django.test import Client
+from django.test.utils import setup_test_environment
+from accounts.models import User
+setup_test_environment()
+client = Client()
+client.force_login(User.objects.get(email="alice@contoso.example"))
+response = client.post("{url}")
+print("status", response.status_code)
+"""
+
+
+def test_with_the_broker_down_activate_still_records_the_request(tmp_path, alice, contoso):
+    """The whole web stack in a process whose broker is unreachable (nothing listens on port 1):
+    the click is saved, and the sweeper moves the request once it runs again."""
+    offer = contoso.offers.get(level="gold")
+    url = reverse("activation:activate", args=[offer.pk, "product_support"])
+    env = portal_env(tmp_path, CELERY_BROKER_URL="redis://127.0.0.1:1/0", SIMULATED_DAY_SECONDS=1)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", ACTIVATE_WITH_BROKER_DOWN.format(url=url)],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert "status 302" in result.stdout, result.stderr
+    assert "Could not reach the broker" in result.stderr
+
+    request = ActivationRequest.objects.get()
+    assert request.state == State.SUBMITTED
+    wait_for(lambda: services.sweep() > 0, timeout=30, what="the sweeper to move the request")
+    request.refresh_from_db()
+    assert request.state == State.IN_REVIEW
