@@ -200,3 +200,11 @@ def test_an_unknown_address_gets_the_portals_own_not_found_page(sign_in, alice):
     response = sign_in(alice).get("/dashboard/no/such/page")
     assert response.status_code == 404
     assert "We couldn't find that page" in response.content.decode()
+
+
+def test_a_benefits_own_address_keeps_technical_benefits_selected(sign_in, alice, contoso):
+    offer = contoso.offers.first()
+    page = sign_in(alice).get(
+        reverse("entitlements:benefit_detail", args=[offer.pk, "product_support"])
+    )
+    assert 'aria-current="page">Technical benefits</a>' in page.content.decode()
