@@ -110,10 +110,6 @@ class ActivationRequest(models.Model):
     def is_pending(self):
         return self.state in PENDING
 
-    @property
-    def is_open(self):
-        return self.state in OPEN
-
     def timeline(self):
         """The stages with the time each was reached (None: not yet)."""
         return [

@@ -231,10 +231,12 @@ def sweep(batch_size=200):
                 moved += _advance_locked(request)
         if len(due) < batch_size:
             break
-    for request_id in ActivationRequest.objects.filter(
-        state=State.ACTIVE, notified_at__isnull=True
-    ).values_list("pk", flat=True)[:batch_size]:
-        send_notice(request_id)
+    unnotified = ActivationRequest.objects.filter(state=State.ACTIVE, notified_at__isnull=True)
+    for request_id in unnotified.values_list("pk", flat=True)[:batch_size]:
+        try:
+            send_notice(request_id)
+        except Exception:  # the mail server is away: the next sweep tries again
+            log.exception("Could not send the notice of activation %s", request_id)
     return moved
 
 

@@ -10,34 +10,29 @@ from . import services
 log = logging.getLogger(__name__)
 
 # A database that is restarting or unreachable: try again, a little later each time.
-TRANSIENT = (OperationalError, InterfaceError)
+RETRY_WHILE_DATABASE_IS_AWAY = {
+    "autoretry_for": (OperationalError, InterfaceError),
+    "retry_backoff": 2,
+    "retry_backoff_max": 60,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
 
 
-@shared_task(
-    autoretry_for=TRANSIENT,
-    retry_backoff=2,
-    retry_backoff_max=60,
-    retry_jitter=True,
-    max_retries=8,
-)
+@shared_task(**RETRY_WHILE_DATABASE_IS_AWAY)
 def advance_activation(request_id):
     if not services.advance_due(request_id):
         log.debug("Activation %s: nothing to do now", request_id)
 
 
-@shared_task(
-    autoretry_for=TRANSIENT,
-    retry_backoff=2,
-    retry_backoff_max=60,
-    retry_jitter=True,
-    max_retries=8,
-)
+@shared_task(**RETRY_WHILE_DATABASE_IS_AWAY)
 def send_activation_notice(request_id):
     services.send_notice(request_id)
 
 
-@shared_task(autoretry_for=TRANSIENT, max_retries=0)
+@shared_task
 def sweep_due_activations():
+    # No retry: the next sweep comes within seconds.
     moved = services.sweep()
     if moved:
         log.info("Swept %s due activation(s)", moved)

@@ -352,3 +352,20 @@ def test_every_change_is_in_the_audit_trail(alice, gold, clock):
         State.REJECTED,
         "Not eligible",
     )
+
+
+def test_a_mail_server_that_is_away_delays_the_notice_without_losing_it(
+    alice, gold, clock, settings
+):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 1, 2
+    request = start(gold, alice)
+    run_days(clock, 3)
+    request.refresh_from_db()
+    assert (request.state, request.notified_at) == (State.ACTIVE, None)
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    services.sweep()
+    request.refresh_from_db()
+    assert request.notified_at == clock.now()
+    assert len(mail.outbox) == 1

@@ -21,8 +21,10 @@ def test_the_support_staff_group_may_view_and_change_but_never_delete(db):
     codenames = set(
         Group.objects.get(name="Support staff").permissions.values_list("codename", flat=True)
     )
-    for model in ("user", "partner", "membershipoffer", "competency"):
+    for model in ("user", "partner", "membershipoffer", "competency", "activationrequest"):
         assert {f"view_{model}", f"change_{model}"} <= codenames
+    assert {"view_activationevent", "view_supportcontract"} <= codenames
+    assert "change_activationevent" not in codenames
     assert not [c for c in codenames if c.startswith("delete_")]
 
 
