@@ -11,4 +11,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("dashboard/", include("entitlements.urls")),
     path("dashboard/", include("activation.urls")),
+    path("supportforbusiness/", include("support.urls")),
 ]

@@ -1,11 +1,13 @@
 from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from activation.models import ActivationRequest
+from support.models import Incident
 
 from . import rules
 from .models import MembershipOffer
@@ -19,6 +21,8 @@ from .permissions import (
     roles_that_can,
 )
 from .rules import Benefit
+
+RECENT_INCIDENTS = 3
 
 
 @dataclass(frozen=True)
@@ -56,7 +60,17 @@ def benefit_of_partner_or_404(partner, offer_id, benefit):
 
 
 def _with_activations(rows):
-    latest = ActivationRequest.objects.latest_by_benefit([row.offer for row in rows])
+    # What Partner Center itself can't show: each contract's last incidents.
+    recent_incidents = Prefetch(
+        "contract__incidents",
+        queryset=Incident.objects.select_related("opened_by", "product_version__product")[
+            :RECENT_INCIDENTS
+        ],
+        to_attr="recent_incidents",
+    )
+    latest = ActivationRequest.objects.prefetch_related(recent_incidents).latest_by_benefit(
+        [row.offer for row in rows]
+    )
     return [
         BenefitRow(row.offer, row.entitlement, latest.get((row.offer.pk, row.benefit)))
         for row in rows

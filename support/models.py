@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -72,3 +73,140 @@ class SupportContract(models.Model):
     @property
     def is_unlimited(self):
         return self.incidents_total is None
+
+
+class Product(models.Model):
+    """A product support requests are about, kept by support staff in admin."""
+
+    class Kind(models.TextChoices):
+        ON_PREMISES = "on_premises", "On-premises"
+        CLOUD = "cloud", "Cloud"
+
+    name = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    csp_plan = models.BooleanField(
+        "Cloud Solution Provider plan",
+        default=False,
+        help_text="CSP partners may request support for it without a contract (Azure).",
+    )
+
+    class Meta:
+        ordering = ["kind", "name"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_cloud(self):
+        return self.kind == self.Kind.CLOUD
+
+
+class ProductVersion(models.Model):
+    """One version of a product. On-premises support covers the newest two: current and
+    previous. A cloud product has a single, unnamed version."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="versions")
+    name = models.CharField(max_length=60, blank=True)
+    released_on = models.DateField(help_text="Orders the versions: the newest two are covered.")
+
+    class Meta:
+        ordering = ["product__kind", "product__name", "-released_on"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "name"], name="version_once_per_product"),
+        ]
+
+    def __str__(self):
+        return f"{self.product.name} {self.name}".strip()
+
+
+class ContractLink(models.Model):
+    """A support contract added to an account with its Access ID and Contract ID.
+
+    Any account holding the two IDs may add the contract, once; several accounts may share it.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="contract_links"
+    )
+    contract = models.ForeignKey(SupportContract, on_delete=models.CASCADE, related_name="links")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-added_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "contract"], name="contract_once_per_account"),
+        ]
+
+    def __str__(self):
+        return f"{self.contract} on {self.user}"
+
+
+class Incident(models.Model):
+    """A support request opened under a plan: a contract, or the CSP plan (no contract)."""
+
+    class Severity(models.TextChoices):
+        A = "A", "A: critical impact, first response within 2 hours"
+        B = "B", "B: moderate impact, first response within 4 hours"
+        C = "C", "C: minimal impact, first response within 8 hours"
+
+    class State(models.TextChoices):
+        OPEN = "open", "Open"
+        IN_PROGRESS = "in_progress", "In progress"
+        RESOLVED = "resolved", "Resolved"
+        CLOSED = "closed", "Closed"
+
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="incidents"
+    )
+    contract = models.ForeignKey(
+        SupportContract,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="incidents",
+        help_text="Empty for the Cloud Solution Provider plan.",
+    )
+    product_version = models.ForeignKey(ProductVersion, on_delete=models.PROTECT)
+    title = models.CharField(max_length=200)
+    description = models.TextField()
+    severity = models.CharField(max_length=1, choices=Severity.choices)
+    contact_name = models.CharField(max_length=150)
+    contact_email = models.EmailField()
+    contact_phone = models.CharField(max_length=40, blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.OPEN)
+    opened_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.number}: {self.title}"
+
+    @property
+    def number(self):
+        return f"SR{self.pk:09d}"
+
+    @property
+    def plan_name(self):
+        return str(self.contract) if self.contract_id else "Cloud Solution Provider"
+
+
+class IncidentCredit(models.Model):
+    """Incidents support staff gave back to a contract, and why. The audit trail; never edited."""
+
+    contract = models.ForeignKey(SupportContract, on_delete=models.PROTECT, related_name="credits")
+    incidents = models.PositiveIntegerField()
+    reason = models.TextField()
+    given_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    given_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-given_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(incidents__gt=0), name="credit_is_positive"),
+        ]
+
+    def __str__(self):
+        return f"+{self.incidents} to {self.contract}"

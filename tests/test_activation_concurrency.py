@@ -12,7 +12,9 @@ from activation import services
 from activation.models import ActivationEvent, ActivationRequest
 from entitlements.rules import Benefit
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# serialized_rollback: these tests flush the database; the data migrations made (the product
+# catalogue, the Support staff group) is put back for the tests after them.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def all_at_once(count, action):

@@ -1,0 +1,91 @@
+from django import forms
+
+from .models import Incident, ProductVersion
+
+
+class ProductForm(forms.Form):
+    """Step 1: what the request is about."""
+
+    SUPPORT_TYPES = [
+        ("technical", "Technical: something isn't working as expected"),
+        ("setup", "Setup: installing, configuring or upgrading"),
+    ]
+
+    version = forms.ModelChoiceField(
+        queryset=ProductVersion.objects.select_related("product"),
+        label="Product",
+        empty_label="Choose a product",
+        error_messages={"invalid_choice": "Choose a product from the list."},
+    )
+    support_type = forms.ChoiceField(choices=SUPPORT_TYPES, label="Support type")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Products grouped as in the real portal: on-premises versions, then cloud services.
+        groups = {}
+        for version in self.fields["version"].queryset.order_by(
+            "-product__kind", "product__name", "-released_on"
+        ):
+            groups.setdefault(version.product.get_kind_display(), []).append(
+                (version.pk, str(version))
+            )
+        self.fields["version"].choices = [("", "Choose a product"), *groups.items()]
+
+
+class AddContractForm(forms.Form):
+    access_id = forms.CharField(label="Access ID", max_length=20)
+    contract_id = forms.CharField(
+        label="Contract ID",
+        max_length=20,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+    )
+
+    def _nine_digits(self, name, label):
+        value = self.cleaned_data[name].replace(" ", "").replace("-", "")
+        if not (len(value) == 9 and value.isdigit()):
+            raise forms.ValidationError(
+                f"The {label} is 9 digits, as shown on the Technical benefits page."
+            )
+        return value
+
+    def clean_access_id(self):
+        return self._nine_digits("access_id", "Access ID")
+
+    def clean_contract_id(self):
+        return self._nine_digits("contract_id", "Contract ID")
+
+
+class IncidentForm(forms.ModelForm):
+    plan = forms.ChoiceField(
+        label="Support plan",
+        error_messages={
+            "required": "Choose one of your support plans.",
+            "invalid_choice": (
+                "That support plan is not on your account or does not cover this product."
+            ),
+        },
+    )
+
+    class Meta:
+        model = Incident
+        fields = [
+            "title",
+            "description",
+            "severity",
+            "contact_name",
+            "contact_email",
+            "contact_phone",
+        ]
+        widgets = {
+            "severity": forms.RadioSelect,
+            "description": forms.Textarea(attrs={"rows": 5}),
+        }
+        labels = {
+            "contact_name": "Contact name",
+            "contact_email": "Contact email",
+            "contact_phone": "Contact phone (optional)",
+        }
+
+    def __init__(self, *args, plans, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["plan"].choices = [(plan.key, plan.name) for plan in plans]

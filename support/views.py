@@ -1,0 +1,195 @@
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_ratelimit.core import get_usage
+
+from . import rules, services
+from .forms import AddContractForm, IncidentForm, ProductForm
+from .models import ContractLink, Incident
+
+# Wrong Access ID and Contract ID pairs allowed before the form is closed for a while.
+WRONG_IDS_LIMITS = [("user", "5/15m"), ("ip", "20/h")]
+
+
+def _wrong_ids_limited(request, count_this_one=False):
+    """Seconds to wait if the account or its address used up its wrong tries, else 0."""
+    wait = 0
+    for key, rate in WRONG_IDS_LIMITS:
+        usage = get_usage(
+            request, group="support.add_contract", key=key, rate=rate, increment=count_this_one
+        )
+        if usage and usage["count"] >= usage["limit"]:
+            wait = max(wait, usage["time_left"])
+    return wait
+
+
+def _create_url(product_form):
+    if product_form is None or not product_form.is_valid():
+        return reverse("support:create")
+    query = {
+        "version": product_form.cleaned_data["version"].pk,
+        "support_type": product_form.cleaned_data["support_type"],
+    }
+    return f"{reverse('support:create')}?{urlencode(query)}"
+
+
+def _render_create(request, product_form, incident_form=None, contract_form=None, status=200):
+    context = {
+        "product_form": product_form,
+        "contract_form": contract_form or AddContractForm(),
+        "create_url": _create_url(product_form),
+    }
+    if product_form.is_valid():
+        version = product_form.cleaned_data["version"]
+        usable, unavailable = services.plans_for(request.user, version)
+        context.update(
+            version=version,
+            usable=usable,
+            unavailable=unavailable,
+            incident_form=incident_form
+            or IncidentForm(
+                plans=usable,
+                initial={
+                    "contact_name": request.user.display_name,
+                    "contact_email": request.user.email,
+                    "plan": usable[0].key if len(usable) == 1 else None,
+                },
+            ),
+        )
+    return render(request, "support/create.html", context, status=status)
+
+
+@require_GET
+@login_required
+def home(request):
+    return redirect("support:create")
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def create(request):
+    """Create a request: choose a product and a support type, then a plan, then describe it."""
+    product_form = ProductForm(request.GET or None)
+    if request.method == "GET" or not product_form.is_valid():
+        return _render_create(request, product_form, status=200 if request.method == "GET" else 400)
+
+    version = product_form.cleaned_data["version"]
+    usable, _ = services.plans_for(request.user, version)
+    incident_form = IncidentForm(request.POST, plans=usable)
+    if not incident_form.is_valid():
+        return _render_create(request, product_form, incident_form, status=400)
+    details = {k: v for k, v in incident_form.cleaned_data.items() if k != "plan"}
+    try:
+        incident = services.open_incident(
+            request.user, version, incident_form.cleaned_data["plan"], **details
+        )
+    except services.PlanUnavailable as refusal:
+        incident_form.add_error(
+            "plan",
+            f"{refusal} The incident was not opened. Choose another plan, or add a contract.",
+        )
+        return _render_create(request, product_form, incident_form, status=409)
+
+    if incident.contract is None or incident.contract.is_unlimited:
+        left = ""
+    else:
+        left = f" {incident.contract.incidents_remaining} incident(s) remaining on this plan."
+    messages.success(request, f"Incident {incident.number} opened.{left}")
+    return redirect("support:incidents")
+
+
+def _standing_advice(contract, today):
+    """What the account can do with the contract now, in a sentence or two."""
+    partner = contract.partner.name
+    if today > contract.ends_on:
+        return (
+            f"It is not usable: it expired on {contract.ends_on:%d %B %Y}. Ask a Global admin "
+            f"of {partner} to activate the benefit of a current membership, or purchase a "
+            "support plan."
+        )
+    if today < contract.starts_on:
+        return f"It is not usable yet: it starts on {contract.starts_on:%d %B %Y}."
+    if contract.incidents_remaining == 0:
+        return (
+            "It is not usable: it has no incidents remaining. Purchase a support plan, or ask "
+            f"a Global admin of {partner} to activate another benefit."
+        )
+    return "It is usable: choose it under Types of support."
+
+
+@require_POST
+@login_required
+def add_contract(request):
+    """Add a contract with its Access ID and Contract ID, once; then it belongs to the account."""
+    product_form = ProductForm(request.GET or None)
+    contract_form = AddContractForm(request.POST)
+    wait = _wrong_ids_limited(request)
+    if wait:
+        contract_form.add_error(
+            None,
+            "Too many wrong Access ID and Contract ID pairs from this account or address. "
+            f"Try again in {max(1, round(wait / 60))} minute(s).",
+        )
+        return _render_create(request, product_form, contract_form=contract_form, status=429)
+    if not contract_form.is_valid():
+        return _render_create(request, product_form, contract_form=contract_form, status=400)
+    try:
+        link, created = services.add_contract(
+            request.user,
+            contract_form.cleaned_data["access_id"],
+            contract_form.cleaned_data["contract_id"],
+        )
+    except services.WrongIds:
+        _wrong_ids_limited(request, count_this_one=True)
+        contract_form.add_error(
+            None,
+            "No contract has this Access ID and Contract ID together. Check both numbers "
+            "on the Technical benefits page of the company that activated the benefit.",
+        )
+        return _render_create(request, product_form, contract_form=contract_form, status=400)
+
+    contract = link.contract
+    advice = _standing_advice(contract, timezone.localdate())
+    if created:
+        messages.success(
+            request,
+            f"Contract added: {contract.get_benefit_display()} of {contract.partner.name}. "
+            f"You won't be asked for its IDs again. {advice}",
+        )
+    else:
+        added = formats.date_format(timezone.localtime(link.added_at), "DATE_FORMAT")
+        messages.info(
+            request,
+            f"This contract is already on your account: you added it on {added}. {advice}",
+        )
+    return redirect(_create_url(product_form))
+
+
+@require_GET
+@login_required
+def incidents(request):
+    today = timezone.localdate()
+    links = ContractLink.objects.filter(user=request.user).select_related("contract__partner")
+    context = {
+        "incidents": Incident.objects.filter(opened_by=request.user).select_related(
+            "product_version__product", "contract"
+        ),
+        "plans": [
+            (
+                link,
+                rules.contract_standing(
+                    link.contract.starts_on,
+                    link.contract.ends_on,
+                    link.contract.incidents_remaining,
+                    today,
+                ),
+            )
+            for link in links
+        ],
+    }
+    return render(request, "support/incidents.html", context)

@@ -1,0 +1,369 @@
+"""Support for Business: add a contract once, see its plans, open incidents that count down."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from activation import services as activation
+from entitlements.models import Role
+from entitlements.rules import Benefit
+from support import services
+from support.models import ContractLink, Incident, ProductVersion, SupportContract
+
+from .factories import OfferFactory, UserFactory
+
+CREATE = "/supportforbusiness/create"
+ADD = "/supportforbusiness/contracts/add"
+INCIDENTS = "/supportforbusiness/incidents"
+
+
+def contract_for(offer, benefit, requester):
+    request, _ = activation.request_activation(offer, benefit, requester)
+    activation.complete_now(request.pk, None)
+    return SupportContract.objects.get(activation=request)
+
+
+@pytest.fixture
+def product_support(alice, contoso):
+    """Contoso's Gold Microsoft Product Support contract: 20 incidents."""
+    return contract_for(contoso.offers.get(level="gold"), Benefit.PRODUCT_SUPPORT, alice)
+
+
+@pytest.fixture
+def signature_5_pack(alice, contoso):
+    """Contoso's Silver Data Analytics Signature Cloud Support: 5 incidents."""
+    return contract_for(contoso.offers.get(level="silver"), Benefit.SIGNATURE_CLOUD_SUPPORT, alice)
+
+
+def version(product, name=""):
+    return ProductVersion.objects.get(product__name=product, name=name)
+
+
+def expire(contract):
+    contract.starts_on = timezone.localdate() - datetime.timedelta(days=365)
+    contract.ends_on = timezone.localdate() - datetime.timedelta(days=1)
+    contract.save()
+
+
+def step2(product, name=""):
+    return f"{CREATE}?version={version(product, name).pk}&support_type=technical"
+
+
+def add(client, contract, *, access_id=None, contract_id=None, next_step=""):
+    return client.post(
+        ADD + next_step.removeprefix(CREATE),
+        {
+            "access_id": access_id or contract.access_id,
+            "contract_id": contract_id or contract.contract_id,
+        },
+        follow=True,
+    )
+
+
+def incident_fields(plan, **extra):
+    return {
+        "plan": plan,
+        "title": "Cluster node won't join",
+        "description": "Event 1135 after patching.",
+        "severity": "B",
+        "contact_name": "Bob",
+        "contact_email": "bob@fabrikam.example",
+        **extra,
+    }
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(client, db):
+    response = client.get(CREATE)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.parametrize("who", ["alice", "nora", "bob", "carol"])
+def test_any_signed_in_account_may_use_the_portal(request, db, sign_in, who):
+    response = sign_in(request.getfixturevalue(who)).get(CREATE)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Windows Server 2025" in page and "SQL Server 2017" in page
+    assert "SharePoint Server Subscription Edition" in page and "Azure" in page
+
+
+def test_the_contract_id_is_masked_like_a_password(sign_in, bob):
+    page = sign_in(bob).get(CREATE).content.decode()
+    assert 'type="password" name="contract_id"' in page
+    assert "Do you need to purchase or add more support plans?" in page
+
+
+def test_another_companys_account_adds_the_contract_with_both_ids(sign_in, bob, product_support):
+    client = sign_in(bob)
+    response = add(client, product_support, next_step=step2("Windows Server", "2025"))
+    page = response.content.decode()
+    assert "Contract added: Microsoft Product Support of Contoso Ltd." in page
+    assert ContractLink.objects.filter(user=bob, contract=product_support).exists()
+    # Once added, the plan is there without the IDs.
+    page = client.get(step2("Windows Server", "2025")).content.decode()
+    assert "Types of support" in page
+    assert f'name="plan" value="{product_support.pk}"' in page
+    assert "20</td>" in page
+
+
+def test_wrong_ids_get_one_error_that_reveals_nothing(sign_in, bob, product_support):
+    client = sign_in(bob)
+    right_access = add(client, product_support, contract_id="123456789")
+    both_wrong = add(client, product_support, access_id="987654321", contract_id="123456789")
+    assert right_access.status_code == both_wrong.status_code == 400
+    message = "No contract has this Access ID and Contract ID together."
+    assert message in right_access.content.decode()
+    assert message in both_wrong.content.decode()
+    assert not ContractLink.objects.exists()
+
+
+def test_ids_that_are_not_nine_digits_are_explained(sign_in, bob):
+    response = sign_in(bob).post(ADD, {"access_id": "12-34", "contract_id": "abc"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "The Access ID is 9 digits" in page and "The Contract ID is 9 digits" in page
+
+
+def test_wrong_tries_are_limited_per_account(sign_in, bob, product_support):
+    client = sign_in(bob)
+    for _ in range(5):
+        assert add(client, product_support, contract_id="123456789").status_code == 400
+    limited = add(client, product_support)  # even the right IDs, while limited
+    assert limited.status_code == 429
+    assert "Too many wrong Access ID and Contract ID pairs" in limited.content.decode()
+    assert not ContractLink.objects.exists()
+
+
+def test_wrong_tries_are_limited_per_address(client, product_support, db):
+    for _ in range(20):
+        client.force_login(UserFactory())  # a new account each time, one address
+        assert add(client, product_support, contract_id="123456789").status_code == 400
+    client.force_login(UserFactory())
+    assert add(client, product_support).status_code == 429
+
+
+def test_adding_a_contract_again_says_since_when_and_what_next(sign_in, bob, product_support):
+    client = sign_in(bob)
+    add(client, product_support)
+    page = add(client, product_support).content.decode()
+    assert "This contract is already on your account: you added it on" in page
+    assert "It is usable: choose it under Types of support." in page
+    assert "already associated" not in page
+    assert ContractLink.objects.count() == 1
+
+
+def test_adding_an_expired_contract_again_says_it_expired(sign_in, bob, product_support):
+    client = sign_in(bob)
+    add(client, product_support)
+    expire(product_support)
+    page = add(client, product_support).content.decode()
+    assert f"It is not usable: it expired on {product_support.ends_on:%d %B %Y}." in page
+    assert "Ask a Global admin of Contoso Ltd" in page
+
+
+def test_adding_a_used_up_contract_again_says_so(sign_in, bob, signature_5_pack):
+    client = sign_in(bob)
+    add(client, signature_5_pack)
+    SupportContract.objects.filter(pk=signature_5_pack.pk).update(incidents_remaining=0)
+    page = add(client, signature_5_pack).content.decode()
+    assert "It is not usable: it has no incidents remaining." in page
+
+
+@pytest.mark.parametrize(
+    ("product", "name", "usable"),
+    [
+        ("Windows Server", "2025", True),
+        ("Windows Server", "2022", True),
+        ("Windows Server", "2019", False),  # older than the previous version
+        ("SQL Server", "2017", False),
+        ("Azure", "", False),  # on-premises support covers no cloud product
+    ],
+)
+def test_product_support_covers_the_current_and_previous_on_premises_version(
+    sign_in, bob, product_support, product, name, usable
+):
+    client = sign_in(bob)
+    add(client, product_support)
+    page = client.get(step2(product, name)).content.decode()
+    assert (f'name="plan" value="{product_support.pk}"' in page) is usable
+    if not usable:
+        assert "Would you like to see unavailable support plans?" in page
+        assert "Support plan cannot be used for the specified product" in page
+
+
+@pytest.mark.parametrize(
+    ("product", "usable"), [("Azure", True), ("Microsoft 365", True), ("Windows Server", False)]
+)
+def test_signature_cloud_support_covers_cloud_products_only(
+    sign_in, bob, signature_5_pack, product, usable
+):
+    client = sign_in(bob)
+    add(client, signature_5_pack)
+    name = "2025" if product == "Windows Server" else ""
+    page = client.get(step2(product, name)).content.decode()
+    assert (f'name="plan" value="{signature_5_pack.pk}"' in page) is usable
+
+
+def test_an_action_pack_contract_covers_no_cloud_product(sign_in, bob):
+    action_pack = bob.partner.offers.get()
+    contract = contract_for(action_pack, Benefit.PRODUCT_SUPPORT, bob)
+    client = sign_in(bob)
+    add(client, contract)
+    plan = f'name="plan" value="{contract.pk}"'
+    assert plan not in client.get(step2("Azure")).content.decode()
+    assert plan in client.get(step2("SQL Server", "2022")).content.decode()
+
+
+def test_expired_and_used_up_plans_are_listed_as_unavailable(
+    sign_in, bob, product_support, signature_5_pack
+):
+    client = sign_in(bob)
+    add(client, product_support)
+    add(client, signature_5_pack)
+    expire(product_support)
+    SupportContract.objects.filter(pk=signature_5_pack.pk).update(incidents_remaining=0)
+    page = client.get(step2("Windows Server", "2025")).content.decode()
+    unavailable = page[page.index("Would you like to see unavailable support plans?") :]
+    assert f"Expired on {product_support.ends_on:%d %B %Y}" in unavailable
+    assert "No incidents remaining" in unavailable
+
+
+def test_a_csp_partner_uses_the_cloud_solution_provider_plan_for_azure(sign_in, carol):
+    client = sign_in(carol)
+    page = client.get(step2("Azure")).content.decode()
+    assert 'name="plan" value="csp"' in page
+    assert "Cloud Solution Provider" in page
+    response = client.post(step2("Azure"), incident_fields("csp"))
+    assert response.status_code == 302
+    incident = Incident.objects.get()
+    assert incident.contract is None and incident.plan_name == "Cloud Solution Provider"
+    assert 'value="csp"' not in client.get(step2("Microsoft 365")).content.decode()
+
+
+def test_the_csp_plan_is_not_for_companies_outside_csp(sign_in, bob):
+    client = sign_in(bob)
+    assert 'value="csp"' not in client.get(step2("Azure")).content.decode()
+    response = client.post(step2("Azure"), incident_fields("csp"))
+    assert response.status_code == 400
+    assert not Incident.objects.exists()
+
+
+def test_opening_an_incident_counts_the_plan_down_by_one(sign_in, bob, product_support):
+    client = sign_in(bob)
+    add(client, product_support)
+    response = client.post(
+        step2("Windows Server", "2025"), incident_fields(product_support.pk), follow=True
+    )
+    page = response.content.decode()
+    incident = Incident.objects.get()
+    assert f"Incident {incident.number} opened. 19 incident(s) remaining on this plan." in page
+    assert "Cluster node won&#x27;t join" in page and "Open" in page
+    product_support.refresh_from_db()
+    assert product_support.incidents_remaining == 19
+    assert (incident.opened_by, incident.contract) == (bob, product_support)
+
+
+def test_an_unlimited_plan_never_counts_down(sign_in, bob, alice, contoso):
+    unlimited = contract_for(
+        contoso.offers.get(level="gold"), Benefit.SIGNATURE_CLOUD_SUPPORT, alice
+    )
+    client = sign_in(bob)
+    add(client, unlimited)
+    for _ in range(3):
+        client.post(step2("Azure"), incident_fields(unlimited.pk))
+    unlimited.refresh_from_db()
+    assert Incident.objects.count() == 3
+    assert unlimited.incidents_remaining is None
+
+
+def test_the_last_incident_can_be_used_once(sign_in, bob, signature_5_pack):
+    client = sign_in(bob)
+    add(client, signature_5_pack)
+    SupportContract.objects.filter(pk=signature_5_pack.pk).update(incidents_remaining=1)
+    form = client.get(step2("Azure")).content.decode()  # the plan is offered
+    assert f'value="{signature_5_pack.pk}"' in form
+    assert client.post(step2("Azure"), incident_fields(signature_5_pack.pk)).status_code == 302
+    second = client.post(step2("Azure"), incident_fields(signature_5_pack.pk))
+    assert second.status_code == 400
+    assert Incident.objects.count() == 1
+
+
+def test_a_used_up_plan_chosen_in_a_stale_form_is_refused_clearly(bob, signature_5_pack):
+    ContractLink.objects.create(user=bob, contract=signature_5_pack)
+    SupportContract.objects.filter(pk=signature_5_pack.pk).update(incidents_remaining=0)
+    with pytest.raises(services.PlanUnavailable, match="No incidents remaining"):
+        services.open_incident(
+            bob,
+            version("Azure"),
+            str(signature_5_pack.pk),
+            title="t",
+            description="d",
+            severity="C",
+            contact_name="Bob",
+            contact_email="bob@fabrikam.example",
+        )
+    assert not Incident.objects.exists()
+
+
+def test_a_plan_that_is_not_on_the_account_cannot_be_used(sign_in, bob, product_support):
+    response = sign_in(bob).post(
+        step2("Windows Server", "2025"), incident_fields(product_support.pk)
+    )
+    assert response.status_code == 400
+    assert "That support plan is not on your account" in response.content.decode()
+    assert not Incident.objects.exists()
+
+
+def test_a_missing_field_opens_nothing_and_says_what_is_wrong(sign_in, bob, product_support):
+    client = sign_in(bob)
+    add(client, product_support)
+    response = client.post(
+        step2("Windows Server", "2025"), incident_fields(product_support.pk, title="")
+    )
+    assert response.status_code == 400
+    assert "This field is required." in response.content.decode()
+    product_support.refresh_from_db()
+    assert product_support.incidents_remaining == 20
+
+
+def test_an_unknown_product_is_refused_with_a_message(sign_in, bob):
+    response = sign_in(bob).get(CREATE, {"version": "999999", "support_type": "technical"})
+    assert "Choose a product from the list." in response.content.decode()
+
+
+def test_the_account_lists_its_incidents_and_plans(sign_in, bob, product_support):
+    client = sign_in(bob)
+    add(client, product_support)
+    client.post(step2("Windows Server", "2025"), incident_fields(product_support.pk))
+    page = client.get(INCIDENTS).content.decode()
+    assert Incident.objects.get().number in page
+    assert "19 of 20" in page and "Usable" in page
+
+
+def test_technical_benefits_shows_incidents_remaining_and_the_last_incidents(
+    sign_in, alice, aaron, bob, product_support
+):
+    client = sign_in(bob)
+    add(client, product_support)
+    for title in ("First", "Second", "Third", "Fourth"):
+        client.post(
+            step2("Windows Server", "2025"), incident_fields(product_support.pk, title=title)
+        )
+    page = sign_in(aaron).get(reverse("entitlements:technical_benefits")).content.decode()
+    assert "16 of 20" in page
+    recent = page[page.index("Last incidents") :]
+    assert "Fourth" in recent and "Second" in recent and "First" not in recent[:2000]
+    assert "bob@fabrikam.example" in recent
+
+
+def test_an_incident_on_another_companys_contract_needs_its_ids(sign_in, db, product_support):
+    outsider = UserFactory(
+        partner=OfferFactory(action_pack=True).partner, roles=[Role.GLOBAL_ADMIN]
+    )
+    response = sign_in(outsider).post(
+        step2("Windows Server", "2025"), incident_fields(product_support.pk)
+    )
+    assert response.status_code == 400
+    assert not Incident.objects.exists()

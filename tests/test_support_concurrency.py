@@ -1,0 +1,44 @@
+"""Two incidents opened at once on a plan's last incident: exactly one is opened."""
+
+import pytest
+from django.test import Client
+
+from support.models import ContractLink, Incident, SupportContract
+
+from .factories import UserFactory
+from .test_activation_concurrency import all_at_once
+from .test_support import contract_for, incident_fields, step2
+
+# serialized_rollback: these tests flush the database; the data migrations made (the product
+# catalogue, the Support staff group) is put back for the tests after them.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+@pytest.mark.parametrize("accounts", [1, 8])
+def test_the_last_incident_goes_to_exactly_one_of_many_at_once(alice, contoso, accounts):
+    from entitlements.rules import Benefit
+
+    contract = contract_for(
+        contoso.offers.get(level="silver"), Benefit.SIGNATURE_CLOUD_SUPPORT, alice
+    )
+    SupportContract.objects.filter(pk=contract.pk).update(incidents_remaining=1)
+    users = [UserFactory() for _ in range(accounts)]
+    clients = []
+    for i in range(8):
+        user = users[i % accounts]
+        ContractLink.objects.get_or_create(user=user, contract=contract)
+        client = Client()
+        client.force_login(user)
+        clients.append(client)
+    url = step2("Azure")
+
+    statuses = all_at_once(
+        8, lambda i: clients[i].post(url, incident_fields(contract.pk)).status_code
+    )
+
+    # The others are told: the plan is no longer offered (400) or was used up meanwhile (409).
+    assert statuses.count(302) == 1
+    assert set(statuses) - {302} <= {400, 409}
+    assert Incident.objects.count() == 1
+    contract.refresh_from_db()
+    assert contract.incidents_remaining == 0
