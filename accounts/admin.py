@@ -6,7 +6,7 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from entitlements.models import Role
 from entitlements.services import set_roles
 
-from .models import User
+from .models import User, sync_email_address
 
 
 class RolesMixin(forms.Form):
@@ -92,13 +92,17 @@ class UserAdmin(BaseUserAdmin):
 
     def has_change_permission(self, request, obj=None):
         # Support staff look after partners' accounts, not each other's or a superuser's.
-        if obj is not None and obj.is_staff and not request.user.is_superuser:
+        if obj is not None and (obj.is_staff or obj.is_superuser) and not request.user.is_superuser:
             return False
         return super().has_change_permission(request, obj)
 
     @admin.display(description="roles")
     def role_list(self, user):
         return ", ".join(a.get_role_display() for a in user.role_assignments.all())
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        sync_email_address(obj)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

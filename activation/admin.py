@@ -162,7 +162,7 @@ class ActivationRequestAdmin(admin.ModelAdmin):
             sum(results),
             len(results) - sum(results),
             "Retried",
-            "only failed requests can be retried",
+            "only failed requests can be retried, and not while a worker is busy with one",
         )
 
     @admin.action(description="Reject with reason…", permissions=["change"])
@@ -179,7 +179,7 @@ class ActivationRequestAdmin(admin.ModelAdmin):
                 sum(results),
                 len(results) - sum(results),
                 "Rejected",
-                "only pending or failed requests can be rejected",
+                "only pending or failed requests can be rejected, not while a worker holds one",
             )
             return None
         context = {

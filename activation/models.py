@@ -4,14 +4,13 @@ from django.db.models import Q
 
 from entitlements.rules import Benefit
 
+from . import clock
+
 PENDING = ["submitted", "in_review", "provisioning"]
 OPEN = [*PENDING, "active", "failed"]  # at most one of these per benefit
 
 
 class ActivationRequestQuerySet(models.QuerySet):
-    def for_partner(self, partner):
-        return self.filter(offer__partner=partner)
-
     def due(self, now):
         return self.filter(state__in=PENDING, due_at__lte=now)
 
@@ -20,7 +19,7 @@ class ActivationRequestQuerySet(models.QuerySet):
         no new request can be made while one is open."""
         latest = {}
         requests = self.filter(offer__in=offers).select_related("requested_by", "contract")
-        for request in requests.order_by("-requested_at", "-pk"):
+        for request in requests.order_by("-pk"):
             latest.setdefault((request.offer_id, request.benefit), request)
         return latest
 
@@ -70,6 +69,7 @@ class ActivationRequest(models.Model):
         default=0, help_text="Transient failures of the current step."
     )
     failure_reason = models.TextField(blank=True)
+    notice_claimed_at = models.DateTimeField(null=True, blank=True)
     notified_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -109,6 +109,13 @@ class ActivationRequest(models.Model):
     @property
     def is_pending(self):
         return self.state in PENDING
+
+    @property
+    def poll_seconds(self):
+        """How soon a page showing this pending request should look again: every 3 seconds
+        when the next stage is near, twice a minute while it is days away."""
+        wait = (self.due_at - clock.now()).total_seconds() if self.due_at else 30
+        return int(min(30, max(3, wait)))
 
     def timeline(self):
         """The stages with the time each was reached (None: not yet)."""

@@ -11,11 +11,17 @@ import secrets
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from entitlements.permissions import RECEIVE_ACTIVATION_NOTICES, people_who_can
+from entitlements.permissions import (
+    RECEIVE_ACTIVATION_NOTICES,
+    VIEW_BENEFITS,
+    can,
+    people_who_can,
+)
 from support.models import SupportContract
 
 from . import clock
@@ -182,7 +188,9 @@ def complete_now(request_id, actor):
         if request is None:
             return None
         while request.state in PENDING:
-            if not _advance_locked(request, actor=actor, note="Completed now by support"):
+            if not _advance_locked(
+                request, actor=actor, note="Completed now by support", nudge=False
+            ):
                 break
         return request.state
 
@@ -214,10 +222,8 @@ def advance_due(request_id):
 
 
 def sweep(batch_size=200):
-    """Move every due request a stage on, then send the notices not sent yet.
-
-    Rows locked by a worker right now are skipped: that worker is moving them.
-    """
+    """Move every due request a stage on. Rows a worker holds right now are skipped: that
+    worker is moving them."""
     moved = 0
     while True:
         with transaction.atomic():
@@ -231,16 +237,14 @@ def sweep(batch_size=200):
                 moved += _advance_locked(request)
         if len(due) < batch_size:
             break
-    unnotified = ActivationRequest.objects.filter(state=State.ACTIVE, notified_at__isnull=True)
-    for request_id in unnotified.values_list("pk", flat=True)[:batch_size]:
-        try:
-            send_notice(request_id)
-        except Exception:  # the mail server is away: the next sweep tries again
-            log.exception("Could not send the notice of activation %s", request_id)
     return moved
 
 
-def _advance_locked(request, actor=None, note=""):
+# Errors worth trying again: the database or the network was away for a moment.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError, OSError)
+
+
+def _advance_locked(request, actor=None, note="", nudge=True):
     """One stage on, for a request whose row this transaction holds. True if it moved."""
     now = clock.now()
     from_state = request.state
@@ -262,21 +266,35 @@ def _advance_locked(request, actor=None, note=""):
         request.refresh_from_db()
         _fail(request, str(failure), actor=actor, at=now)
         return False
-    except Exception as error:
-        # Anything else is taken as passing: try again later, a little later each time.
+    except TRANSIENT_ERRORS as error:
         request.refresh_from_db()
         _note_transient_failure(request, error, now)
+        return False
+    except Exception as error:
+        # A fault of ours, not of the moment: trying again would fail the same way.
+        log.exception("Activation %s failed", request.pk)
+        request.refresh_from_db()
+        _fail(
+            request,
+            "Processing stopped because of an error on our side. Support staff have been "
+            "told; select Try again, or contact support.",
+            actor=actor,
+            at=now,
+            note=f"Error: {error!r}",
+        )
         return False
     if request.state == State.ACTIVE:
         pk = request.pk
         transaction.on_commit(lambda: _enqueue_notice(pk))
-    else:
+    elif nudge:
         _nudge(request)
     return True
 
 
 def _check_still_entitled(request):
     offer = request.offer
+    if offer.entitlement(request.benefit) is None:
+        raise PermanentFailure(f"{offer.title} no longer includes {request.get_benefit_display()}.")
     if not offer.partner.is_mpn_associated:
         raise PermanentFailure(
             f"{offer.partner.name} is no longer associated with the Microsoft Partner Network."
@@ -293,7 +311,8 @@ def _note_transient_failure(request, error, now):
         log.error("Activation %s failed for good after %s tries", request.pk, request.attempts)
         _fail(
             request,
-            f"Processing stopped after {request.attempts} attempts. Support staff can retry it.",
+            f"Processing stopped after {request.attempts} attempts. Select Try again, or "
+            "contact support.",
             at=now,
             note=f"Last error: {error!r}",
         )
@@ -302,7 +321,11 @@ def _note_transient_failure(request, error, now):
         "Activation %s: try %s failed (%r); will retry", request.pk, request.attempts, error
     )
     request.due_at = now + datetime.timedelta(seconds=retry_delay(request.attempts))
-    request.save(update_fields=["attempts", "due_at", "updated_at"])
+    request.expected_at = max(
+        request.expected_at, _due_after(request.due_at, STAGES_LEFT[request.state] - 1)
+    )
+    request.save(update_fields=["attempts", "due_at", "expected_at", "updated_at"])
+    _nudge(request)
 
 
 def _fail(request, reason, actor=None, at=None, note=""):
@@ -351,22 +374,37 @@ def _issue_contract(request, now):
 # Notices
 
 
+# A sender has this long to send a notice it claimed (EMAIL_TIMEOUT bounds each attempt);
+# after that the claim lapses and another sender may try.
+NOTICE_LEASE = datetime.timedelta(seconds=60)
+
+
 def send_notice(request_id):
     """Email the requester and the company's Global admins that the IDs are ready.
 
-    Sent at least once: the row stays locked until the email is handed over, and the mark
-    is kept only if the sending succeeded.
+    The notice is claimed with a conditional update, sent with no lock held (a slow mail
+    server holds up nothing else), then marked sent. A sender that dies after its claim
+    leaves the notice to be sent again once the claim lapses: at least once.
     """
-    with transaction.atomic():
-        request = _lock(request_id, state=State.ACTIVE, notified_at__isnull=True)
-        if request is None:
-            return False
-        partner = request.offer.partner
-        recipients = {
-            person.email for person in people_who_can(partner, RECEIVE_ACTIVATION_NOTICES)
-        }
-        if request.requested_by and request.requested_by.is_active:
-            recipients.add(request.requested_by.email)
+    now = clock.now()
+    claimed = (
+        ActivationRequest.objects.filter(
+            pk=request_id, state=State.ACTIVE, notified_at__isnull=True
+        )
+        .filter(Q(notice_claimed_at__isnull=True) | Q(notice_claimed_at__lt=now - NOTICE_LEASE))
+        .update(notice_claimed_at=now)
+    )
+    if not claimed:
+        return False
+    request = ActivationRequest.objects.select_related(
+        "offer__partner", "offer__competency", "requested_by", "contract"
+    ).get(pk=request_id)
+    partner = request.offer.partner
+    recipients = {person.email for person in people_who_can(partner, RECEIVE_ACTIVATION_NOTICES)}
+    requester = request.requested_by
+    if requester and requester.partner_id == partner.pk and can(requester, VIEW_BENEFITS):
+        recipients.add(requester.email)  # only if they may still see the IDs
+    if recipients:
         context = {
             "request": request,
             "contract": request.contract,
@@ -374,12 +412,29 @@ def send_notice(request_id):
             "url": settings.PORTAL_URL.rstrip("/")
             + reverse("entitlements:benefit_detail", args=[request.offer_id, request.benefit]),
         }
-        send_mail(
-            subject=f"{request.get_benefit_display()} is active: your Access ID and Contract ID",
-            message=render_to_string("activation/email/ids_ready.txt", context),
-            from_email=None,
-            recipient_list=sorted(recipients),
-        )
-        request.notified_at = clock.now()
-        request.save(update_fields=["notified_at", "updated_at"])
+        try:
+            send_mail(
+                subject=f"{request.get_benefit_display()} is active: your Access ID and "
+                "Contract ID",
+                message=render_to_string("activation/email/ids_ready.txt", context),
+                from_email=None,
+                recipient_list=sorted(recipients),
+            )
+        except Exception:
+            # Let the next round try again at once rather than after the lease.
+            ActivationRequest.objects.filter(pk=request_id).update(notice_claimed_at=None)
+            raise
+    ActivationRequest.objects.filter(pk=request_id).update(notified_at=clock.now())
     return True
+
+
+def send_pending_notices(limit=50):
+    """Send the notices not sent yet, e.g. after the mail server or a worker was away."""
+    sent = 0
+    pending = ActivationRequest.objects.filter(state=State.ACTIVE, notified_at__isnull=True)
+    for request_id in pending.values_list("pk", flat=True)[:limit]:
+        try:
+            sent += send_notice(request_id)
+        except Exception:
+            log.exception("Could not send the notice of activation %s", request_id)
+    return sent

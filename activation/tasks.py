@@ -30,6 +30,11 @@ def send_activation_notice(request_id):
     services.send_notice(request_id)
 
 
+@shared_task(soft_time_limit=300)
+def send_pending_activation_notices():
+    services.send_pending_notices()
+
+
 @shared_task
 def sweep_due_activations():
     # No retry: the next sweep comes within seconds.

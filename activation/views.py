@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.shortcuts import redirect
-from django.utils import formats
+from django.utils import formats, timezone
 from django.views.decorators.http import require_POST
 
 from entitlements.permissions import ACTIVATE_BENEFITS, capability_required
@@ -37,7 +37,7 @@ def activate(request, partner, offer_id, benefit):
         messages.info(request, f"{row.benefit.label} is already active.")
     else:
         who = activation.requested_by.display_name if activation.requested_by else "someone"
-        when = formats.date_format(activation.requested_at, "DATE_FORMAT")
+        when = formats.date_format(timezone.localtime(activation.requested_at), "DATE_FORMAT")
         messages.info(request, f"Activation was already requested by {who} on {when}.")
     return _back_to(row)
 

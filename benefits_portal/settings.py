@@ -172,6 +172,8 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# Seconds to wait for the mail server, so a stalled one can't hold a worker forever.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))  # for the file backend
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Partner benefits <benefits@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
@@ -242,6 +244,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": ACTIVATION_SWEEP_SECONDS,
         # A sweep not started before the next one is due is dropped, not piled up.
         "options": {"expires": ACTIVATION_SWEEP_SECONDS * 0.9},
+    },
+    # Notices whose first sending failed (mail server or worker away).
+    "send-pending-activation-notices": {
+        "task": "activation.tasks.send_pending_activation_notices",
+        "schedule": 30,
+        "options": {"expires": 27},
     },
 }
 # The portal's address, for links in emails.

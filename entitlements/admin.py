@@ -6,11 +6,17 @@ from .models import Competency, MembershipOffer, Partner, RoleAssignment
 
 
 class OfferInline(admin.TabularInline):
+    """The company's offers at a glance; each is added and changed on its own page."""
+
     model = MembershipOffer
     extra = 0
     fields = ["kind", "competency", "level", "starts_on", "ends_on"]
+    readonly_fields = fields
     can_delete = False
     show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Partner)
@@ -55,6 +61,13 @@ class MembershipOfferAdmin(admin.ModelAdmin):
     search_fields = ["partner__name", "partner__mpn_id", "competency__name"]
     autocomplete_fields = ["partner"]
     date_hierarchy = "ends_on"
+
+    def get_readonly_fields(self, request, obj=None):
+        # Once a benefit was activated, the offer's terms are what its contracts were made
+        # from: changing them would move IDs to another company or break pending requests.
+        if obj is not None and obj.activations.exists():
+            return ["partner", "kind", "competency", "level"]
+        return []
 
     @admin.display(boolean=True)
     def active(self, offer):

@@ -68,10 +68,6 @@ class Entitlement:
     def is_unlimited(self):
         return self.incidents is UNLIMITED
 
-    @property
-    def covers_cloud(self):
-        return self.benefit == Benefit.SIGNATURE_CLOUD_SUPPORT
-
 
 @dataclass(frozen=True)
 class AdvisoryHours:

@@ -1,12 +1,13 @@
 from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from activation.models import ActivationRequest
+from activation import clock
+from activation.models import PENDING, ActivationRequest
 from support.models import Incident
 
 from . import rules
@@ -88,8 +89,19 @@ def _activation_context(request, partner):
 
 
 def _render_page(request, partner, open_key=None):
+    today = clock.today()
+    # Active offers, and ended ones still holding something: a usable contract (it may outlive
+    # its offer by 30 days) or a request still pending or failed.
     offers = list(
-        MembershipOffer.objects.for_partner(partner).active().select_related("competency")
+        MembershipOffer.objects.for_partner(partner)
+        .filter(
+            Q(starts_on__lte=today, ends_on__gte=today)
+            | Q(activations__contract__ends_on__gte=today)
+            | Q(activations__state__in=[*PENDING, ActivationRequest.State.FAILED])
+        )
+        .filter(starts_on__lte=today)
+        .distinct()
+        .select_related("competency")
     )
     rows = _with_activations(
         [BenefitRow(offer, entitlement) for offer in offers for entitlement in offer.entitlements()]
@@ -98,8 +110,9 @@ def _render_page(request, partner, open_key=None):
         **_activation_context(request, partner),
         "sections": [(offer, [row for row in rows if row.offer == offer]) for offer in offers],
         "advisory_hours": rules.advisory_hours(
-            (offer.kind, offer.level or None) for offer in offers
+            (offer.kind, offer.level or None) for offer in offers if offer.is_active(today)
         ),
+        "today": today,
         "open_key": open_key,
     }
     return render(request, "entitlements/technical_benefits.html", context)
@@ -119,7 +132,7 @@ def benefit_detail(request, partner, offer_id, benefit):
     if not request.htmx:
         return _render_page(request, partner, open_key=row.key)
     [row] = _with_activations([row])
-    context = {**_activation_context(request, partner), "row": row}
+    context = {**_activation_context(request, partner), "row": row, "today": clock.today()}
     return render(request, "entitlements/_benefit_content.html", context)
 
 

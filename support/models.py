@@ -8,11 +8,6 @@ from entitlements.rules import Benefit
 nine_digits = RegexValidator(r"^[1-9][0-9]{8}$", "A 9-digit number.")
 
 
-class SupportContractQuerySet(models.QuerySet):
-    def for_partner(self, partner):
-        return self.filter(partner=partner)
-
-
 class SupportContract(models.Model):
     """The contract an activation produces: its Access ID and Contract ID, dates and incidents.
 
@@ -41,8 +36,6 @@ class SupportContract(models.Model):
     )
     pack_name = models.CharField(max_length=40, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-
-    objects = SupportContractQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

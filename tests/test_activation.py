@@ -6,6 +6,7 @@ import pytest
 from django.core import mail
 from django.db import OperationalError
 from django.urls import reverse
+from django.utils.formats import date_format
 
 from activation import services
 from activation.models import ActivationEvent, ActivationRequest
@@ -179,7 +180,8 @@ def test_ids_stay_hidden_from_users_who_cannot_see_the_page(sign_in, alice, nora
 def test_the_requester_and_global_admins_are_emailed_once(alice, mona, gold, clock):
     start(gold, mona)
     run_days(clock, 3)
-    run_days(clock, 1)
+    assert services.send_pending_notices() == 1
+    assert services.send_pending_notices() == 0
     assert len(mail.outbox) == 1
     contract = SupportContract.objects.get()
     message = mail.outbox[0]
@@ -212,10 +214,11 @@ def test_a_failed_activation_shows_its_reason_and_can_be_tried_again(sign_in, al
     page = client.get(detail_url(gold)).content.decode()
     assert "Activation failed" in page
     assert f"Gold Cloud Platform ended on {gold.ends_on:%d %B %Y}" in page
-    assert ">Try again</button>" in page
+    assert ">Try again</button>" not in page  # it would fail the same way
 
     gold.ends_on += datetime.timedelta(days=365)  # renewed
     gold.save()
+    assert ">Try again</button>" in client.get(detail_url(gold)).content.decode()
     client.post(reverse("activation:retry", args=[gold.pk, "product_support"]))
     request.refresh_from_db()
     assert request.state == State.IN_REVIEW  # where it stopped
@@ -314,8 +317,12 @@ def test_the_row_polls_while_pending_and_stops_once_active(client, alice, gold, 
     start(gold, alice)
     fragment = client.get(detail_url(gold), headers={"HX-Request": "true"}).content.decode()
     assert "<html" not in fragment
-    assert 'hx-trigger="load delay:3s"' in fragment
+    assert 'hx-trigger="load delay:30s"' in fragment  # the next stage is a day away
     assert "Submitted" in fragment
+
+    clock.advance(hours=23, minutes=59, seconds=50)
+    fragment = client.get(detail_url(gold), headers={"HX-Request": "true"}).content.decode()
+    assert 'hx-trigger="load delay:10s"' in fragment  # and now it is near
 
     run_days(clock, 3)
     fragment = client.get(detail_url(gold), headers={"HX-Request": "true"}).content.decode()
@@ -358,14 +365,90 @@ def test_a_mail_server_that_is_away_delays_the_notice_without_losing_it(
     alice, gold, clock, settings
 ):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 1, 2
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 1  # nothing listens there
     request = start(gold, alice)
     run_days(clock, 3)
+    assert services.send_pending_notices() == 0
     request.refresh_from_db()
     assert (request.state, request.notified_at) == (State.ACTIVE, None)
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    services.sweep()
+    assert services.send_pending_notices() == 1
     request.refresh_from_db()
     assert request.notified_at == clock.now()
+    assert len(mail.outbox) == 1
+
+
+def test_an_ended_offer_keeps_showing_its_usable_contract(sign_in, alice, gold, clock):
+    request = start(gold, alice)
+    run_days(clock, 3)
+    gold.ends_on = clock.now().date() - datetime.timedelta(days=1)
+    gold.save()
+    page = sign_in(alice).get(PAGE).content.decode()
+    assert f"Ended {date_format(gold.ends_on)}" in page
+    assert request.contract.access_id in page  # usable for 30 days after its offer
+    other = detail_url(gold, "signature_cloud_support")
+    assert "can no longer be activated" in sign_in(alice).get(other).content.decode()
+
+
+def test_a_contract_past_its_end_says_so(sign_in, alice, gold, clock):
+    start(gold, alice)
+    run_days(clock, 3)
+    SupportContract.objects.update(
+        ends_on=clock.now().date() - datetime.timedelta(days=1),
+        starts_on=clock.now().date() - datetime.timedelta(days=2),
+    )
+    page = sign_in(alice).get(PAGE).content.decode()
+    assert ">Contract expired</span>" in page
+
+
+def test_a_requester_who_left_the_company_is_not_emailed(alice, mona, gold, clock):
+    start(gold, mona)
+    run_days(clock, 3)
+    mona.role_assignments.all().delete()
+    services.send_pending_notices()
+    assert [message.to for message in mail.outbox] == [["alice@contoso.example"]]
+
+
+def test_an_offer_that_no_longer_includes_the_benefit_fails_with_the_reason(alice, silver, clock):
+    request = start(silver, alice, Benefit.SIGNATURE_CLOUD_SUPPORT)
+    silver.kind, silver.competency, silver.level = "action_pack", None, ""
+    silver.save()
+    run_days(clock, 1)
+    request.refresh_from_db()
+    assert request.state == State.FAILED
+    assert (
+        request.failure_reason
+        == "Microsoft Action Pack no longer includes Signature Cloud Support."
+    )
+
+
+def test_an_unexpected_error_fails_at_once_and_can_be_retried(alice, gold, clock, monkeypatch):
+    request = start(gold, alice)
+    real_check = services._check_still_entitled
+
+    def bug(request):
+        raise KeyError("surprise")
+
+    monkeypatch.setattr(services, "_check_still_entitled", bug)
+    run_days(clock, 1)
+    request.refresh_from_db()
+    assert (request.state, request.attempts) == (State.FAILED, 0)
+    assert "error on our side" in request.failure_reason
+    assert "surprise" in request.events.last().note
+
+    monkeypatch.setattr(services, "_check_still_entitled", real_check)  # fixed
+    assert services.retry(request.pk, None)
+    run_days(clock, 3)
+    request.refresh_from_db()
+    assert request.state == State.ACTIVE
+
+
+def test_a_notice_claimed_by_a_sender_that_died_is_sent_once_the_claim_lapses(alice, gold, clock):
+    request = start(gold, alice)
+    run_days(clock, 3)
+    ActivationRequest.objects.filter(pk=request.pk).update(notice_claimed_at=clock.now())
+    assert services.send_pending_notices() == 0  # another sender may be sending it
+    clock.advance(seconds=61)
+    assert services.send_pending_notices() == 1
     assert len(mail.outbox) == 1

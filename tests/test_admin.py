@@ -158,11 +158,15 @@ def test_a_role_needs_a_company(sign_in, support, aaron):
 
 
 def test_support_staff_cannot_grant_admin_access(sign_in, support, aaron):
-    sign_in(support).post(
+    response = sign_in(support).post(
         f"/admin/accounts/user/{aaron.pk}/change/",
-        change_form(aaron, roles=[Role.ADMIN_AGENT], is_staff="on", is_superuser="on"),
+        change_form(
+            aaron, roles=[Role.ADMIN_AGENT], first_name="Aaron", is_staff="on", is_superuser="on"
+        ),
     )
+    assert response.status_code == 302  # the change was saved, without those two
     aaron.refresh_from_db()
+    assert aaron.first_name == "Aaron"
     assert not aaron.is_staff and not aaron.is_superuser
 
 
@@ -174,3 +178,50 @@ def test_support_staff_cannot_change_another_staff_account(sign_in, support, db)
     assert response.status_code == 403
     other.refresh_from_db()
     assert other.first_name != "Changed"
+
+
+def test_a_changed_email_no_longer_receives_password_resets(sign_in, support, client, alice):
+    from allauth.account.models import EmailAddress
+    from django.core import mail
+
+    from accounts.models import sync_email_address
+
+    sync_email_address(alice)  # as created by the demo data or a first reset
+    response = sign_in(support).post(
+        f"/admin/accounts/user/{alice.pk}/change/",
+        change_form(alice, email="alice.admin@contoso.example", roles=[Role.GLOBAL_ADMIN]),
+    )
+    assert response.status_code == 302
+    assert list(EmailAddress.objects.filter(user=alice).values_list("email", flat=True)) == [
+        "alice.admin@contoso.example"
+    ]
+    client.logout()
+    client.post("/accounts/password/reset/", {"email": "alice@contoso.example"})
+    client.post("/accounts/password/reset/", {"email": "alice.admin@contoso.example"})
+    assert [message.to for message in mail.outbox if "/reset/key/" in message.body] == [
+        ["alice.admin@contoso.example"]
+    ]
+
+
+def test_support_staff_cannot_change_a_superuser_who_is_not_staff(sign_in, support, db):
+    root = UserFactory(partner=None, is_staff=False, is_superuser=True)
+    response = sign_in(support).post(
+        f"/admin/accounts/user/{root.pk}/change/", change_form(root, first_name="Changed")
+    )
+    assert response.status_code == 403
+    root.refresh_from_db()
+    assert root.first_name != "Changed"
+
+
+def test_an_activated_offers_terms_are_frozen(sign_in, support, alice, contoso, clock):
+    from activation import services
+    from entitlements.rules import Benefit
+
+    offer = contoso.offers.get(level="gold")
+    page = sign_in(support).get(f"/admin/entitlements/membershipoffer/{offer.pk}/change/")
+    assert 'name="level"' in page.content.decode()
+    services.request_activation(offer, Benefit.PRODUCT_SUPPORT, alice)
+    page = sign_in(support).get(f"/admin/entitlements/membershipoffer/{offer.pk}/change/")
+    form = page.content.decode()
+    assert 'name="level"' not in form and 'name="partner"' not in form
+    assert 'name="ends_on"' in form  # an offer may still be extended

@@ -80,8 +80,29 @@ def test_every_service_that_others_wait_for_has_a_health_check(compose):
     services = compose["services"]
     for service in services.values():
         for needed, condition in service.get("depends_on", {}).items():
-            assert condition["condition"] == "service_healthy"
-            assert "healthcheck" in services[needed]
+            if condition["condition"] == "service_completed_successfully":
+                assert needed == "migrate"
+            else:
+                assert condition["condition"] == "service_healthy"
+                assert "test" in services[needed]["healthcheck"]
+
+
+def test_migrations_run_once_before_web_worker_and_beat(compose):
+    services = compose["services"]
+    assert "manage.py migrate" in services["migrate"]["command"]
+    for name in ("web", "worker", "beat"):
+        assert services[name]["depends_on"]["migrate"] == {
+            "condition": "service_completed_successfully"
+        }
+
+
+def test_compose_has_no_default_secret_and_no_demo_accounts_unless_asked(compose):
+    for service in ("web", "migrate", "worker", "beat"):
+        assert compose["services"][service]["environment"]["SECRET_KEY"].startswith(
+            "${SECRET_KEY:?"
+        )
+    assert compose["services"]["migrate"]["environment"]["SEED_DEMO"] == "${SEED_DEMO:-false}"
+    assert "seed_demo" not in compose["services"]["web"]["command"]
 
 
 def test_web_serves_with_gunicorn_on_postgres_and_redis(compose):

@@ -69,7 +69,7 @@ def test_action_pack_has_no_cloud_support_even_if_asked_as_cloud():
 
 def test_unlimited_means_no_count():
     unlimited = entitlement(COMP, Level.GOLD, True, Benefit.SIGNATURE_CLOUD_SUPPORT)
-    assert unlimited.is_unlimited and unlimited.covers_cloud
+    assert unlimited.is_unlimited
     assert not entitlement(COMP, Level.GOLD, False, Benefit.PRODUCT_SUPPORT).is_unlimited
 
 

@@ -13,7 +13,7 @@ CELERY = str(Path(sys.executable).parent / "celery")
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_database_url():
+def worker_database_url():
     db = connection.settings_dict
     if db["ENGINE"].endswith("sqlite3"):
         return f"sqlite:///{db['NAME']}"
@@ -24,7 +24,7 @@ def portal_env(tmp_path, **env):
     """The environment for another process of the portal: the test database, emails to files."""
     return {
         **os.environ,
-        "DATABASE_URL": test_database_url(),
+        "DATABASE_URL": worker_database_url(),
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(tmp_path / "mail"),
         "CONN_MAX_AGE": "0",

@@ -1,10 +1,10 @@
-from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import sync_email_address
 from entitlements.models import Competency, MembershipOffer, Partner, Role
 from entitlements.rules import Level, OfferKind
 from entitlements.services import set_roles
@@ -89,7 +89,5 @@ class Command(BaseCommand):
         if created:
             user.set_password(PASSWORD)
             user.save(update_fields=["password"])
-        EmailAddress.objects.get_or_create(
-            user=user, email=email, defaults={"verified": True, "primary": True}
-        )
+        sync_email_address(user)
         return user
