@@ -89,3 +89,4 @@ class IncidentForm(forms.ModelForm):
     def __init__(self, *args, plans, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["plan"].choices = [(plan.key, plan.name) for plan in plans]
+        self.fields["severity"].choices = Incident.Severity.choices  # no empty "---------"

@@ -367,3 +367,11 @@ def test_an_incident_on_another_companys_contract_needs_its_ids(sign_in, db, pro
     )
     assert response.status_code == 400
     assert not Incident.objects.exists()
+
+
+def test_severity_is_a_choice_of_a_b_or_c_with_no_blank(sign_in, bob, product_support):
+    client = sign_in(bob)
+    add(client, product_support)
+    page = client.get(step2("Windows Server", "2025")).content.decode()
+    assert page.count('name="severity"') == 3
+    assert "---------" not in page
