@@ -9,6 +9,22 @@ from .models import ActivationEvent, ActivationRequest
 State = ActivationRequest.State
 
 
+def action_form(model_admin, request, *, title, intro, items, form, action, submit):
+    """The second step of an action that needs more than the selection: a form to fill."""
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta,
+        "action_checkbox_name": ACTION_CHECKBOX_NAME,
+        "title": title,
+        "intro": intro,
+        "items": items,
+        "form": form,
+        "action": action,
+        "submit": submit,
+    }
+    return TemplateResponse(request, "admin/action_form.html", context)
+
+
 class ReadOnlyAdminMixin:
     def has_add_permission(self, request, obj=None):
         return False
@@ -182,15 +198,17 @@ class ActivationRequestAdmin(admin.ModelAdmin):
                 "only pending or failed requests can be rejected, not while a worker holds one",
             )
             return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Reject activation requests",
-            "form": form,
-            "requests": queryset.select_related("offer__partner", "offer__competency"),
-            "action_checkbox_name": ACTION_CHECKBOX_NAME,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/activation/reject.html", context)
+        return action_form(
+            self,
+            request,
+            title="Reject activation requests",
+            intro="The partner sees this reason on the Technical benefits page and may request "
+            "the activation again.",
+            items=queryset.select_related("offer__partner", "offer__competency"),
+            form=form,
+            action="reject_with_reason",
+            submit="Reject",
+        )
 
 
 @admin.register(ActivationEvent)

@@ -1,9 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.template.response import TemplateResponse
 
-from activation.admin import ReadOnlyAdminMixin
+from activation.admin import ReadOnlyAdminMixin, action_form
 
 from . import services
 from .models import ContractLink, Incident, IncidentCredit, Product, ProductVersion, SupportContract
@@ -100,15 +98,17 @@ class SupportContractAdmin(admin.ModelAdmin):
                         messages.SUCCESS,
                     )
             return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Give incidents back",
-            "form": form,
-            "contracts": queryset.select_related("partner"),
-            "action_checkbox_name": ACTION_CHECKBOX_NAME,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/support/give_back.html", context)
+        return action_form(
+            self,
+            request,
+            title="Give incidents back",
+            intro="Incidents given back are added to the contract's incidents remaining, up to "
+            "what it started with, and recorded with your reason.",
+            items=queryset.select_related("partner"),
+            form=form,
+            action="give_back_incidents",
+            submit="Give back",
+        )
 
 
 @admin.register(ContractLink)

@@ -71,6 +71,16 @@ def carol(db):
 
 
 @pytest.fixture
+def support(db):
+    """Sam, support staff: in the Support staff group, no company."""
+    from django.contrib.auth.models import Group
+
+    sam = UserFactory(email="sam@benefits.example", partner=None, is_staff=True)
+    sam.groups.add(Group.objects.get(name="Support staff"))
+    return sam
+
+
+@pytest.fixture
 def sign_in(client):
     def sign_in(user):
         client.force_login(user)

@@ -1,23 +1,13 @@
 """Support staff follow and act on activation requests in Django admin."""
 
 import pytest
-from django.contrib.auth.models import Group
 
 from activation import services
 from activation.models import ActivationEvent, ActivationRequest
 from entitlements.rules import Benefit
 
-from .factories import UserFactory
-
 State = ActivationRequest.State
 LIST = "/admin/activation/activationrequest/"
-
-
-@pytest.fixture
-def support(db):
-    sam = UserFactory(email="sam@benefits.example", partner=None, is_staff=True)
-    sam.groups.add(Group.objects.get(name="Support staff"))
-    return sam
 
 
 @pytest.fixture

@@ -9,14 +9,6 @@ from entitlements.models import Role
 from .factories import UserFactory
 
 
-@pytest.fixture
-def support(db):
-    """Sam, support staff: in the Support staff group, no company."""
-    sam = UserFactory(email="sam@benefits.example", partner=None, is_staff=True)
-    sam.groups.add(Group.objects.get(name="Support staff"))
-    return sam
-
-
 def test_the_support_staff_group_may_view_and_change_but_never_delete(db):
     codenames = set(
         Group.objects.get(name="Support staff").permissions.values_list("codename", flat=True)

@@ -1,22 +1,13 @@
 """Support staff look after contracts, linked accounts, incidents and the product catalogue."""
 
 import pytest
-from django.contrib.auth.models import Group
 
 from entitlements.rules import Benefit
 from support.models import ContractLink, IncidentCredit, Product, SupportContract
 
-from .factories import UserFactory
 from .test_support import contract_for
 
 CONTRACTS = "/admin/support/supportcontract/"
-
-
-@pytest.fixture
-def support(db):
-    sam = UserFactory(email="sam@benefits.example", partner=None, is_staff=True)
-    sam.groups.add(Group.objects.get(name="Support staff"))
-    return sam
 
 
 @pytest.fixture
