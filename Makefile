@@ -12,7 +12,11 @@ run: export ACTIVATION_SWEEP_SECONDS ?= 5
 test: export SECRET_KEY ?= test-only-secret-key
 test: export STATIC_MANIFEST ?= false
 
-.PHONY: run test install lint format clean
+# The screenshots the README shows, as the browser tests last took them.
+SCREENSHOTS := technical-benefits-admin-at-contoso.example activate-provisioning activate-ids \
+	admin-agent-sees-the-ids support-types-of-support support-add-again-diagnostic
+
+.PHONY: run test install lint format clean screenshots
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,3 +45,7 @@ format: install
 
 clean:
 	rm -rf $(VENV) var staticfiles *.egg-info
+
+screenshots:
+	mkdir -p docs/screenshots
+	for name in $(SCREENSHOTS); do cp test-artifacts/$$name.png docs/screenshots/; done

@@ -1,0 +1,75 @@
+"""End-to-end tests: Debian's Chromium, driven by Playwright, against the live server."""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls of the tests are
+# still plain synchronous calls.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+# Without the networking flags Chromium keeps trying to reach hosts this machine can't reach.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+PASSWORD = "Partner!2026"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"CI needs Chromium at {CHROMIUM} (apt-get install chromium).")
+        pytest.skip(f"No Chromium at {CHROMIUM}: apt-get install chromium to run these tests.")
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": {"width": 1280, "height": 900}}
+
+
+@pytest.fixture
+def portal(live_server, settings):
+    """The live server with the demo data. Plain http on localhost: cookies can't be Secure."""
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
+    call_command("seed_demo", verbosity=0)
+    return live_server.url
+
+
+@pytest.fixture
+def shot():
+    """Save the page as test-artifacts/<name>.png."""
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    def save(page, name):
+        page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+
+    return save
+
+
+@pytest.fixture
+def sign_in_as(portal):
+    """Sign in through the real sign-in form."""
+
+    def sign_in(page, email, password=PASSWORD):
+        page.goto(f"{portal}/accounts/login/")
+        page.get_by_label("Email").fill(email)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name=re.compile("^Sign in$")).click()
+        page.wait_for_load_state()
+        return page
+
+    return sign_in
