@@ -32,7 +32,13 @@ run: install
 	@echo "Portal on http://127.0.0.1:$(PORT)/ (Ctrl-C stops the web server, worker and beat)"
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f Procfile.dev start -p $(PORT)
 
-test: install
+# axe-core, which the browser tests inject into the pages (no lock file: it would record
+# download addresses; the version is pinned in package.json).
+node_modules/axe-core/axe.min.js: package.json
+	@if command -v npm >/dev/null; then npm install --no-package-lock --no-audit --no-fund --silent; \
+	else echo "npm not found: the accessibility tests will be skipped"; fi
+
+test: install node_modules/axe-core/axe.min.js
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install
@@ -44,7 +50,7 @@ format: install
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) var staticfiles *.egg-info
+	rm -rf $(VENV) var staticfiles *.egg-info node_modules test-artifacts
 
 screenshots:
 	mkdir -p docs/screenshots

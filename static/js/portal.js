@@ -12,5 +12,46 @@ document.addEventListener("click", async (event) => {
     window.getSelection().selectAllChildren(code);
     button.textContent = "Press Ctrl-C";
   }
+  announce(button.textContent);
   setTimeout(() => { button.textContent = label; }, 2000);
+});
+
+// Expanders say whether they are open, for screen readers that don't read <details> state.
+function markExpanders(root) {
+  root.querySelectorAll("details > summary").forEach((summary) => {
+    summary.setAttribute("aria-expanded", summary.parentElement.open ? "true" : "false");
+  });
+}
+document.addEventListener("toggle", (event) => {
+  const summary = event.target.querySelector(":scope > summary");
+  if (summary) summary.setAttribute("aria-expanded", event.target.open ? "true" : "false");
+}, true);  // toggle doesn't bubble
+
+// A polite live region, so a status that changes under the user's eyes is read out.
+function announce(text) {
+  const region = document.getElementById("announcer");
+  if (region) region.textContent = text;
+}
+
+function statusOf(row) {
+  const name = row.querySelector(".benefit-name");
+  const status = row.querySelector(".benefit-status");
+  return `${name ? name.textContent.trim() : ""}: ${status ? status.textContent.trim() : ""}`;
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  markExpanders(document);
+  document.querySelectorAll("details.benefit").forEach((row) => {
+    row.dataset.announced = statusOf(row);
+  });
+});
+document.addEventListener("htmx:afterSwap", (event) => {
+  markExpanders(event.detail.target.parentElement || document);
+  const row = event.detail.target.closest("details.benefit");
+  if (!row) return;
+  const text = statusOf(row);
+  if (row.dataset.announced !== text) {  // only a change is read out, not every poll
+    announce(text);
+    row.dataset.announced = text;
+  }
 });
