@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.utils.translation import gettext_lazy as _
 
 from entitlements.models import Role
 from entitlements.services import set_roles
@@ -19,7 +20,7 @@ class RolesMixin(forms.Form):
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("roles") and not cleaned.get("partner"):
-            self.add_error("roles", "Roles are held in a company: choose the company first.")
+            self.add_error("roles", _("Roles are held in a company: choose the company first."))
         return cleaned
 
 

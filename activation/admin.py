@@ -2,6 +2,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from . import services
 from .models import ActivationEvent, ActivationRequest
@@ -73,7 +75,8 @@ class StageFilter(admin.SimpleListFilter):
 class RejectForm(forms.Form):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
-        help_text="The partner reads this on the Technical benefits page.",
+        label=_("Reason"),
+        help_text=_("The partner reads this on the Technical benefits page."),
     )
 
 
@@ -136,27 +139,32 @@ class ActivationRequestAdmin(admin.ModelAdmin):
     def partner(self, obj):
         return obj.offer.partner
 
-    @admin.display(description="offer")
+    @admin.display(description=_("offer"))
     def offer_title(self, obj):
         return obj.offer.title
 
-    @admin.display(description="Access ID", ordering="contract__access_id")
+    @admin.display(description=_("Access ID"), ordering="contract__access_id")
     def access_id(self, obj):
         return getattr(getattr(obj, "contract", None), "access_id", "")
 
-    @admin.display(description="Contract ID", ordering="contract__contract_id")
+    @admin.display(description=_("Contract ID"), ordering="contract__contract_id")
     def contract_id(self, obj):
         return getattr(getattr(obj, "contract", None), "contract_id", "")
 
     def _report(self, request, done, skipped, verb, why):
         if done:
-            self.message_user(request, f"{verb} {done} request(s).", messages.SUCCESS)
+            self.message_user(request, verb % {"count": done}, messages.SUCCESS)
         if skipped:
-            self.message_user(
-                request, f"{skipped} request(s) left as they were: {why}.", messages.WARNING
+            left = ngettext(
+                "%(count)s request left as it was: %(why)s.",
+                "%(count)s requests left as they were: %(why)s.",
+                skipped,
             )
+            self.message_user(request, left % {"count": skipped, "why": why}, messages.WARNING)
 
-    @admin.action(description="Complete now (fast-forward the processing)", permissions=["change"])
+    @admin.action(
+        description=_("Complete now (fast-forward the processing)"), permissions=["change"]
+    )
     def complete_now(self, request, queryset):
         results = [
             services.complete_now(pk, request.user) for pk in queryset.values_list("pk", flat=True)
@@ -166,22 +174,22 @@ class ActivationRequestAdmin(admin.ModelAdmin):
             request,
             done,
             len(results) - done,
-            "Completed",
-            "not pending, busy in a worker this moment, or failed (see its history)",
+            _("Completed %(count)s request(s)."),
+            _("not pending, busy in a worker this moment, or failed (see its history)"),
         )
 
-    @admin.action(description="Retry failed activations", permissions=["change"])
+    @admin.action(description=_("Retry failed activations"), permissions=["change"])
     def retry(self, request, queryset):
         results = [services.retry(pk, request.user) for pk in queryset.values_list("pk", flat=True)]
         self._report(
             request,
             sum(results),
             len(results) - sum(results),
-            "Retried",
-            "only failed requests can be retried, and not while a worker is busy with one",
+            _("Retried %(count)s request(s)."),
+            _("only failed requests can be retried, and not while a worker is busy with one"),
         )
 
-    @admin.action(description="Reject with reason…", permissions=["change"])
+    @admin.action(description=_("Reject with reason…"), permissions=["change"])
     def reject_with_reason(self, request, queryset):
         form = RejectForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
@@ -194,20 +202,22 @@ class ActivationRequestAdmin(admin.ModelAdmin):
                 request,
                 sum(results),
                 len(results) - sum(results),
-                "Rejected",
-                "only pending or failed requests can be rejected, not while a worker holds one",
+                _("Rejected %(count)s request(s)."),
+                _("only pending or failed requests can be rejected, not while a worker holds one"),
             )
             return None
         return action_form(
             self,
             request,
-            title="Reject activation requests",
-            intro="The partner sees this reason on the Technical benefits page and may request "
-            "the activation again.",
+            title=_("Reject activation requests"),
+            intro=_(
+                "The partner sees this reason on the Technical benefits page and may request "
+                "the activation again."
+            ),
             items=queryset.select_related("offer__partner", "offer__competency"),
             form=form,
             action="reject_with_reason",
-            submit="Reject",
+            submit=_("Reject"),
         )
 
 

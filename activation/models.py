@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import formats
+from django.utils.translation import gettext_lazy as _
 
 from entitlements.rules import Benefit
 
@@ -8,6 +10,29 @@ from . import clock
 
 PENDING = ["submitted", "in_review", "provisioning"]
 OPEN = [*PENDING, "active", "failed"]  # at most one of these per benefit
+
+
+class Failure(models.TextChoices):
+    """Why processing stopped. The message is composed when shown, in the reader's language."""
+
+    OFFER_ENDED = "offer_ended", _("%(offer)s ended on %(ended)s, before the activation completed.")
+    LEFT_MPN = (
+        "left_mpn",
+        _("%(partner)s is no longer associated with the Microsoft Partner Network."),
+    )
+    BENEFIT_WITHDRAWN = "benefit_withdrawn", _("%(offer)s no longer includes %(benefit)s.")
+    TOO_MANY_ATTEMPTS = (
+        "too_many_attempts",
+        _("Processing stopped after %(attempts)s attempts. Select Try again, or contact support."),
+    )
+    INTERNAL_ERROR = (
+        "internal_error",
+        _(
+            "Processing stopped because of an error on our side. Support staff have been told; "
+            "select Try again, or contact support."
+        ),
+    )
+    NO_IDS = "no_ids", _("No unused Access ID could be drawn. Select Try again.")
 
 
 class ActivationRequestQuerySet(models.QuerySet):
@@ -39,12 +64,12 @@ class ActivationRequest(models.Model):
     """
 
     class State(models.TextChoices):
-        SUBMITTED = "submitted", "Submitted"
-        IN_REVIEW = "in_review", "In review"
-        PROVISIONING = "provisioning", "Provisioning"
-        ACTIVE = "active", "Active"
-        FAILED = "failed", "Activation failed"
-        REJECTED = "rejected", "Rejected"
+        SUBMITTED = "submitted", _("Submitted")
+        IN_REVIEW = "in_review", _("In review")
+        PROVISIONING = "provisioning", _("Provisioning")
+        ACTIVE = "active", _("Active")
+        FAILED = "failed", _("Activation failed")
+        REJECTED = "rejected", _("Rejected")
 
     offer = models.ForeignKey(
         "entitlements.MembershipOffer", on_delete=models.PROTECT, related_name="activations"
@@ -68,7 +93,10 @@ class ActivationRequest(models.Model):
     attempts = models.PositiveSmallIntegerField(
         default=0, help_text="Transient failures of the current step."
     )
-    failure_reason = models.TextField(blank=True)
+    failure_code = models.CharField(max_length=20, choices=Failure.choices, blank=True)
+    failure_reason = models.TextField(
+        blank=True, help_text="Why it failed or was rejected, as the partner reads it (English)."
+    )
     notice_claimed_at = models.DateTimeField(null=True, blank=True)
     notified_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -117,13 +145,26 @@ class ActivationRequest(models.Model):
         wait = (self.due_at - clock.now()).total_seconds() if self.due_at else 30
         return int(min(30, max(3, wait)))
 
+    @property
+    def failure_message(self):
+        """Why it stopped, in the reader's language; support's own words for a rejection."""
+        if not self.failure_code:
+            return self.failure_reason
+        return Failure(self.failure_code).label % {
+            "offer": self.offer.title,
+            "ended": formats.date_format(self.offer.ends_on, "DATE_FORMAT"),
+            "partner": self.offer.partner.name,
+            "benefit": self.get_benefit_display(),
+            "attempts": self.attempts,
+        }
+
     def timeline(self):
         """The stages with the time each was reached (None: not yet)."""
         return [
-            ("Submitted", self.requested_at),
-            ("In review", self.in_review_at),
-            ("Provisioning", self.provisioning_at),
-            ("Active", self.completed_at),
+            (self.State.SUBMITTED.label, self.requested_at),
+            (self.State.IN_REVIEW.label, self.in_review_at),
+            (self.State.PROVISIONING.label, self.provisioning_at),
+            (self.State.ACTIVE.label, self.completed_at),
         ]
 
 

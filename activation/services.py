@@ -15,6 +15,8 @@ from django.db import IntegrityError, InterfaceError, OperationalError, transact
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from entitlements.permissions import (
     RECEIVE_ACTIVATION_NOTICES,
@@ -25,7 +27,7 @@ from entitlements.permissions import (
 from support.models import SupportContract
 
 from . import clock
-from .models import OPEN, PENDING, ActivationEvent, ActivationRequest
+from .models import OPEN, PENDING, ActivationEvent, ActivationRequest, Failure
 from .schedule import STAGES_AFTER_SUBMISSION, add_business_days, retry_delay
 
 log = logging.getLogger(__name__)
@@ -55,7 +57,7 @@ class NotActivatable(Exception):
 
 
 class PermanentFailure(Exception):
-    """Processing can't go on; the message is the reason the partner reads."""
+    """Processing can't go on, for the reason given (a Failure)."""
 
 
 def _due_after(start, stages=1):
@@ -107,10 +109,13 @@ def request_activation(offer, benefit, user):
     """Start activating one benefit. Returns (request, created): one open request per benefit,
     however many clicks or admins; the database's constraint decides who was first."""
     if offer.entitlement(benefit) is None:
-        raise NotActivatable("This offer doesn't include that benefit.")
+        raise NotActivatable(_("This offer doesn't include that benefit."))
     now = clock.now()
     if not offer.is_active(clock.today()):
-        raise NotActivatable(f"{offer.title} is not active, so its benefits can't be activated.")
+        raise NotActivatable(
+            _("%(offer)s is not active, so its benefits can't be activated.")
+            % {"offer": offer.title}
+        )
     try:
         with transaction.atomic():
             request = ActivationRequest.objects.create(
@@ -156,7 +161,7 @@ def retry(request_id, actor):
         request.due_at = now
         request.expected_at = _due_after(now, STAGES_LEFT[request.state] - 1)
         request.attempts = 0
-        request.failure_reason = ""
+        request.failure_code = request.failure_reason = ""
         request.save()
         _record(request, State.FAILED, actor=actor, note="Retried", at=now)
         _nudge(request)
@@ -175,6 +180,7 @@ def reject(request_id, reason, actor):
         from_state = request.state
         request.state = State.REJECTED
         request.due_at = None
+        request.failure_code = ""
         request.failure_reason = reason
         request.save()
         _record(request, from_state, actor=actor, note=reason)
@@ -264,7 +270,7 @@ def _advance_locked(request, actor=None, note="", nudge=True):
             _record(request, from_state, actor=actor, note=note, at=now)
     except PermanentFailure as failure:
         request.refresh_from_db()
-        _fail(request, str(failure), actor=actor, at=now)
+        _fail(request, failure.args[0], actor=actor, at=now)
         return False
     except TRANSIENT_ERRORS as error:
         request.refresh_from_db()
@@ -274,14 +280,7 @@ def _advance_locked(request, actor=None, note="", nudge=True):
         # A fault of ours, not of the moment: trying again would fail the same way.
         log.exception("Activation %s failed", request.pk)
         request.refresh_from_db()
-        _fail(
-            request,
-            "Processing stopped because of an error on our side. Support staff have been "
-            "told; select Try again, or contact support.",
-            actor=actor,
-            at=now,
-            note=f"Error: {error!r}",
-        )
+        _fail(request, Failure.INTERNAL_ERROR, actor=actor, at=now, note=f"Error: {error!r}")
         return False
     if request.state == State.ACTIVE:
         pk = request.pk
@@ -294,28 +293,18 @@ def _advance_locked(request, actor=None, note="", nudge=True):
 def _check_still_entitled(request):
     offer = request.offer
     if offer.entitlement(request.benefit) is None:
-        raise PermanentFailure(f"{offer.title} no longer includes {request.get_benefit_display()}.")
+        raise PermanentFailure(Failure.BENEFIT_WITHDRAWN)
     if not offer.partner.is_mpn_associated:
-        raise PermanentFailure(
-            f"{offer.partner.name} is no longer associated with the Microsoft Partner Network."
-        )
+        raise PermanentFailure(Failure.LEFT_MPN)
     if not offer.is_active(clock.today()):
-        raise PermanentFailure(
-            f"{offer.title} ended on {offer.ends_on:%d %B %Y}, before the activation completed."
-        )
+        raise PermanentFailure(Failure.OFFER_ENDED)
 
 
 def _note_transient_failure(request, error, now):
     request.attempts += 1
     if request.attempts >= settings.ACTIVATION_MAX_ATTEMPTS:
         log.error("Activation %s failed for good after %s tries", request.pk, request.attempts)
-        _fail(
-            request,
-            f"Processing stopped after {request.attempts} attempts. Select Try again, or "
-            "contact support.",
-            at=now,
-            note=f"Last error: {error!r}",
-        )
+        _fail(request, Failure.TOO_MANY_ATTEMPTS, at=now, note=f"Last error: {error!r}")
         return
     log.warning(
         "Activation %s: try %s failed (%r); will retry", request.pk, request.attempts, error
@@ -328,13 +317,17 @@ def _note_transient_failure(request, error, now):
     _nudge(request)
 
 
-def _fail(request, reason, actor=None, at=None, note=""):
+def _fail(request, failure, actor=None, at=None, note=""):
+    """Stop the request. The partner reads the reason in their language; the record keeps
+    it in English for support staff."""
     from_state = request.state
     request.state = State.FAILED
     request.due_at = None
-    request.failure_reason = reason
+    request.failure_code = failure
+    with translation.override("en"):
+        request.failure_reason = str(request.failure_message)
     request.save()
-    _record(request, from_state, actor=actor, note=note or reason, at=at)
+    _record(request, from_state, actor=actor, note=note or request.failure_reason, at=at)
 
 
 def _nine_digits():
@@ -349,7 +342,7 @@ def _issue_contract(request, now):
         starts_on + datetime.timedelta(days=CONTRACT_DAYS),
         request.offer.ends_on + datetime.timedelta(days=CONTRACT_GRACE_DAYS),
     )
-    for _ in range(5):
+    for _attempt in range(5):
         try:
             with transaction.atomic():
                 return SupportContract.objects.create(
@@ -368,7 +361,7 @@ def _issue_contract(request, now):
             if SupportContract.objects.filter(activation=request).exists():
                 raise  # never a second contract for one request
             # One of the random IDs is taken already: draw again.
-    raise PermanentFailure("No unused Access ID could be drawn. Support staff can retry it.")
+    raise PermanentFailure(Failure.NO_IDS)
 
 
 # Notices
@@ -414,8 +407,8 @@ def send_notice(request_id):
         }
         try:
             send_mail(
-                subject=f"{request.get_benefit_display()} is active: your Access ID and "
-                "Contract ID",
+                subject=_("%(benefit)s is active: your Access ID and Contract ID")
+                % {"benefit": request.get_benefit_display()},
                 message=render_to_string("activation/email/ids_ready.txt", context),
                 from_email=None,
                 recipient_list=sorted(recipients),

@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.shortcuts import redirect
 from django.utils import formats, timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from entitlements.permissions import ACTIVATE_BENEFITS, capability_required
@@ -28,17 +29,24 @@ def activate(request, partner, offer_id, benefit):
     if created:
         messages.success(
             request,
-            f"Activation of {row.benefit.label} requested. "
-            "Allow a few days to process your activation request.",
+            _(
+                "Activation of %(benefit)s requested. "
+                "Allow a few days to process your activation request."
+            )
+            % {"benefit": row.benefit.label},
         )
     elif activation.state == State.FAILED:
-        messages.warning(request, "This activation failed. Select Try again to start it again.")
+        messages.warning(request, _("This activation failed. Select Try again to start it again."))
     elif activation.state == State.ACTIVE:
-        messages.info(request, f"{row.benefit.label} is already active.")
+        messages.info(request, _("%(benefit)s is already active.") % {"benefit": row.benefit.label})
     else:
-        who = activation.requested_by.display_name if activation.requested_by else "someone"
+        who = activation.requested_by.display_name if activation.requested_by else _("someone")
         when = formats.date_format(timezone.localtime(activation.requested_at), "DATE_FORMAT")
-        messages.info(request, f"Activation was already requested by {who} on {when}.")
+        messages.info(
+            request,
+            _("Activation was already requested by %(who)s on %(when)s.")
+            % {"who": who, "when": when},
+        )
     return _back_to(row)
 
 
@@ -48,7 +56,9 @@ def retry(request, partner, offer_id, benefit):
     row = benefit_of_partner_or_404(partner, offer_id, benefit)
     activation = services.open_request(row.offer, row.benefit)
     if activation is not None and services.retry(activation.pk, request.user):
-        messages.success(request, f"Activation of {row.benefit.label} started again.")
+        messages.success(
+            request, _("Activation of %(benefit)s started again.") % {"benefit": row.benefit.label}
+        )
     else:
-        messages.info(request, "There is no failed activation to try again.")
+        messages.info(request, _("There is no failed activation to try again."))
     return _back_to(row)

@@ -8,6 +8,7 @@ admin.site.site_title = "Partner benefits admin"
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="entitlements:technical_benefits"), name="home"),
     path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("dashboard/", include("entitlements.urls")),
     path("dashboard/", include("activation.urls")),

@@ -3,6 +3,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from . import rules
 from .rules import Level, OfferKind
@@ -50,10 +52,10 @@ class Partner(models.Model):
 
 
 class Role(models.TextChoices):
-    GLOBAL_ADMIN = "global_admin", "Global admin"
-    USER_ADMIN = "user_admin", "User admin"
-    MPN_PARTNER_ADMIN = "mpn_partner_admin", "MPN partner admin"
-    ADMIN_AGENT = "admin_agent", "Admin agent"
+    GLOBAL_ADMIN = "global_admin", _("Global admin")
+    USER_ADMIN = "user_admin", _("User admin")
+    MPN_PARTNER_ADMIN = "mpn_partner_admin", _("MPN partner admin")
+    ADMIN_AGENT = "admin_agent", _("Admin agent")
 
 
 class RoleAssignment(models.Model):
@@ -157,8 +159,12 @@ class MembershipOffer(models.Model):
     @property
     def title(self):
         if self.kind == OfferKind.ACTION_PACK:
-            return OfferKind.ACTION_PACK.label
-        return f"{self.get_level_display()} {self.competency.name}"
+            return str(OfferKind.ACTION_PACK.label)
+        # Translators: a competency at a level, e.g. "Gold Cloud Platform".
+        return gettext("%(level)s %(competency)s") % {
+            "level": self.get_level_display(),
+            "competency": gettext(self.competency.name),
+        }
 
     def is_active(self, on=None):
         on = on or timezone.localdate()

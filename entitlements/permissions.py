@@ -100,7 +100,7 @@ def capability_required(capability):
             if not can(user, capability):
                 context = {
                     "ask": people_who_can(user.partner, ASSIGN_ANY_ROLE) if user.partner else [],
-                    "roles": sorted(role.label for role in roles_of(user)),
+                    "roles": sorted(str(role.label) for role in roles_of(user)),
                 }
                 return render(request, "entitlements/missing_role.html", context, status=403)
             return view(request, user.partner, *args, **kwargs)

@@ -13,46 +13,49 @@ From Partner Center's documents, per active offer:
 from dataclasses import dataclass
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
+# Names as stored; shown translated (gettext_noop marks them for the catalogs).
 CLOUD_COMPETENCIES = [
-    "Security",
-    "Cloud Business Applications",
-    "Cloud Platform",
-    "Cloud Productivity",
-    "Enterprise Mobility Management",
-    "Small and Midmarket Cloud Solutions",
+    gettext_noop("Security"),
+    gettext_noop("Cloud Business Applications"),
+    gettext_noop("Cloud Platform"),
+    gettext_noop("Cloud Productivity"),
+    gettext_noop("Enterprise Mobility Management"),
+    gettext_noop("Small and Midmarket Cloud Solutions"),
 ]
 OTHER_COMPETENCIES = [
-    "Application Development",
-    "Application Integration",
-    "Collaboration and Content",
-    "Communications",
-    "Data Analytics",
-    "Data Platform",
-    "Datacenter",
-    "DevOps",
-    "Enterprise Resource Planning",
-    "Messaging",
-    "Project and Portfolio Management",
-    "Windows and Devices",
+    gettext_noop("Application Development"),
+    gettext_noop("Application Integration"),
+    gettext_noop("Collaboration and Content"),
+    gettext_noop("Communications"),
+    gettext_noop("Data Analytics"),
+    gettext_noop("Data Platform"),
+    gettext_noop("Datacenter"),
+    gettext_noop("DevOps"),
+    gettext_noop("Enterprise Resource Planning"),
+    gettext_noop("Messaging"),
+    gettext_noop("Project and Portfolio Management"),
+    gettext_noop("Windows and Devices"),
 ]
 
 
 class OfferKind(models.TextChoices):
-    ACTION_PACK = "action_pack", "Microsoft Action Pack"
-    COMPETENCY = "competency", "Competency"
+    ACTION_PACK = "action_pack", _("Microsoft Action Pack")
+    COMPETENCY = "competency", _("Competency")
 
 
 class Level(models.TextChoices):
-    SILVER = "silver", "Silver"
-    GOLD = "gold", "Gold"
+    SILVER = "silver", _("Silver")
+    GOLD = "gold", _("Gold")
 
 
 class Benefit(models.TextChoices):
     """The technical support benefits that are activated one by one."""
 
-    PRODUCT_SUPPORT = "product_support", "Microsoft Product Support"
-    SIGNATURE_CLOUD_SUPPORT = "signature_cloud_support", "Signature Cloud Support"
+    PRODUCT_SUPPORT = "product_support", _("Microsoft Product Support")
+    SIGNATURE_CLOUD_SUPPORT = "signature_cloud_support", _("Signature Cloud Support")
 
 
 UNLIMITED = None  # an incident count of None means the plan never counts down

@@ -4,6 +4,8 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.shortcuts import render
+from django.utils.text import get_text_list
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 from activation import clock
@@ -84,7 +86,9 @@ def _activation_context(request, partner):
         "partner": partner,
         "can_activate": can_activate,
         "activators": [] if can_activate else people_who_can(partner, ACTIVATE_BENEFITS),
-        "activator_roles": " or ".join(role.label for role in roles_that_can(ACTIVATE_BENEFITS)),
+        "activator_roles": get_text_list(
+            [str(role.label) for role in roles_that_can(ACTIVATE_BENEFITS)], gettext("or")
+        ),
     }
 
 

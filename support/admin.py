@@ -1,5 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
+from django.utils.translation import gettext as _gettext
+from django.utils.translation import gettext_lazy as _
 
 from activation.admin import ReadOnlyAdminMixin, action_form
 
@@ -23,7 +25,7 @@ class ProductAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("versions")
 
-    @admin.display(description="versions (newest first)")
+    @admin.display(description=_("versions (newest first)"))
     def versions_list(self, product):
         return ", ".join(v.name or "–" for v in product.versions.all())
 
@@ -43,8 +45,10 @@ class CreditInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 class GiveBackForm(forms.Form):
-    incidents = forms.IntegerField(min_value=1, initial=1)
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 60}))
+    incidents = forms.IntegerField(label=_("Incidents"), min_value=1, initial=1)
+    reason = forms.CharField(
+        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3, "cols": 60})
+    )
 
 
 @admin.register(SupportContract)
@@ -71,13 +75,16 @@ class SupportContractAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="incidents remaining")
+    @admin.display(description=_("incidents remaining"))
     def incidents(self, contract):
         if contract.is_unlimited:
-            return "Unlimited"
-        return f"{contract.incidents_remaining} of {contract.incidents_total}"
+            return _gettext("Unlimited")
+        return _gettext("%(remaining)s of %(total)s") % {
+            "remaining": contract.incidents_remaining,
+            "total": contract.incidents_total,
+        }
 
-    @admin.action(description="Give incidents back…", permissions=["change"])
+    @admin.action(description=_("Give incidents back…"), permissions=["change"])
     def give_back_incidents(self, request, queryset):
         form = GiveBackForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
@@ -94,20 +101,23 @@ class SupportContractAdmin(admin.ModelAdmin):
                 else:
                     self.message_user(
                         request,
-                        f"Gave {form.cleaned_data['incidents']} incident(s) back to {contract}.",
+                        _gettext("Gave %(count)s incident(s) back to %(contract)s.")
+                        % {"count": form.cleaned_data["incidents"], "contract": contract},
                         messages.SUCCESS,
                     )
             return None
         return action_form(
             self,
             request,
-            title="Give incidents back",
-            intro="Incidents given back are added to the contract's incidents remaining, up to "
-            "what it started with, and recorded with your reason.",
+            title=_("Give incidents back"),
+            intro=_(
+                "Incidents given back are added to the contract's incidents remaining, up to "
+                "what it started with, and recorded with your reason."
+            ),
             items=queryset.select_related("partner"),
             form=form,
             action="give_back_incidents",
-            submit="Give back",
+            submit=_("Give back"),
         )
 
 
@@ -160,7 +170,7 @@ class IncidentAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="plan")
+    @admin.display(description=_("plan"))
     def plan(self, incident):
         return incident.plan_name
 

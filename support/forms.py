@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from .models import Incident, ProductVersion
 
@@ -7,17 +8,17 @@ class ProductForm(forms.Form):
     """Step 1: what the request is about."""
 
     SUPPORT_TYPES = [
-        ("technical", "Technical: something isn't working as expected"),
-        ("setup", "Setup: installing, configuring or upgrading"),
+        ("technical", _("Technical: something isn't working as expected")),
+        ("setup", _("Setup: installing, configuring or upgrading")),
     ]
 
     version = forms.ModelChoiceField(
         queryset=ProductVersion.objects.select_related("product"),
-        label="Product",
-        empty_label="Choose a product",
-        error_messages={"invalid_choice": "Choose a product from the list."},
+        label=_("Product"),
+        empty_label=_("Choose a product"),
+        error_messages={"invalid_choice": _("Choose a product from the list.")},
     )
-    support_type = forms.ChoiceField(choices=SUPPORT_TYPES, label="Support type")
+    support_type = forms.ChoiceField(choices=SUPPORT_TYPES, label=_("Support type"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -29,13 +30,13 @@ class ProductForm(forms.Form):
             groups.setdefault(version.product.get_kind_display(), []).append(
                 (version.pk, str(version))
             )
-        self.fields["version"].choices = [("", "Choose a product"), *groups.items()]
+        self.fields["version"].choices = [("", _("Choose a product")), *groups.items()]
 
 
 class AddContractForm(forms.Form):
-    access_id = forms.CharField(label="Access ID", max_length=20)
+    access_id = forms.CharField(label=_("Access ID"), max_length=20)
     contract_id = forms.CharField(
-        label="Contract ID",
+        label=_("Contract ID"),
         max_length=20,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
     )
@@ -44,24 +45,25 @@ class AddContractForm(forms.Form):
         value = self.cleaned_data[name].replace(" ", "").replace("-", "")
         if not (len(value) == 9 and value.isdigit()):
             raise forms.ValidationError(
-                f"The {label} is 9 digits, as shown on the Technical benefits page."
+                _("The %(label)s is 9 digits, as shown on the Technical benefits page.")
+                % {"label": label}
             )
         return value
 
     def clean_access_id(self):
-        return self._nine_digits("access_id", "Access ID")
+        return self._nine_digits("access_id", _("Access ID"))
 
     def clean_contract_id(self):
-        return self._nine_digits("contract_id", "Contract ID")
+        return self._nine_digits("contract_id", _("Contract ID"))
 
 
 class IncidentForm(forms.ModelForm):
     plan = forms.ChoiceField(
-        label="Support plan",
+        label=_("Support plan"),
         error_messages={
-            "required": "Choose one of your support plans.",
+            "required": _("Choose one of your support plans."),
             "invalid_choice": (
-                "That support plan is not on your account or does not cover this product."
+                _("That support plan is not on your account or does not cover this product.")
             ),
         },
     )
@@ -81,9 +83,12 @@ class IncidentForm(forms.ModelForm):
             "description": forms.Textarea(attrs={"rows": 5}),
         }
         labels = {
-            "contact_name": "Contact name",
-            "contact_email": "Contact email",
-            "contact_phone": "Contact phone (optional)",
+            "title": _("Title"),
+            "description": _("Description"),
+            "severity": _("Severity"),
+            "contact_name": _("Contact name"),
+            "contact_email": _("Contact email"),
+            "contact_phone": _("Contact phone (optional)"),
         }
 
     def __init__(self, *args, plans, **kwargs):

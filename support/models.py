@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from entitlements.rules import Benefit
 
@@ -72,8 +73,8 @@ class Product(models.Model):
     """A product support requests are about, kept by support staff in admin."""
 
     class Kind(models.TextChoices):
-        ON_PREMISES = "on_premises", "On-premises"
-        CLOUD = "cloud", "Cloud"
+        ON_PREMISES = "on_premises", _("On-premises")
+        CLOUD = "cloud", _("Cloud")
 
     name = models.CharField(max_length=100, unique=True)
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -138,15 +139,15 @@ class Incident(models.Model):
     """A support request opened under a plan: a contract, or the CSP plan (no contract)."""
 
     class Severity(models.TextChoices):
-        A = "A", "A: critical impact, first response within 2 hours"
-        B = "B", "B: moderate impact, first response within 4 hours"
-        C = "C", "C: minimal impact, first response within 8 hours"
+        A = "A", _("A: critical impact, first response within 2 hours")
+        B = "B", _("B: moderate impact, first response within 4 hours")
+        C = "C", _("C: minimal impact, first response within 8 hours")
 
     class State(models.TextChoices):
-        OPEN = "open", "Open"
-        IN_PROGRESS = "in_progress", "In progress"
-        RESOLVED = "resolved", "Resolved"
-        CLOSED = "closed", "Closed"
+        OPEN = "open", _("Open")
+        IN_PROGRESS = "in_progress", _("In progress")
+        RESOLVED = "resolved", _("Resolved")
+        CLOSED = "closed", _("Closed")
 
     opened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="incidents"
@@ -181,7 +182,7 @@ class Incident(models.Model):
 
     @property
     def plan_name(self):
-        return str(self.contract) if self.contract_id else "Cloud Solution Provider"
+        return str(self.contract) if self.contract_id else _("Cloud Solution Provider")
 
 
 class IncidentCredit(models.Model):

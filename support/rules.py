@@ -2,9 +2,13 @@
 
 from dataclasses import dataclass
 
+from django.utils import formats
+from django.utils.translation import gettext_lazy as _
+
 from entitlements.rules import Benefit
 
-NOT_FOR_PRODUCT = "Support plan cannot be used for the specified product"
+NOT_FOR_PRODUCT = _("Support plan cannot be used for the specified product")
+NO_INCIDENTS_REMAINING = _("No incidents remaining")
 RECENT_VERSIONS = 2  # on-premises support covers the current and the previous version
 
 
@@ -14,14 +18,18 @@ class Availability:
     reason: str = ""
 
 
+def _date(value):
+    return formats.date_format(value, "DATE_FORMAT")
+
+
 def contract_standing(starts_on, ends_on, incidents_remaining, today):
     """Whether a contract can be used at all today, whatever the product."""
     if today > ends_on:
-        return Availability(False, f"Expired on {ends_on:%d %B %Y}")
+        return Availability(False, _("Expired on %(date)s") % {"date": _date(ends_on)})
     if today < starts_on:
-        return Availability(False, f"Starts on {starts_on:%d %B %Y}")
+        return Availability(False, _("Starts on %(date)s") % {"date": _date(starts_on)})
     if incidents_remaining == 0:
-        return Availability(False, "No incidents remaining")
+        return Availability(False, NO_INCIDENTS_REMAINING)
     return Availability(True)
 
 

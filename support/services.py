@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from . import rules
 from .models import ContractLink, Incident, IncidentCredit, ProductVersion, SupportContract
@@ -34,7 +36,7 @@ class Plan:
     @property
     def name(self):
         if self.contract is None:
-            return "Cloud Solution Provider"
+            return _("Cloud Solution Provider")
         return self.contract.get_benefit_display()
 
 
@@ -94,7 +96,7 @@ def open_incident(user, version, plan_key, **details):
                 .first()
             )
             if contract is None:
-                raise PlanUnavailable("That support plan is not on your account.")
+                raise PlanUnavailable(_("That support plan is not on your account"))
             availability = rules.plan_availability(
                 contract, version.product.is_cloud, version_is_recent(version), today
             )
@@ -105,7 +107,7 @@ def open_incident(user, version, plan_key, **details):
                     pk=contract.pk, incidents_remaining__gt=0
                 ).update(incidents_remaining=F("incidents_remaining") - 1)
                 if counted != 1:
-                    raise PlanUnavailable("No incidents remaining")
+                    raise PlanUnavailable(rules.NO_INCIDENTS_REMAINING)
                 contract.refresh_from_db(fields=["incidents_remaining"])
         incident = Incident.objects.create(
             opened_by=user, contract=contract, product_version=version, **details
@@ -117,15 +119,22 @@ def give_back_incidents(contract_id, incidents, reason, given_by):
     """Support staff return incidents to a contract, up to what it started with; audited."""
     reason = reason.strip()
     if incidents < 1 or not reason:
-        raise ValueError("Give back at least one incident, with a reason.")
+        raise ValueError(_("Give back at least one incident, with a reason."))
     with transaction.atomic():
         contract = SupportContract.objects.select_for_update().get(pk=contract_id)
         if contract.is_unlimited:
-            raise ValueError(f"{contract} is unlimited: nothing to give back.")
+            raise ValueError(
+                _("%(contract)s is unlimited: nothing to give back.") % {"contract": contract}
+            )
         room = contract.incidents_total - contract.incidents_remaining
         if incidents > room:
             raise ValueError(
-                f"{contract} has used {room} incident(s); at most {room} can be given back."
+                ngettext(
+                    "%(contract)s has used %(room)s incident; at most %(room)s can be given back.",
+                    "%(contract)s has used %(room)s incidents; at most %(room)s can be given back.",
+                    room,
+                )
+                % {"contract": contract, "room": room}
             )
         contract.incidents_remaining += incidents
         contract.save(update_fields=["incidents_remaining"])

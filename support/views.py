@@ -5,6 +5,8 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.core import get_usage
 
@@ -79,7 +81,7 @@ def create(request):
         return _render_create(request, product_form, status=200 if request.method == "GET" else 400)
 
     version = product_form.cleaned_data["version"]
-    usable, _ = services.plans_for(request.user, version)
+    usable, _unavailable = services.plans_for(request.user, version)
     incident_form = IncidentForm(request.POST, plans=usable)
     if not incident_form.is_valid():
         return _render_create(request, product_form, incident_form, status=400)
@@ -91,15 +93,20 @@ def create(request):
     except services.PlanUnavailable as refusal:
         incident_form.add_error(
             "plan",
-            f"{refusal} The incident was not opened. Choose another plan, or add a contract.",
+            _("%(reason)s. The incident was not opened. Choose another plan, or add a contract.")
+            % {"reason": refusal},
         )
         return _render_create(request, product_form, incident_form, status=409)
 
-    if incident.contract is None or incident.contract.is_unlimited:
-        left = ""
-    else:
-        left = f" {incident.contract.incidents_remaining} incident(s) remaining on this plan."
-    messages.success(request, f"Incident {incident.number} opened.{left}")
+    opened = _("Incident %(number)s opened.") % {"number": incident.number}
+    if incident.contract is not None and not incident.contract.is_unlimited:
+        remaining = incident.contract.incidents_remaining
+        opened += " " + ngettext(
+            "%(count)s incident remaining on this plan.",
+            "%(count)s incidents remaining on this plan.",
+            remaining,
+        ) % {"count": formats.number_format(remaining)}
+    messages.success(request, opened)
     return redirect("support:incidents")
 
 
@@ -107,19 +114,20 @@ def _standing_advice(contract, today):
     """What the account can do with the contract now, in a sentence or two."""
     partner = contract.partner.name
     if today > contract.ends_on:
-        return (
-            f"It is not usable: it expired on {contract.ends_on:%d %B %Y}. Ask a Global admin "
-            f"of {partner} to activate the benefit of a current membership, or purchase a "
-            "support plan."
-        )
+        return _(
+            "It is not usable: it expired on %(date)s. Ask a Global admin of %(partner)s to "
+            "activate the benefit of a current membership, or purchase a support plan."
+        ) % {"date": formats.date_format(contract.ends_on), "partner": partner}
     if today < contract.starts_on:
-        return f"It is not usable yet: it starts on {contract.starts_on:%d %B %Y}."
+        return _("It is not usable yet: it starts on %(date)s.") % {
+            "date": formats.date_format(contract.starts_on)
+        }
     if contract.incidents_remaining == 0:
-        return (
+        return _(
             "It is not usable: it has no incidents remaining. Purchase a support plan, or ask "
-            f"a Global admin of {partner} to activate another benefit."
-        )
-    return "It is usable: choose it under Types of support."
+            "a Global admin of %(partner)s to activate another benefit."
+        ) % {"partner": partner}
+    return _("It is usable: choose it under Types of support.")
 
 
 @require_POST
@@ -132,8 +140,14 @@ def add_contract(request):
     if wait:
         contract_form.add_error(
             None,
-            "Too many wrong Access ID and Contract ID pairs from this account or address. "
-            f"Try again in {max(1, round(wait / 60))} minute(s).",
+            ngettext(
+                "Too many wrong Access ID and Contract ID pairs from this account or address. "
+                "Try again in %(minutes)s minute.",
+                "Too many wrong Access ID and Contract ID pairs from this account or address. "
+                "Try again in %(minutes)s minutes.",
+                max(1, round(wait / 60)),
+            )
+            % {"minutes": max(1, round(wait / 60))},
         )
         return _render_create(request, product_form, contract_form=contract_form, status=429)
     if not contract_form.is_valid():
@@ -148,8 +162,10 @@ def add_contract(request):
         _wrong_ids_limited(request, count_this_one=True)
         contract_form.add_error(
             None,
-            "No contract has this Access ID and Contract ID together. Check both numbers "
-            "on the Technical benefits page of the company that activated the benefit.",
+            _(
+                "No contract has this Access ID and Contract ID together. Check both numbers "
+                "on the Technical benefits page of the company that activated the benefit."
+            ),
         )
         return _render_create(request, product_form, contract_form=contract_form, status=400)
 
@@ -158,14 +174,22 @@ def add_contract(request):
     if created:
         messages.success(
             request,
-            f"Contract added: {contract.get_benefit_display()} of {contract.partner.name}. "
-            f"You won't be asked for its IDs again. {advice}",
+            _(
+                "Contract added: %(benefit)s of %(partner)s. You won't be asked for its IDs "
+                "again. %(advice)s"
+            )
+            % {
+                "benefit": contract.get_benefit_display(),
+                "partner": contract.partner.name,
+                "advice": advice,
+            },
         )
     else:
         added = formats.date_format(timezone.localtime(link.added_at), "DATE_FORMAT")
         messages.info(
             request,
-            f"This contract is already on your account: you added it on {added}. {advice}",
+            _("This contract is already on your account: you added it on %(added)s. %(advice)s")
+            % {"added": added, "advice": advice},
         )
     return redirect(_create_url(product_form))
 

@@ -213,7 +213,7 @@ def test_a_failed_activation_shows_its_reason_and_can_be_tried_again(sign_in, al
     client = sign_in(alice)
     page = client.get(detail_url(gold)).content.decode()
     assert "Activation failed" in page
-    assert f"Gold Cloud Platform ended on {gold.ends_on:%d %B %Y}" in page
+    assert f"Gold Cloud Platform ended on {date_format(gold.ends_on)}" in page
     assert ">Try again</button>" not in page  # it would fail the same way
 
     gold.ends_on += datetime.timedelta(days=365)  # renewed

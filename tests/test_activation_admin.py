@@ -3,7 +3,7 @@
 import pytest
 
 from activation import services
-from activation.models import ActivationEvent, ActivationRequest
+from activation.models import ActivationEvent, ActivationRequest, Failure
 from entitlements.rules import Benefit
 
 State = ActivationRequest.State
@@ -57,7 +57,7 @@ def test_a_rejection_without_a_reason_changes_nothing(sign_in, support, pending)
 
 def test_support_staff_retry_a_failed_request(sign_in, support, pending):
     with_lock = services._lock(pending.pk)
-    services._fail(with_lock, "Provisioning refused")
+    services._fail(with_lock, Failure.INTERNAL_ERROR)
     response = act(sign_in(support), "retry", pending)
     assert "Retried 1 request(s)." in response.content.decode()
     pending.refresh_from_db()

@@ -141,7 +141,7 @@ def test_support_portal_add_the_contract_open_an_incident_add_it_again(
     page.get_by_label("Description").fill("Event 1135 after the November update.")
     page.get_by_role("radio", name=re.compile("^B: moderate impact")).check()
     page.get_by_role("button", name="Open incident").click()
-    expect(page.get_by_role("status")).to_contain_text("19 incident(s) remaining on this plan")
+    expect(page.get_by_role("status")).to_contain_text("19 incidents remaining on this plan")
     expect(page.get_by_text("Cluster node won't rejoin")).to_be_visible()
     expect(page.get_by_text("19 of 20")).to_be_visible()
     shot(page, "support-incident-opened")
