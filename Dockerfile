@@ -5,6 +5,7 @@ WORKDIR /app
 
 COPY . .
 RUN pip install --no-cache-dir . \
+    && pybabel compile --directory locale --domain django \
     && SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \
     && useradd --create-home portal && mkdir -p var && chown portal var
 

@@ -16,7 +16,7 @@ test: export STATIC_MANIFEST ?= false
 SCREENSHOTS := technical-benefits-admin-at-contoso.example activate-provisioning activate-ids \
 	admin-agent-sees-the-ids support-types-of-support support-add-again-diagnostic
 
-.PHONY: run test install lint format clean screenshots
+.PHONY: run test install lint format clean screenshots messages
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,13 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-install: $(BIN)/.installed
+# The translations, compiled from the catalogs (.mo files are built, never committed).
+CATALOGS := $(wildcard locale/*/LC_MESSAGES/django.po)
+locale/.compiled: $(CATALOGS) $(BIN)/.installed
+	$(BIN)/pybabel compile --directory locale --domain django --statistics
+	touch $@
+
+install: $(BIN)/.installed locale/.compiled
 
 run: install
 	$(BIN)/python manage.py migrate --noinput
@@ -55,3 +61,10 @@ clean:
 screenshots:
 	mkdir -p docs/screenshots
 	for name in $(SCREENSHOTS); do cp test-artifacts/$$name.png docs/screenshots/; done
+
+# After changing user-facing text: gather the strings into the catalogs (needs GNU gettext),
+# then translate the new entries in locale/ja and locale/zh_Hans.
+messages:
+	$(BIN)/python manage.py makemessages --locale en --locale ja --locale zh_Hans --no-location \
+		--ignore .venv --ignore node_modules --ignore tests --ignore var --ignore staticfiles \
+		--ignore build --ignore docs

@@ -1,4 +1,5 @@
 from django.urls import path
+from django.utils.translation import gettext_lazy as _
 
 from . import views
 
@@ -13,18 +14,20 @@ urlpatterns = [
         views.benefit_detail,
         name="benefit_detail",
     ),
-    path(f"{BENEFITS}/software", views.not_available_yet, {"title": "Software"}, name="software"),
-    path(f"{BENEFITS}/cloud", views.not_available_yet, {"title": "Cloud"}, name="cloud"),
+    path(
+        f"{BENEFITS}/software", views.not_available_yet, {"title": _("Software")}, name="software"
+    ),
+    path(f"{BENEFITS}/cloud", views.not_available_yet, {"title": _("Cloud")}, name="cloud"),
     path(
         f"{BENEFITS}/visualstudio",
         views.not_available_yet,
-        {"title": "Visual Studio subscriptions"},
+        {"title": _("Visual Studio subscriptions")},
         name="visual_studio",
     ),
     path(
         f"{BENEFITS}/gotomarket",
         views.not_available_yet,
-        {"title": "Go-To-Market"},
+        {"title": _("Go-To-Market")},
         name="go_to_market",
     ),
 ]

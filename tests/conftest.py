@@ -129,3 +129,39 @@ def clock(monkeypatch, settings):
     movable = MovableClock(datetime.datetime.combine(monday, datetime.time(9), datetime.UTC))
     monkeypatch.setattr(activation_clock, "now", movable.now)
     return movable
+
+
+def restore_reference_data():
+    """What the data migrations made (competencies, the product catalogue, the Support staff
+    group and its permissions), made again after a transactional test flushed the database."""
+    import importlib
+
+    from django.apps import apps
+    from django.contrib.auth.models import Group, Permission
+
+    importlib.import_module("entitlements.migrations.0002_competencies").add_competencies(
+        apps, None
+    )
+    catalogue = importlib.import_module("support.migrations.0003_product_catalogue")
+    catalogue.add_catalogue(apps, None)
+    group, _ = Group.objects.get_or_create(name="Support staff")
+    for module in (
+        "entitlements.migrations.0003_support_staff_group",
+        "activation.migrations.0002_support_staff_permissions",
+        "support.migrations.0003_product_catalogue",
+    ):
+        for (app_label, model), actions in importlib.import_module(module).GRANTS.items():
+            for action in actions:
+                group.permissions.add(
+                    Permission.objects.get(
+                        content_type__app_label=app_label, codename=f"{action}_{model}"
+                    )
+                )
+
+
+@pytest.fixture(autouse=True)
+def reference_data(request):
+    marker = request.node.get_closest_marker("django_db")
+    if marker and marker.kwargs.get("transaction"):
+        request.getfixturevalue("transactional_db")
+        restore_reference_data()

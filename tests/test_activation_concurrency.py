@@ -12,9 +12,8 @@ from activation import services
 from activation.models import ActivationEvent, ActivationRequest
 from entitlements.rules import Benefit
 
-# serialized_rollback: these tests flush the database; the data migrations made (the product
-# catalogue, the Support staff group) is put back for the tests after them.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# These tests flush the database; conftest.reference_data puts back what migrations made.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def all_at_once(count, action):

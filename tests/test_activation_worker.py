@@ -25,9 +25,8 @@ from support.models import SupportContract
 from .factories import OfferFactory, PartnerFactory, UserFactory, competency
 from .workers import Worker, portal_env, wait_for, worker_database_url
 
-# serialized_rollback: these tests flush the database; the data migrations made (the product
-# catalogue, the Support staff group) is put back for the tests after them.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# These tests flush the database; conftest.reference_data puts back what migrations made.
+pytestmark = pytest.mark.django_db(transaction=True)
 State = ActivationRequest.State
 STAGES = [State.SUBMITTED, State.IN_REVIEW, State.PROVISIONING, State.ACTIVE]
 

@@ -9,9 +9,8 @@ from .factories import UserFactory
 from .test_activation_concurrency import all_at_once
 from .test_support import contract_for, incident_fields, step2
 
-# serialized_rollback: these tests flush the database; the data migrations made (the product
-# catalogue, the Support staff group) is put back for the tests after them.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# These tests flush the database; conftest.reference_data puts back what migrations made.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.mark.parametrize("accounts", [1, 8])

@@ -11,7 +11,8 @@ from accounts.models import User
 from activation import services
 from support.models import ContractLink, SupportContract
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# These tests flush the database; conftest.reference_data puts back what migrations made.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 PAGE = "/dashboard/mpn/membership/benefits/technical"

@@ -11,8 +11,8 @@ from support.models import SupportContract
 
 from ..workers import Worker
 
-# Live server tests flush the database; put back what the migrations made for those after.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# These tests flush the database; conftest.reference_data puts back what migrations made.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 PAGE = "/dashboard/mpn/membership/benefits/technical"
 
@@ -156,3 +156,32 @@ def test_support_portal_add_the_contract_open_an_incident_add_it_again(
     )
     expect(page.get_by_role("status")).to_contain_text("It is usable")
     shot(page, "support-add-again-diagnostic")
+
+
+def test_a_japanese_browser_gets_japanese_and_the_menu_switches_to_chinese(
+    browser, portal, sign_in_as, shot
+):
+    from django.utils import translation
+    from django.utils.translation import gettext
+
+    def say(language, text):
+        with translation.override(language):
+            return gettext(text)
+
+    context = browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(f"{portal}/accounts/login/")
+    page.locator("#id_login").fill("admin@contoso.example")
+    page.locator("#id_password").fill("Partner!2026")
+    page.locator("form button[type=submit]").first.click()
+    expect(page.locator("h1")).to_have_text(say("ja", "Technical benefits"))
+    expect(page.locator("html")).to_have_attribute("lang", "ja")
+    shot(page, "technical-benefits-ja")
+
+    page.get_by_label(say("ja", "Account")).click()
+    page.get_by_role("button", name="简体中文").click()
+    expect(page.locator("h1")).to_have_text(say("zh-hans", "Technical benefits"))
+    shot(page, "technical-benefits-zh-hans")
+    page.goto(f"{portal}/supportforbusiness/create")  # remembered on the next page
+    expect(page.locator("h1")).to_have_text(say("zh-hans", "Create a support request"))
+    context.close()
