@@ -14,7 +14,8 @@ test: export STATIC_MANIFEST ?= false
 
 # The screenshots the README shows, as the browser tests last took them.
 SCREENSHOTS := technical-benefits-admin-at-contoso.example activate-provisioning activate-ids \
-	admin-agent-sees-the-ids support-types-of-support support-add-again-diagnostic
+	admin-agent-sees-the-ids support-types-of-support support-add-again-diagnostic \
+	technical-benefits-ja technical-benefits-zh-hans
 
 .PHONY: run test install lint format clean screenshots messages
 
