@@ -2,6 +2,7 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 
 
 class AccountManager(UserManager):
@@ -32,14 +33,14 @@ class User(AbstractUser):
     """A person who signs in. Partner users belong to one company; support staff to none."""
 
     username = None
-    email = models.EmailField("email address", unique=True)
+    email = models.EmailField(_("email address"), unique=True)
     partner = models.ForeignKey(
         "entitlements.Partner",
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="users",
-        help_text="The company this account belongs to. Empty for support staff.",
+        help_text=_("The company this account belongs to. Empty for support staff."),
     )
 
     USERNAME_FIELD = "email"

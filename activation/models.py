@@ -86,16 +86,16 @@ class ActivationRequest(models.Model):
     in_review_at = models.DateTimeField(null=True, blank=True)
     provisioning_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
-    expected_at = models.DateTimeField(help_text="When processing is expected to complete.")
+    expected_at = models.DateTimeField(help_text=_("When processing is expected to complete."))
     due_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the request next moves; empty once it stopped."
+        null=True, blank=True, help_text=_("When the request next moves; empty once it stopped.")
     )
     attempts = models.PositiveSmallIntegerField(
-        default=0, help_text="Transient failures of the current step."
+        default=0, help_text=_("Transient failures of the current step.")
     )
     failure_code = models.CharField(max_length=20, choices=Failure.choices, blank=True)
     failure_reason = models.TextField(
-        blank=True, help_text="Why it failed or was rejected, as the partner reads it (English)."
+        blank=True, help_text=_("Why it failed or was rejected, as the partner reads it (English).")
     )
     notice_claimed_at = models.DateTimeField(null=True, blank=True)
     notified_at = models.DateTimeField(null=True, blank=True)
@@ -110,7 +110,7 @@ class ActivationRequest(models.Model):
                 fields=["offer", "benefit"],
                 condition=Q(state__in=OPEN),
                 name="one_open_activation_per_benefit",
-                violation_error_message="This benefit already has an activation request.",
+                violation_error_message=_("This benefit already has an activation request."),
             ),
             models.CheckConstraint(
                 condition=Q(state__in=PENDING, due_at__isnull=False)
@@ -178,7 +178,7 @@ class ActivationEvent(models.Model):
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
-        help_text="Empty when the processing itself made the change.",
+        help_text=_("Empty when the processing itself made the change."),
         related_name="+",
     )
     from_state = models.CharField(

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from . import rules
 from .rules import Level, OfferKind
 
-mpn_id_validator = RegexValidator(r"^[0-9]{7}$", "An MPN ID is 7 digits.")
+mpn_id_validator = RegexValidator(r"^[0-9]{7}$", _("An MPN ID is 7 digits."))
 
 
 class Partner(models.Model):
@@ -17,17 +17,21 @@ class Partner(models.Model):
 
     name = models.CharField(max_length=200)
     mpn_id = models.CharField(
-        "MPN ID",
+        _("MPN ID"),
         max_length=7,
         blank=True,
         validators=[mpn_id_validator],
-        help_text="7 digits. Required for a company associated with MPN.",
+        help_text=_("7 digits. Required for a company associated with MPN."),
     )
     is_mpn_associated = models.BooleanField(
-        "associated with MPN", default=True, help_text="Member of the Microsoft Partner Network."
+        _("associated with MPN"),
+        default=True,
+        help_text=_("Member of the Microsoft Partner Network."),
     )
     is_csp = models.BooleanField(
-        "in CSP", default=False, help_text="In the Cloud Solution Provider (reseller) program."
+        _("in CSP"),
+        default=False,
+        help_text=_("In the Cloud Solution Provider (reseller) program."),
     )
 
     class Meta:
@@ -43,7 +47,7 @@ class Partner(models.Model):
             models.CheckConstraint(
                 condition=Q(is_mpn_associated=False) | ~Q(mpn_id=""),
                 name="partner_mpn_member_has_mpn_id",
-                violation_error_message="A company associated with MPN needs its MPN ID.",
+                violation_error_message=_("A company associated with MPN needs its MPN ID."),
             ),
         ]
 
@@ -80,14 +84,14 @@ class RoleAssignment(models.Model):
 class Competency(models.Model):
     name = models.CharField(max_length=100, unique=True)
     is_cloud = models.BooleanField(
-        "cloud competency",
+        _("cloud competency"),
         default=False,
-        help_text="Cloud competencies get unlimited Signature Cloud Support.",
+        help_text=_("Cloud competencies get unlimited Signature Cloud Support."),
     )
 
     class Meta:
         ordering = ["name"]
-        verbose_name_plural = "competencies"
+        verbose_name_plural = _("competencies")
 
     def __str__(self):
         return self.name
@@ -129,7 +133,7 @@ class MembershipOffer(models.Model):
                     )
                 ),
                 name="offer_competency_has_level_action_pack_has_none",
-                violation_error_message=(
+                violation_error_message=_(
                     "A competency offer needs a competency and a level (Silver or Gold); "
                     "Microsoft Action Pack has neither."
                 ),
@@ -137,19 +141,21 @@ class MembershipOffer(models.Model):
             models.CheckConstraint(
                 condition=Q(ends_on__gt=models.F("starts_on")),
                 name="offer_ends_after_it_starts",
-                violation_error_message="An offer must end after it starts.",
+                violation_error_message=_("An offer must end after it starts."),
             ),
             models.UniqueConstraint(
                 fields=["partner", "starts_on"],
                 condition=Q(kind=OfferKind.ACTION_PACK),
                 name="action_pack_once_per_start",
-                violation_error_message="This company already has Action Pack from that date.",
+                violation_error_message=_("This company already has Action Pack from that date."),
             ),
             models.UniqueConstraint(
                 fields=["partner", "competency", "starts_on"],
                 condition=Q(kind=OfferKind.COMPETENCY),
                 name="competency_once_per_start",
-                violation_error_message="This company already has that competency from that date.",
+                violation_error_message=_(
+                    "This company already has that competency from that date."
+                ),
             ),
         ]
 

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from entitlements.rules import Benefit
 
-nine_digits = RegexValidator(r"^[1-9][0-9]{8}$", "A 9-digit number.")
+nine_digits = RegexValidator(r"^[1-9][0-9]{8}$", _("A 9-digit number."))
 
 
 class SupportContract(models.Model):
@@ -23,17 +23,19 @@ class SupportContract(models.Model):
         "entitlements.Partner", on_delete=models.PROTECT, related_name="support_contracts"
     )
     benefit = models.CharField(max_length=32, choices=Benefit.choices)
-    access_id = models.CharField("Access ID", max_length=9, unique=True, validators=[nine_digits])
+    access_id = models.CharField(
+        _("Access ID"), max_length=9, unique=True, validators=[nine_digits]
+    )
     contract_id = models.CharField(
-        "Contract ID", max_length=9, unique=True, validators=[nine_digits]
+        _("Contract ID"), max_length=9, unique=True, validators=[nine_digits]
     )
     starts_on = models.DateField()
     ends_on = models.DateField()
     incidents_total = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Empty for unlimited."
+        null=True, blank=True, help_text=_("Empty for unlimited.")
     )
     incidents_remaining = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Empty for unlimited."
+        null=True, blank=True, help_text=_("Empty for unlimited.")
     )
     pack_name = models.CharField(max_length=40, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -79,9 +81,9 @@ class Product(models.Model):
     name = models.CharField(max_length=100, unique=True)
     kind = models.CharField(max_length=16, choices=Kind.choices)
     csp_plan = models.BooleanField(
-        "Cloud Solution Provider plan",
+        _("Cloud Solution Provider plan"),
         default=False,
-        help_text="CSP partners may request support for it without a contract (Azure).",
+        help_text=_("CSP partners may request support for it without a contract (Azure)."),
     )
 
     class Meta:
@@ -101,7 +103,7 @@ class ProductVersion(models.Model):
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="versions")
     name = models.CharField(max_length=60, blank=True)
-    released_on = models.DateField(help_text="Orders the versions: the newest two are covered.")
+    released_on = models.DateField(help_text=_("Orders the versions: the newest two are covered."))
 
     class Meta:
         ordering = ["product__kind", "product__name", "-released_on"]
@@ -158,7 +160,7 @@ class Incident(models.Model):
         null=True,
         blank=True,
         related_name="incidents",
-        help_text="Empty for the Cloud Solution Provider plan.",
+        help_text=_("Empty for the Cloud Solution Provider plan."),
     )
     product_version = models.ForeignKey(ProductVersion, on_delete=models.PROTECT)
     title = models.CharField(max_length=200)
