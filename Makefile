@@ -11,6 +11,7 @@ run: export ACTIVATION_SWEEP_SECONDS ?= 5
 # Tests run with production settings (DEBUG off), which want a key and collected static files.
 test: export SECRET_KEY ?= test-only-secret-key
 test: export STATIC_MANIFEST ?= false
+test: export SECURE_SSL_REDIRECT ?= false
 
 # The screenshots the README shows, as the browser tests last took them.
 SCREENSHOTS := technical-benefits-admin-at-contoso.example activate-provisioning activate-ids \

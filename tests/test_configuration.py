@@ -110,3 +110,36 @@ def test_web_serves_with_gunicorn_on_postgres_and_redis(compose):
     assert "gunicorn benefits_portal.wsgi" in web["command"]
     assert web["environment"]["DATABASE_URL"].startswith("postgres://")
     assert web["environment"]["REDIS_URL"].startswith("redis://")
+
+
+def test_production_settings_pass_the_deploy_check():
+    # As deployed: none of the test run's relaxations (the browser tests set the async one).
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SECURE_", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"))
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env={
+            **env,
+            "SECRET_KEY": "kq3!v9Zr-8Lm2@xT7pWc#4Hy6Ns1Bf5Gd0Jk&Rt*Ue+Qa^Oi%Yw",
+            "ALLOWED_HOSTS": "benefits.example.com",
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_every_page_carries_the_security_headers(client, db):
+    response = client.get("/accounts/login/", secure=True)
+    policy = response["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert "script-src 'self';" in policy  # no inline script runs
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["Strict-Transport-Security"].startswith("max-age=31536000")

@@ -12,7 +12,11 @@ from activation import services
 from support.models import ContractLink, SupportContract
 
 # These tests flush the database; conftest.reference_data puts back what migrations made.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    # axe-core is injected as an inline script, which the portal's CSP rightly blocks.
+    pytest.mark.browser_context_args(bypass_csp=True),
+]
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 PAGE = "/dashboard/mpn/membership/benefits/technical"
