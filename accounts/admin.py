@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from entitlements.models import Role
 from entitlements.services import set_roles
 
-from .models import User, sync_email_address
+from .models import User, end_sessions, sync_email_address
 
 
 class RolesMixin(forms.Form):
@@ -104,6 +104,8 @@ class UserAdmin(BaseUserAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         sync_email_address(obj)
+        if change and ({"is_active", "partner"} & set(form.changed_data)):
+            end_sessions(obj)  # deactivated, or moved to another company
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

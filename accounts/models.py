@@ -74,3 +74,11 @@ def sync_email_address(user):
     EmailAddress.objects.update_or_create(
         user=user, email=user.email, defaults={"verified": True, "primary": True}
     )
+
+
+def end_sessions(user):
+    """Sign the account out everywhere: its access changed under it."""
+    from allauth.usersessions.models import UserSession
+
+    for session in UserSession.objects.filter(user=user):
+        session.end()

@@ -2,6 +2,8 @@
 
 from django.db import transaction
 
+from accounts.models import end_sessions
+
 from .models import Role, RoleAssignment
 
 
@@ -12,7 +14,11 @@ def set_roles(user, roles):
     if wanted and user.partner_id is None:
         raise ValueError("Roles are held in a company; this account belongs to none.")
     current = set(user.role_assignments.values_list("role", flat=True))
-    user.role_assignments.exclude(role__in=wanted).delete()
+    removed, _ = user.role_assignments.exclude(role__in=wanted).delete()
+    if removed:
+        # What the account may do just shrank: its open sessions end, so no page it still
+        # has open keeps showing what it may no longer see.
+        transaction.on_commit(lambda: end_sessions(user))
     RoleAssignment.objects.bulk_create(
         [RoleAssignment(user=user, role=role) for role in wanted - current],
         ignore_conflicts=True,  # a concurrent save of the same role: the constraint keeps one

@@ -1,0 +1,193 @@
+"""Every URL × every kind of user × method, with the expected answer, in one declared table.
+
+A URL the table doesn't cover fails the walk; a cell whose answer differs fails its test; a
+refused request must change nothing.
+"""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from activation.models import ActivationRequest
+from entitlements.models import Role
+from support.models import ContractLink, Incident
+
+from .factories import PartnerFactory, UserFactory
+
+ACTORS = [
+    "signed_out",
+    "global_admin",
+    "mpn_partner_admin",
+    "admin_agent",
+    "user_admin",
+    "no_role",
+    "other_company_admin",  # Fabrikam's Global admin, on Contoso's objects
+    "csp_only_user",
+    "support_staff",
+]
+SIGNED_IN = ACTORS[1:]
+LOGIN = "login"  # 302 to the sign-in page
+
+CONTOSO_GOLD = "contoso_gold"  # the id arguments, resolved per test
+
+
+def everyone(answer):
+    return dict.fromkeys(ACTORS, answer)
+
+
+def signed_in(answer):
+    return {"signed_out": LOGIN, **dict.fromkeys(SIGNED_IN, answer)}
+
+
+def benefit_page(*, viewers, other_company, method_ok):
+    """A Technical benefits URL: who may see it, what another company's admin gets."""
+    answers = {"signed_out": LOGIN, "other_company_admin": other_company}
+    for actor in SIGNED_IN:
+        if actor != "other_company_admin":
+            answers[actor] = method_ok if actor in viewers else 403
+    return answers
+
+
+VIEWERS = {"global_admin", "mpn_partner_admin", "admin_agent"}
+ACTIVATORS = {"global_admin", "mpn_partner_admin"}
+
+MATRIX = {
+    "home": {"GET": everyone(302)},
+    "set_language": {"POST": everyone(302)},
+    "entitlements:technical_benefits": {
+        "GET": benefit_page(viewers=VIEWERS, other_company=200, method_ok=200),
+        "POST": everyone(405),
+    },
+    "entitlements:benefit_detail": {
+        "args": CONTOSO_GOLD,
+        "GET": benefit_page(viewers=VIEWERS, other_company=404, method_ok=200),
+        "POST": everyone(405),
+    },
+    "activation:activate": {
+        "args": CONTOSO_GOLD,
+        "GET": everyone(405),
+        "POST": benefit_page(viewers=ACTIVATORS, other_company=404, method_ok=302),
+    },
+    "activation:retry": {
+        "args": CONTOSO_GOLD,
+        "GET": everyone(405),
+        "POST": benefit_page(viewers=ACTIVATORS, other_company=404, method_ok=302),
+    },
+    "entitlements:software": {"GET": signed_in(200)},
+    "entitlements:cloud": {"GET": signed_in(200)},
+    "entitlements:visual_studio": {"GET": signed_in(200)},
+    "entitlements:go_to_market": {"GET": signed_in(200)},
+    # Support for Business is open to every signed-in account, of any company.
+    "support:home": {"GET": signed_in(302), "POST": everyone(405)},
+    "support:create": {"GET": signed_in(200), "POST": signed_in(400)},
+    "support:add_contract": {"GET": everyone(405), "POST": signed_in(400)},
+    "support:incidents": {"GET": signed_in(200), "POST": everyone(405)},
+    # allauth's own pages: no sign-up; sign-in and password reset open to visitors.
+    "account_login": {"GET": {"signed_out": 200, **dict.fromkeys(SIGNED_IN, 302)}},
+    # "Sign Up Closed" to visitors; the signed-in are sent on to their page.
+    "account_signup": {
+        "GET": {"signed_out": 200, **dict.fromkeys(SIGNED_IN, 302)},
+        "POST": {"signed_out": 200, **dict.fromkeys(SIGNED_IN, 302)},
+    },
+    "account_reset_password": {"GET": everyone(200)},
+    "account_logout": {"POST": everyone(302)},
+    "account_change_password": {"GET": signed_in(200)},
+    "usersessions_list": {"GET": signed_in(200)},
+    # The Django admin: support staff only.
+    "admin:index": {
+        "GET": {**dict.fromkeys(ACTORS, 302), "support_staff": 200},
+    },
+}
+
+# URL families answered by a library's own access rules, checked through one member above:
+# every allauth page behaves like the ones listed, and every admin page like admin:index.
+FAMILIES = {
+    "account_": "account_login",
+    "admin:": "admin:index",
+}
+
+
+def named_urls(resolver=None, namespace=""):
+    """(name, whether it takes an object's id) of every named URL."""
+    for pattern in (resolver or get_resolver()).url_patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from named_urls(pattern, inner)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            yield f"{namespace}{pattern.name}", "<int:" in str(pattern.pattern)
+
+
+def test_every_named_url_has_a_row_in_the_matrix():
+    missing = sorted(
+        name
+        for name, _ in set(named_urls())
+        if name not in MATRIX and not any(name.startswith(prefix) for prefix in FAMILIES)
+    )
+    assert missing == []
+
+
+def test_every_url_taking_an_id_gives_another_company_404():
+    with_ids = {name for name, takes_id in named_urls() if takes_id}
+    ours = {name for name in with_ids if not name.startswith(tuple(FAMILIES))}
+    assert ours  # the walk found them
+    for name in ours:
+        row = MATRIX[name]
+        assert row["args"] == CONTOSO_GOLD
+        answers = [row[m]["other_company_admin"] for m in ("GET", "POST") if m in row]
+        assert 404 in answers, name
+
+
+@pytest.fixture
+def world(db, contoso):
+    """One user of each kind; Contoso's objects are the ones whose ids are asked for."""
+    fabrikam = PartnerFactory(name="Fabrikam Inc")
+    tailspin = PartnerFactory(name="Tailspin", mpn_id="", is_mpn_associated=False, is_csp=True)
+    staff = UserFactory(partner=None, is_staff=True)
+    from django.contrib.auth.models import Group
+
+    staff.groups.add(Group.objects.get(name="Support staff"))
+    users = {
+        "global_admin": UserFactory(partner=contoso, roles=[Role.GLOBAL_ADMIN]),
+        "mpn_partner_admin": UserFactory(partner=contoso, roles=[Role.MPN_PARTNER_ADMIN]),
+        "admin_agent": UserFactory(partner=contoso, roles=[Role.ADMIN_AGENT]),
+        "user_admin": UserFactory(partner=contoso, roles=[Role.USER_ADMIN]),
+        "no_role": UserFactory(partner=contoso),
+        "other_company_admin": UserFactory(partner=fabrikam, roles=[Role.GLOBAL_ADMIN]),
+        "csp_only_user": UserFactory(partner=tailspin, roles=[Role.ADMIN_AGENT]),
+        "support_staff": staff,
+    }
+    args = {CONTOSO_GOLD: [contoso.offers.get(level="gold").pk, "product_support"]}
+    return users, args
+
+
+def cells():
+    for name, row in MATRIX.items():
+        for method in ("GET", "POST"):
+            for actor, answer in row.get(method, {}).items():
+                yield pytest.param(name, method, actor, answer, id=f"{name}-{method}-{actor}")
+
+
+def stored():
+    return (
+        ActivationRequest.objects.count(),
+        ContractLink.objects.count(),
+        Incident.objects.count(),
+    )
+
+
+@pytest.mark.parametrize(("name", "method", "actor", "answer"), list(cells()))
+def test_each_cell_answers_as_declared(client, world, name, method, actor, answer):
+    users, args = world
+    if actor != "signed_out":
+        client.force_login(users[actor])
+    url = reverse(name, args=args.get(MATRIX[name].get("args"), []))
+    before = stored()
+
+    response = client.get(url) if method == "GET" else client.post(url)
+
+    if answer == LOGIN:
+        assert response.status_code == 302
+        assert response["Location"].startswith(("/accounts/login/", "/admin/login/"))
+    else:
+        assert response.status_code == answer
+    if answer in (LOGIN, 400, 403, 404, 405):
+        assert stored() == before  # a refused request changes nothing
