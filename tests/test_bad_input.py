@@ -1,0 +1,129 @@
+"""Property-based: whatever is typed into a form or a URL, no 500, and what is refused changes
+nothing stored."""
+
+from urllib.parse import quote
+
+import pytest
+from django.urls import reverse
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from activation.models import ActivationRequest
+from entitlements.rules import Benefit
+from support.models import ContractLink, Incident, ProductVersion, SupportContract
+
+from .test_support import contract_for
+
+PAGE = "/dashboard/mpn/membership/benefits/technical"
+EXAMPLES = settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+# Anything a browser or a script could send, control characters and all.
+anything = st.text(max_size=300)
+digits_or_not = st.one_of(anything, st.from_regex(r"\A[0-9 -]{0,12}\Z"))
+
+
+def stored():
+    return (
+        ActivationRequest.objects.count(),
+        ContractLink.objects.count(),
+        Incident.objects.count(),
+        list(SupportContract.objects.values_list("incidents_remaining", flat=True)),
+    )
+
+
+@pytest.fixture
+def bobs_client(client, bob):
+    client.force_login(bob)
+    return client
+
+
+@EXAMPLES
+@given(access_id=digits_or_not, contract_id=digits_or_not)
+def test_add_contract_never_fails_and_refusals_change_nothing(
+    bobs_client, alice, contoso, access_id, contract_id
+):
+    before = stored()
+    response = bobs_client.post(
+        reverse("support:add_contract"), {"access_id": access_id, "contract_id": contract_id}
+    )
+    assert response.status_code in (302, 400, 429)
+    if response.status_code != 302:
+        assert stored() == before
+        assert "error" in response.content.decode()  # the form says what is wrong
+
+
+@pytest.fixture
+def linked_contract(bob, alice, contoso):
+    contract = contract_for(contoso.offers.get(level="gold"), Benefit.PRODUCT_SUPPORT, alice)
+    ContractLink.objects.create(user=bob, contract=contract)
+    return contract
+
+
+@EXAMPLES
+@given(
+    title=anything,
+    description=anything,
+    severity=st.one_of(st.sampled_from(["A", "B", "C"]), anything),
+    contact_name=anything,
+    contact_email=st.one_of(st.emails(), anything),
+    plan=st.one_of(st.integers().map(str), anything),
+)
+def test_open_incident_never_fails_and_refusals_change_nothing(
+    bobs_client, linked_contract, title, description, severity, contact_name, contact_email, plan
+):
+    version = ProductVersion.objects.get(product__name="Windows Server", name="2025")
+    url = f"{reverse('support:create')}?version={version.pk}&support_type=technical"
+    before = stored()
+    response = bobs_client.post(
+        url,
+        {
+            "title": title,
+            "description": description,
+            "severity": severity,
+            "contact_name": contact_name,
+            "contact_email": contact_email,
+            "plan": plan,
+        },
+    )
+    assert response.status_code in (302, 400, 409)
+    if response.status_code != 302:
+        assert stored() == before
+
+
+@EXAMPLES
+@given(version=anything, support_type=anything)
+def test_any_product_choice_in_the_address_is_answered(bobs_client, version, support_type):
+    response = bobs_client.get(
+        reverse("support:create"), {"version": version, "support_type": support_type}
+    )
+    assert response.status_code == 200
+
+
+@EXAMPLES
+@given(offer_id=st.one_of(st.integers(min_value=0, max_value=2**70), anything), benefit=anything)
+@example(offer_id=2**64, benefit="product_support")  # past PostgreSQL's bigint
+def test_any_benefit_address_is_a_page_or_not_found(client, alice, offer_id, benefit):
+    client.force_login(alice)
+    before = stored()
+    url = f"{PAGE}/{quote(str(offer_id), safe='')}/{quote(benefit, safe='')}"
+    assert client.get(url).status_code in (200, 404)
+    assert client.post(f"{url}/activate").status_code in (302, 404)
+    if ActivationRequest.objects.count() != before[0]:
+        assert benefit in Benefit.values  # only a real benefit of her own offer
+
+
+@EXAMPLES
+@given(language=anything, next_url=anything)
+def test_any_language_choice_is_answered(client, db, language, next_url):
+    response = client.post(reverse("set_language"), {"language": language, "next": next_url})
+    assert response.status_code in (200, 302)
+
+
+@EXAMPLES
+@given(login=anything, password=anything)
+def test_any_sign_in_attempt_is_answered(client, alice, login, password):
+    response = client.post("/accounts/login/", {"login": login, "password": password})
+    assert response.status_code in (200, 302, 429)
