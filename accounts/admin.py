@@ -109,4 +109,4 @@ class UserAdmin(BaseUserAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        set_roles(form.instance, form.cleaned_data.get("roles", []))
+        set_roles(form.instance, form.cleaned_data.get("roles", []), actor=request.user)

@@ -18,6 +18,8 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from audit.models import AuditEntry
+from audit.services import record
 from entitlements.permissions import (
     RECEIVE_ACTIVATION_NOTICES,
     VIEW_BENEFITS,
@@ -32,6 +34,7 @@ from .schedule import STAGES_AFTER_SUBMISSION, add_business_days, retry_delay
 
 log = logging.getLogger(__name__)
 State = ActivationRequest.State
+Action = AuditEntry.Action
 
 NEXT = {
     State.SUBMITTED: State.IN_REVIEW,
@@ -74,6 +77,12 @@ def _record(request, from_state, actor=None, note="", at=None):
         to_state=request.state,
         note=note,
     )
+
+
+def _audit(request, action, actor=None, extra=""):
+    with translation.override(settings.LANGUAGE_CODE):  # the record reads the same to all
+        subject = f"{request.get_benefit_display()}, {request.offer.title}{extra}"
+    record(request.offer.partner, action, subject, actor)
 
 
 def _nudge(request):
@@ -128,6 +137,7 @@ def request_activation(offer, benefit, user):
                 expected_at=_due_after(now, STAGES_AFTER_SUBMISSION),
             )
             _record(request, "", actor=user, at=now)
+            _audit(request, Action.ACTIVATION_REQUESTED, user)
     except IntegrityError:
         existing = open_request(offer, benefit)
         if existing is None:
@@ -164,6 +174,7 @@ def retry(request_id, actor):
         request.failure_code = request.failure_reason = ""
         request.save()
         _record(request, State.FAILED, actor=actor, note="Retried", at=now)
+        _audit(request, Action.ACTIVATION_RETRIED, actor)
         _nudge(request)
     return True
 
@@ -184,6 +195,7 @@ def reject(request_id, reason, actor):
         request.failure_reason = reason
         request.save()
         _record(request, from_state, actor=actor, note=reason)
+        _audit(request, Action.ACTIVATION_REJECTED, actor, extra=f": {reason}")
     return True
 
 
@@ -268,6 +280,8 @@ def _advance_locked(request, actor=None, note="", nudge=True):
             request.attempts = 0
             request.save()
             _record(request, from_state, actor=actor, note=note, at=now)
+            if request.state == State.ACTIVE:
+                _audit(request, Action.IDS_REVEALED, actor)
     except PermanentFailure as failure:
         request.refresh_from_db()
         _fail(request, failure.args[0], actor=actor, at=now)
@@ -328,6 +342,7 @@ def _fail(request, failure, actor=None, at=None, note=""):
         request.failure_reason = str(request.failure_message)
     request.save()
     _record(request, from_state, actor=actor, note=note or request.failure_reason, at=at)
+    _audit(request, Action.ACTIVATION_FAILED, actor, extra=f": {request.failure_reason}")
 
 
 def _nine_digits():

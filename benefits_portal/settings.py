@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "entitlements",
     "activation",
     "support",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -108,6 +109,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "entitlements.context_processors.capabilities",
             ],
         },
     },

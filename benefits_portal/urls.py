@@ -12,5 +12,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("dashboard/", include("entitlements.urls")),
     path("dashboard/", include("activation.urls")),
+    path("dashboard/", include("audit.urls")),
     path("supportforbusiness/", include("support.urls")),
 ]

@@ -18,6 +18,7 @@ MANAGE_USERS = "users.manage"
 ASSIGN_ROLES = "roles.assign"
 ASSIGN_ANY_ROLE = "roles.assign_any"
 RECEIVE_ACTIVATION_NOTICES = "benefits.activation_notices"
+VIEW_AUDIT_LOG = "audit.view"
 
 CAPABILITIES = {
     Role.GLOBAL_ADMIN: frozenset(
@@ -25,6 +26,7 @@ CAPABILITIES = {
             VIEW_BENEFITS,
             ACTIVATE_BENEFITS,
             RECEIVE_ACTIVATION_NOTICES,
+            VIEW_AUDIT_LOG,
             VIEW_ROLES,
             MANAGE_USERS,
             ASSIGN_ROLES,

@@ -1,15 +1,22 @@
 """Writes to partners' data, each in one transaction. The demo data goes through them too."""
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import translation
 
 from accounts.models import end_sessions
+from audit.models import AuditEntry
+from audit.services import record
 
 from .models import Role, RoleAssignment
 
+Action = AuditEntry.Action
+
 
 @transaction.atomic
-def set_roles(user, roles):
-    """Give the user exactly these roles in their company; nothing changes if they already do."""
+def set_roles(user, roles, actor=None):
+    """Give the user exactly these roles in their company; nothing changes if they already do.
+    Each role granted or removed goes in the company's audit log, with who did it."""
     wanted = {Role(role) for role in roles}
     if wanted and user.partner_id is None:
         raise ValueError("Roles are held in a company; this account belongs to none.")
@@ -23,5 +30,15 @@ def set_roles(user, roles):
         [RoleAssignment(user=user, role=role) for role in wanted - current],
         ignore_conflicts=True,  # a concurrent save of the same role: the constraint keeps one
     )
+    if user.partner_id is not None:
+        with translation.override(settings.LANGUAGE_CODE):
+            for role in sorted(wanted - current):
+                record(
+                    user.partner, Action.ROLE_GRANTED, f"{Role(role).label}: {user.email}", actor
+                )
+            for role in sorted(current - wanted):
+                record(
+                    user.partner, Action.ROLE_REMOVED, f"{Role(role).label}: {user.email}", actor
+                )
     if hasattr(user, "_partner_roles"):
         del user._partner_roles

@@ -2,11 +2,15 @@
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+
+from audit.models import AuditEntry
+from audit.services import record
 
 from . import rules
 from .models import ContractLink, Incident, IncidentCredit, ProductVersion, SupportContract
@@ -47,7 +51,11 @@ def add_contract(user, access_id, contract_id):
         raise WrongIds
     try:
         with transaction.atomic():
-            return ContractLink.objects.create(user=user, contract=contract), True
+            link = ContractLink.objects.create(user=user, contract=contract)
+            with translation.override(settings.LANGUAGE_CODE):
+                subject = f"{contract.get_benefit_display()} {contract.contract_id}: {user.email}"
+            record(contract.partner, AuditEntry.Action.CONTRACT_LINKED, subject, user)
+            return link, True
     except IntegrityError:
         return ContractLink.objects.select_related("contract").get(
             user=user, contract=contract

@@ -72,6 +72,10 @@ MATRIX = {
         "GET": everyone(405),
         "POST": benefit_page(viewers=ACTIVATORS, other_company=404, method_ok=302),
     },
+    "audit:log": {
+        "GET": benefit_page(viewers={"global_admin"}, other_company=200, method_ok=200),
+        "POST": everyone(405),
+    },
     "entitlements:software": {"GET": signed_in(200)},
     "entitlements:cloud": {"GET": signed_in(200)},
     "entitlements:visual_studio": {"GET": signed_in(200)},

@@ -15,17 +15,18 @@ from django.utils.translation import gettext
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = "/dashboard/mpn/membership/benefits/technical"
-SOURCES = [
-    "accounts",
-    "activation",
-    "entitlements",
-    "support",
-    "benefits_portal",
-    "templates",
-    "locale",
-    "manage.py",
-    "Makefile",
-]
+# The project as checked out: everything but what is installed, built or generated.
+NOT_SOURCES = shutil.ignore_patterns(
+    ".venv",
+    "node_modules",
+    ".git",
+    "var",
+    "test-artifacts",
+    "staticfiles",
+    "docs",
+    "__pycache__",
+    "*.mo",
+)
 
 
 @pytest.fixture(scope="module")
@@ -36,13 +37,8 @@ def gathered_catalogs(tmp_path_factory):
         if os.environ.get("CI"):
             pytest.fail("CI needs GNU gettext (apt-get install gettext).")
         pytest.skip("GNU gettext is not installed: apt-get install gettext")
-    copy = tmp_path_factory.mktemp("project")
-    for name in SOURCES:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy(source, copy / name)
+    copy = tmp_path_factory.mktemp("gather") / "project"
+    shutil.copytree(ROOT, copy, ignore=NOT_SOURCES)
     subprocess.run(
         [shutil.which("make"), "-s", "messages", f"BIN={Path(sys.executable).parent}"],
         cwd=copy,

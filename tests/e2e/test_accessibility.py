@@ -132,3 +132,11 @@ def test_a_status_that_changes_on_the_page_is_announced(page, sign_in_as, settin
     )
     services.complete_now(request.pk, None)
     expect(announcer).to_have_text(re.compile("Microsoft Product Support: +Active"), timeout=30_000)
+
+
+def test_the_audit_log(page, portal, sign_in_as, axe):
+    activated()
+    sign_in_as(page, "admin@contoso.example")
+    page.goto(f"{portal}/dashboard/account/auditlog")
+    expect(page.get_by_role("heading", name="Audit log")).to_be_visible()
+    axe(page)

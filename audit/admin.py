@@ -1,0 +1,14 @@
+from django.contrib import admin
+
+from activation.admin import ReadOnlyAdminMixin
+
+from .models import AuditEntry
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["at", "partner", "action", "subject", "actor_email"]
+    list_filter = ["action"]
+    list_select_related = ["partner"]
+    search_fields = ["partner__name", "partner__mpn_id", "actor_email", "subject"]
+    date_hierarchy = "at"

@@ -1,0 +1,41 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditEntry(models.Model):
+    """Something that happened to a company's benefits or access: who, what, when. Never edited."""
+
+    class Action(models.TextChoices):
+        ACTIVATION_REQUESTED = "activation_requested", _("Activation requested")
+        IDS_REVEALED = "ids_revealed", _("Access ID and Contract ID revealed")
+        ACTIVATION_FAILED = "activation_failed", _("Activation failed")
+        ACTIVATION_RETRIED = "activation_retried", _("Activation retried")
+        ACTIVATION_REJECTED = "activation_rejected", _("Activation rejected")
+        CONTRACT_LINKED = "contract_linked", _("Contract added to an account")
+        ROLE_GRANTED = "role_granted", _("Role granted")
+        ROLE_REMOVED = "role_removed", _("Role removed")
+
+    partner = models.ForeignKey(
+        "entitlements.Partner", on_delete=models.CASCADE, related_name="audit_entries"
+    )
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Empty when the portal itself did it."),
+    )
+    actor_email = models.EmailField(blank=True, help_text=_("Kept if the account is deleted."))
+    action = models.CharField(max_length=32, choices=Action.choices)
+    subject = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["partner", "-at"], name="audit_partner_newest")]
+        verbose_name_plural = _("audit entries")
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.get_action_display()}: {self.subject}"
