@@ -18,7 +18,7 @@ SCREENSHOTS := technical-benefits-admin-at-contoso.example activate-provisioning
 	admin-agent-sees-the-ids support-types-of-support support-add-again-diagnostic \
 	technical-benefits-ja technical-benefits-zh-hans
 
-.PHONY: run test install lint format clean screenshots messages
+.PHONY: run test install lint format clean screenshots messages faults
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -70,3 +70,11 @@ messages:
 	$(BIN)/python manage.py makemessages --locale en --locale ja --locale zh_Hans --no-location \
 		--ignore .venv --ignore node_modules --ignore tests --ignore var --ignore staticfiles \
 		--ignore build --ignore docs
+
+# The fault drill (scripts/fault_drill.py): on PostgreSQL and Redis only, and it stops and
+# restarts the Redis server, so run it on a machine of its own (CI does).
+faults: export SECRET_KEY ?= fault-drill-only-secret-key
+faults: export STATIC_MANIFEST ?= false
+faults: export SECURE_SSL_REDIRECT ?= false
+faults: install
+	$(BIN)/python scripts/fault_drill.py

@@ -1,0 +1,235 @@
+"""Fault drill against the real PostgreSQL and Redis: run by `make faults` (and CI).
+
+Three faults, one after the other, each while activations are under way:
+  1. the Celery worker is killed with SIGKILL again and again;
+  2. Redis is stopped for a minute while people keep clicking Activate and opening pages;
+  3. PostgreSQL drops the portal's connections in the middle of requests and steps.
+After each, every activation must be completed exactly once and nothing lost. The figures are
+printed at the end; the exit status is non-zero if any is wrong.
+
+It uses the database DATABASE_URL names (migrating it) and stops and restarts the Redis server
+at 127.0.0.1:6379, so it is for a machine of its own, such as CI's, not a shared one.
+"""
+
+import os
+import random
+import shlex
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import warnings
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "benefits_portal.settings")
+os.environ["SIMULATED_DAY_SECONDS"] = "2"  # a stage every few seconds
+warnings.filterwarnings("ignore", "No directory at")  # static files aren't collected here
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import setup_test_environment  # noqa: E402
+
+from activation.models import ActivationEvent, ActivationRequest  # noqa: E402
+from entitlements.models import Competency, MembershipOffer, Partner, Role  # noqa: E402
+from entitlements.rules import Benefit, Level, OfferKind  # noqa: E402
+from entitlements.services import set_roles  # noqa: E402
+from support.models import SupportContract  # noqa: E402
+from tests.workers import Worker, wait_for  # noqa: E402
+
+REDIS_START = (
+    "redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save '' "
+    "--appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log"
+)
+STAGES = ["submitted", "in_review", "provisioning", "active"]
+figures = Counter()
+
+
+def company(label):
+    """A company with Gold Cloud Platform and Silver Data Analytics, and its Global admin."""
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    mpn_id = str(7_000_000 + Partner.objects.count())
+    partner = Partner.objects.create(name=f"Drill {label} {mpn_id}", mpn_id=mpn_id)
+    for name, level in (("Cloud Platform", Level.GOLD), ("Data Analytics", Level.SILVER)):
+        MembershipOffer.objects.create(
+            partner=partner,
+            kind=OfferKind.COMPETENCY,
+            competency=Competency.objects.get(name=name),
+            level=level,
+            starts_on=today - timezone.timedelta(days=30),
+            ends_on=today + timezone.timedelta(days=335),
+        )
+    admin = get_user_model().objects.create_user(
+        f"admin@{mpn_id}.drill.example", "x", partner=partner
+    )
+    set_roles(admin, [Role.GLOBAL_ADMIN])
+    return partner, admin
+
+
+def activate_everything(partner, admin, client=None):
+    """Click Activate on each of the company's benefits, through the web stack."""
+    client = client or Client()
+    client.force_login(admin)
+    for offer in partner.offers.all():
+        for benefit in Benefit:
+            url = f"/dashboard/mpn/membership/benefits/technical/{offer.pk}/{benefit}/activate"
+            for _attempt in range(5):
+                try:
+                    if client.post(url).status_code == 302:
+                        break
+                except Exception:  # noqa: BLE001 - the connection was dropped under the request
+                    figures["web retries"] += 1
+                    connection.close()
+                    time.sleep(0.5)
+            figures["activations"] += 1
+
+
+def all_done(partners):
+    pending = ActivationRequest.objects.filter(offer__partner__in=partners).exclude(
+        state="active", notified_at__isnull=False
+    )
+    return not pending.exists()
+
+
+def check(partners, fault):
+    """Every activation of these companies completed exactly once: one request per benefit,
+    one contract per request, each stage reached once."""
+    requests = ActivationRequest.objects.filter(offer__partner__in=partners)
+    expected = MembershipOffer.objects.filter(partner__in=partners).count() * len(Benefit)
+    duplicates = max(0, requests.count() - expected)
+    lost = max(0, expected - requests.count())
+    contracts = Counter(
+        SupportContract.objects.filter(partner__in=partners).values_list("activation", flat=True)
+    )
+    duplicates += sum(count - 1 for count in contracts.values())
+    for request in requests:
+        moves = list(
+            ActivationEvent.objects.filter(request=request).values_list("to_state", flat=True)
+        )
+        if len(moves) > len(set(moves)):
+            duplicates += 1
+        elif moves != STAGES or request.pk not in contracts:
+            lost += 1
+    figures["duplicates"] += duplicates
+    figures["lost"] += lost
+    print(f"  {fault}: {requests.count()} activations, duplicates {duplicates}, lost {lost}")
+
+
+def worker_in(folder, tmp):
+    (tmp / folder).mkdir()
+    return Worker(tmp / folder, SIMULATED_DAY_SECONDS=2, ACTIVATION_SWEEP_SECONDS=1)
+
+
+def drill_worker_kills(tmp):
+    partners = [company("kill")[0] for _ in range(5)]
+    for partner in partners:
+        activate_everything(partner, partner.users.get())
+    worker = worker_in("kills", tmp)
+    worker.start()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not all_done(partners):
+        time.sleep(random.uniform(1, 3))
+        worker.kill()
+        figures["worker kills"] += 1
+        worker.start()
+    wait_for(lambda: all_done(partners), 300, "the activations after the kills")
+    worker.stop()
+    check(partners, "worker killed")
+
+
+def drill_redis_down(tmp):
+    worker = worker_in("redis", tmp)
+    worker.start()
+    partners = []
+    subprocess.run(["redis-cli", "-h", "127.0.0.1", "shutdown", "nosave"], check=False)
+    stopped = time.monotonic()
+    pages = Client()
+    while time.monotonic() - stopped < 60:
+        partner, admin = company("redis")
+        partners.append(partner)
+        activate_everything(partner, admin)  # enqueueing fails; the clicks are saved
+        pages.force_login(admin)
+        status = pages.get("/dashboard/mpn/membership/benefits/technical").status_code
+        figures["page views with Redis down"] += 1
+        figures["page errors"] += status >= 500
+        time.sleep(5)
+    subprocess.run(shlex.split(REDIS_START), check=True)
+    figures["Redis stopped (s)"] = round(time.monotonic() - stopped)
+    wait_for(lambda: all_done(partners), 300, "the activations after Redis came back")
+    worker.stop()
+    check(partners, "Redis down")
+
+
+def drill_dropped_connections(tmp):
+    worker = worker_in("pg", tmp)
+    worker.start()
+    partners = []
+    stop = threading.Event()
+
+    def drop_connections():
+        import psycopg
+
+        url = os.environ["DATABASE_URL"]
+        with psycopg.connect(url, autocommit=True) as admin:
+            while not stop.is_set():
+                time.sleep(random.uniform(0.5, 1.5))
+                dropped = admin.execute(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                    "AND backend_type = 'client backend'"
+                ).fetchone()[0]
+                figures["connections dropped"] += dropped
+
+    dropper = threading.Thread(target=drop_connections)
+    dropper.start()
+    try:
+        for _ in range(5):
+            for _attempt in range(5):
+                try:
+                    partner, admin = company("pg")
+                    break
+                except Exception:  # noqa: BLE001 - dropped while setting up the drill itself
+                    connection.close()
+            partners.append(partner)
+            activate_everything(partner, admin)
+            time.sleep(3)
+        time.sleep(10)
+    finally:
+        stop.set()
+        dropper.join()
+    connection.close()
+    wait_for(lambda: all_done(partners), 300, "the activations after the dropped connections")
+    worker.stop()
+    check(partners, "PostgreSQL connections dropped")
+
+
+def main():
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        sys.exit("The fault drill needs DATABASE_URL on PostgreSQL and REDIS_URL on Redis.")
+    setup_test_environment()  # the test client's host, 'testserver', is allowed
+    call_command("migrate", verbosity=0)
+    with tempfile.TemporaryDirectory() as folder:
+        tmp = Path(folder)
+        Worker(tmp, SIMULATED_DAY_SECONDS=2).purge()
+        print("Fault drill")
+        drill_worker_kills(tmp)
+        drill_redis_down(tmp)
+        drill_dropped_connections(tmp)
+    print(", ".join(f"{name}: {value}" for name, value in figures.items()))
+    if figures["duplicates"] or figures["lost"] or figures["page errors"]:
+        sys.exit("The drill found duplicates, lost activations or failed pages.")
+
+
+if __name__ == "__main__":
+    main()
