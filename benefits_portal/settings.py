@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.usersessions",  # knows each account's sessions, so they can be ended
+    "allauth.mfa",
     "django_htmx",
     "csp",
     "accounts",
@@ -93,6 +94,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "accounts.middleware.RequireTwoFactorMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
@@ -164,6 +166,10 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = None
+# Two-factor authentication: an authenticator app, with recovery codes. Required for the roles
+# permissions.py says (Global admins) and for support staff; see accounts.middleware.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Partner benefits"
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "entitlements:technical_benefits"
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"

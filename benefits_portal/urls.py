@@ -1,9 +1,12 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
 admin.site.site_header = "Partner benefits: support staff"
 admin.site.site_title = "Partner benefits admin"
+# The admin signs in through allauth: the same rate limits and two-factor authentication.
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="entitlements:technical_benefits"), name="home"),

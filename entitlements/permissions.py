@@ -19,6 +19,8 @@ ASSIGN_ROLES = "roles.assign"
 ASSIGN_ANY_ROLE = "roles.assign_any"
 RECEIVE_ACTIVATION_NOTICES = "benefits.activation_notices"
 VIEW_AUDIT_LOG = "audit.view"
+# Holders must use two-factor authentication: they can hand out access and see every ID.
+TWO_FACTOR_REQUIRED = "account.two_factor_required"
 
 CAPABILITIES = {
     Role.GLOBAL_ADMIN: frozenset(
@@ -27,6 +29,7 @@ CAPABILITIES = {
             ACTIVATE_BENEFITS,
             RECEIVE_ACTIVATION_NOTICES,
             VIEW_AUDIT_LOG,
+            TWO_FACTOR_REQUIRED,
             VIEW_ROLES,
             MANAGE_USERS,
             ASSIGN_ROLES,
@@ -65,6 +68,11 @@ def can(user, capability):
 
 def is_mpn_member(user):
     return user.is_authenticated and user.partner is not None and user.partner.is_mpn_associated
+
+
+def needs_two_factor(user):
+    """Support staff, and holders of a role that requires it."""
+    return user.is_authenticated and (user.is_staff or TWO_FACTOR_REQUIRED in capabilities_of(user))
 
 
 def roles_that_can(capability):

@@ -1,14 +1,22 @@
 import datetime
 
 import factory
+from allauth.mfa.totp.internal.auth import (
+    TOTP,
+    format_hotp_value,
+    hotp_value,
+    yield_hotp_counters_from_time,
+)
 from django.utils import timezone
 
 from accounts.models import User
 from entitlements.models import Competency, MembershipOffer, Partner
+from entitlements.permissions import needs_two_factor
 from entitlements.rules import CLOUD_COMPETENCIES, Level, OfferKind
 from entitlements.services import set_roles
 
 PASSWORD = "Partner!2026"
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
 class PartnerFactory(factory.django.DjangoModelFactory):
@@ -36,6 +44,18 @@ class UserFactory(factory.django.DjangoModelFactory):
     def roles(user, create, roles, **kwargs):
         if create and roles:
             set_roles(user, roles)
+
+    @factory.post_generation
+    def two_factor(user, create, wanted, **kwargs):
+        """Accounts that must use an authenticator app have one, unless told otherwise."""
+        if create and (wanted if wanted is not None else needs_two_factor(user)):
+            TOTP.activate(user, TOTP_SECRET)
+
+
+def totp_code(secret=None):
+    """The code an authenticator app with the secret shows now."""
+    counter = next(iter(yield_hotp_counters_from_time()))
+    return format_hotp_value(hotp_value(secret or TOTP_SECRET, counter))
 
 
 def competency(name):
@@ -65,3 +85,11 @@ class OfferFactory(factory.django.DjangoModelFactory):
                 lambda: timezone.localdate() - datetime.timedelta(days=400)
             )
         )
+
+
+def sign_in_with_the_form(client, email, password=PASSWORD, code=None):
+    """The real sign-in: email and password, then the authenticator code if asked for."""
+    response = client.post("/accounts/login/", {"login": email, "password": password})
+    if response.status_code == 302 and response["Location"] == "/accounts/2fa/authenticate/":
+        response = client.post(response["Location"], {"code": code or totp_code()})
+    return response

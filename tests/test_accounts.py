@@ -7,22 +7,55 @@ from django.core import mail
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
+from entitlements.models import Role
 
-from .factories import PASSWORD, UserFactory
+from .factories import PASSWORD, UserFactory, sign_in_with_the_form
 
 LOGIN = "/accounts/login/"
 PAGE = "/dashboard/mpn/membership/benefits/technical"
 
 
-def test_a_user_signs_in_with_email_and_password(client, alice):
-    response = client.post(LOGIN, {"login": "alice@contoso.example", "password": PASSWORD})
+def test_a_user_signs_in_with_email_and_password(client, aaron):
+    response = client.post(LOGIN, {"login": "aaron@contoso.example", "password": PASSWORD})
     assert response.status_code == 302
     assert response["Location"] == PAGE
     assert client.get(PAGE).status_code == 200
 
 
-def test_the_email_is_not_case_sensitive(client, alice):
-    client.post(LOGIN, {"login": "Alice@Contoso.EXAMPLE", "password": PASSWORD})
+def test_a_global_admin_also_gives_the_authenticator_code(client, alice):
+    response = client.post(LOGIN, {"login": "alice@contoso.example", "password": PASSWORD})
+    assert response["Location"] == "/accounts/2fa/authenticate/"
+    assert client.get(PAGE).status_code == 302  # not signed in on the password alone
+    wrong = client.post("/accounts/2fa/authenticate/", {"code": "000000"})
+    assert wrong.status_code == 200 and client.get(PAGE).status_code == 302
+    response = sign_in_with_the_form(client, "alice@contoso.example")
+    assert response["Location"] == PAGE
+    assert client.get(PAGE).status_code == 200
+
+
+def test_a_global_admin_without_an_authenticator_must_set_one_up(client, contoso):
+    UserFactory(
+        email="new@contoso.example", partner=contoso, roles=[Role.GLOBAL_ADMIN], two_factor=False
+    )
+    sign_in_with_the_form(client, "new@contoso.example")
+    response = client.get(PAGE)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/2fa/totp/activate")
+    setup = client.get(response["Location"], follow=True)
+    # The set-up is open to them (allauth first asks to confirm the password), nothing else.
+    assert setup.status_code == 200
+    assert setup.redirect_chain[-1][0].startswith("/accounts/reauthenticate/")
+    assert client.get("/dashboard/mpn/membership/benefits/software").status_code == 302
+
+
+def test_support_staff_sign_in_to_the_admin_through_allauth(client, db):
+    response = client.get("/admin/login/?next=/admin/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_the_email_is_not_case_sensitive(client, aaron):
+    client.post(LOGIN, {"login": "Aaron@Contoso.EXAMPLE", "password": PASSWORD})
     assert client.get(PAGE).status_code == 200
 
 
@@ -75,7 +108,7 @@ def test_a_forgotten_password_is_reset_by_email(client, alice):
 
     old = client.post(LOGIN, {"login": "alice@contoso.example", "password": PASSWORD})
     assert old.status_code == 200
-    signed_in = client.post(LOGIN, {"login": "alice@contoso.example", "password": new})
+    signed_in = sign_in_with_the_form(client, "alice@contoso.example", new)
     assert signed_in["Location"] == PAGE
 
 

@@ -96,6 +96,7 @@ MATRIX = {
     "account_logout": {"POST": everyone(302)},
     "account_change_password": {"GET": signed_in(200)},
     "usersessions_list": {"GET": signed_in(200)},
+    "mfa_index": {"GET": signed_in(200)},
     # The Django admin: support staff only.
     "admin:index": {
         "GET": {**dict.fromkeys(ACTORS, 302), "support_staff": 200},
@@ -107,6 +108,7 @@ MATRIX = {
 FAMILIES = {
     "account_": "account_login",
     "admin:": "admin:index",
+    "mfa_": "mfa_index",
 }
 
 

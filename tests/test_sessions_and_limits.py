@@ -7,7 +7,7 @@ from django.test import Client
 from entitlements.models import Role
 from entitlements.services import set_roles
 
-from .factories import PASSWORD
+from .factories import PASSWORD, sign_in_with_the_form
 from .test_admin import change_form
 
 LOGIN = "/accounts/login/"
@@ -15,8 +15,8 @@ PAGE = "/dashboard/mpn/membership/benefits/technical"
 
 
 def sign_in_through_the_form(client, user):
-    response = client.post(LOGIN, {"login": user.email, "password": PASSWORD})
-    assert response.status_code == 302
+    response = sign_in_with_the_form(client, user.email)
+    assert response.status_code == 302 and response["Location"] == PAGE
     return client
 
 

@@ -7,6 +7,10 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from entitlements.management.commands.seed_demo import TOTP_SECRET
+
+from ..factories import totp_code
+
 # Playwright's sync API runs an event loop in this thread; the ORM calls of the tests are
 # still plain synchronous calls.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -60,6 +64,14 @@ def shot():
     return save
 
 
+def give_the_authenticator_code(page):
+    """Global admins and support staff are asked for their authenticator app's code."""
+    if "/accounts/2fa/authenticate/" in page.url:
+        page.locator("input[name=code]").fill(totp_code(TOTP_SECRET))
+        page.locator("main form button[type=submit]").first.click()
+        page.wait_for_load_state()
+
+
 @pytest.fixture
 def sign_in_as(portal):
     """Sign in through the real sign-in form."""
@@ -70,6 +82,7 @@ def sign_in_as(portal):
         page.get_by_label("Password").fill(password)
         page.get_by_role("button", name=re.compile("^Sign in$")).click()
         page.wait_for_load_state()
+        give_the_authenticator_code(page)
         return page
 
     return sign_in

@@ -1,3 +1,5 @@
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
@@ -6,10 +8,14 @@ from django.utils import timezone
 
 from accounts.models import sync_email_address
 from entitlements.models import Competency, MembershipOffer, Partner, Role
+from entitlements.permissions import needs_two_factor
 from entitlements.rules import Level, OfferKind
 from entitlements.services import set_roles
 
 PASSWORD = "Partner!2026"  # noqa: S105 - the documented demo password
+# Global admins and support staff must use an authenticator app; the demo ones share this
+# published secret (add it to any authenticator app, or: oathtool --totp -b SECRET).
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105 - demo only, published
 
 # name, MPN ID, associated with MPN, in CSP
 PARTNERS = {
@@ -77,7 +83,15 @@ class Command(BaseCommand):
         staff.groups.add(Group.objects.get(name="Support staff"))
         rows.append((email, "support staff", "Django admin at /admin/"))
 
+        for user in get_user_model().objects.filter(email__in=[row[0] for row in rows]):
+            if needs_two_factor(user) and not Authenticator.objects.filter(user=user).exists():
+                TOTP.activate(user, TOTP_SECRET)
+
         self.stdout.write(self.style.SUCCESS(f"Demo accounts (every password: {PASSWORD})"))
+        self.stdout.write(
+            f"Global admins and support staff also need a code from an authenticator app set up "
+            f"with the secret {TOTP_SECRET} (or: oathtool --totp -b {TOTP_SECRET})"
+        )
         for email, company, roles in rows:
             self.stdout.write(f"  {email:<28} {company:<18} {roles}")
 

@@ -1,0 +1,40 @@
+from allauth.mfa.models import Authenticator
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from entitlements.permissions import needs_two_factor
+
+# Where an account without two-factor authentication may still go: setting it up, signing
+# out, choosing a language, and the static files those pages need.
+OPEN_PATHS = ("/accounts/", "/i18n/", "/static/")
+
+
+class RequireTwoFactorMiddleware:
+    """allauth's MFA is optional for everyone; here it becomes required for some.
+
+    An account that must use it and has no authenticator app yet is sent to set one up before
+    anything else. (Signing in then asks for its code: allauth does that for every account
+    that has one.)
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if (
+            needs_two_factor(user)
+            and not request.path.startswith(OPEN_PATHS)
+            and not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+        ):
+            messages.warning(
+                request,
+                _(
+                    "Your role requires two-factor authentication. Set up an authenticator "
+                    "app to continue."
+                ),
+            )
+            return redirect(f"{reverse('mfa_activate_totp')}?next={request.get_full_path()}")
+        return self.get_response(request)
