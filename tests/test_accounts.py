@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from django.core import mail
 from django.db import IntegrityError, transaction
 
@@ -126,3 +127,12 @@ def test_accounts_are_unique_by_email_whatever_the_case(db):
     # Even a write that skips save() is stopped by the database.
     with pytest.raises(IntegrityError), transaction.atomic():
         User.objects.bulk_create([User(email="Dana@Example.com")])
+
+
+def test_a_recovery_code_stands_in_for_the_authenticator_once(client, alice):
+    code = RecoveryCodes.activate(alice).get_unused_codes()[0]
+    assert sign_in_with_the_form(client, alice.email, code=code)["Location"] == PAGE
+    client.logout()
+    again = sign_in_with_the_form(client, alice.email, code=code)
+    assert again.status_code == 200  # used up: asked again
+    assert client.get(PAGE).status_code == 302
