@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q, Window
+from django.db.models.functions import RowNumber
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
@@ -40,12 +41,24 @@ class ActivationRequestQuerySet(models.QuerySet):
         return self.filter(state__in=PENDING, due_at__lte=now)
 
     def latest_by_benefit(self, offers):
-        """{(offer id, benefit): its latest request}. A benefit's open request is its latest:
-        no new request can be made while one is open."""
+        """{(offer id, benefit): its latest request}, the older ones left in the database.
+
+        A benefit's open request is its latest: no new request can be made while one is open.
+        """
+        offers = {offer.pk: offer for offer in offers}
+        newest_first = Window(
+            RowNumber(), partition_by=[F("offer_id"), F("benefit")], order_by=F("pk").desc()
+        )
+        requests = (
+            self.filter(offer__in=list(offers))
+            .annotate(newest=newest_first)
+            .filter(newest=1)
+            .select_related("requested_by", "contract")
+        )
         latest = {}
-        requests = self.filter(offer__in=offers).select_related("requested_by", "contract")
-        for request in requests.order_by("-pk"):
-            latest.setdefault((request.offer_id, request.benefit), request)
+        for request in requests:
+            request.offer = offers[request.offer_id]  # the page has it already
+            latest[request.offer_id, request.benefit] = request
         return latest
 
 

@@ -98,9 +98,6 @@ class Competency(models.Model):
 
 
 class MembershipOfferQuerySet(models.QuerySet):
-    def for_partner(self, partner):
-        return self.filter(partner=partner)
-
     def active(self, on=None):
         on = on or timezone.localdate()
         return self.filter(starts_on__lte=on, ends_on__gte=on)

@@ -97,13 +97,12 @@ def _render_page(request, partner, open_key=None):
     # Active offers, and ended ones still holding something: a usable contract (it may outlive
     # its offer by 30 days) or a request still pending or failed.
     offers = list(
-        MembershipOffer.objects.for_partner(partner)
-        .filter(
+        partner.offers.filter(
             Q(starts_on__lte=today, ends_on__gte=today)
             | Q(activations__contract__ends_on__gte=today)
-            | Q(activations__state__in=[*PENDING, ActivationRequest.State.FAILED])
+            | Q(activations__state__in=[*PENDING, ActivationRequest.State.FAILED]),
+            starts_on__lte=today,
         )
-        .filter(starts_on__lte=today)
         .distinct()
         .select_related("competency")
     )

@@ -73,7 +73,7 @@ def plans_for(user, version, today=None):
     recent = version_is_recent(version)
     usable, unavailable = [], []
     contracts = SupportContract.objects.filter(links__user=user).select_related(
-        "activation__offer__competency"
+        "partner", "activation__offer__competency"
     )
     for contract in contracts.order_by("ends_on", "pk"):
         plan = Plan(

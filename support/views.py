@@ -2,6 +2,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -16,6 +17,7 @@ from .models import ContractLink, Incident
 
 # Wrong Access ID and Contract ID pairs allowed before the form is closed for a while.
 WRONG_IDS_LIMITS = [("user", "5/15m"), ("ip", "20/h")]
+INCIDENTS_PER_PAGE = 50
 
 
 def _wrong_ids_limited(request, count_this_one=False):
@@ -200,9 +202,12 @@ def incidents(request):
     today = timezone.localdate()
     links = ContractLink.objects.filter(user=request.user).select_related("contract__partner")
     context = {
-        "incidents": Incident.objects.filter(opened_by=request.user).select_related(
-            "product_version__product", "contract"
-        ),
+        "page": Paginator(
+            Incident.objects.filter(opened_by=request.user).select_related(
+                "product_version__product", "contract__partner"
+            ),
+            INCIDENTS_PER_PAGE,
+        ).get_page(request.GET.get("page")),
         "plans": [
             (
                 link,

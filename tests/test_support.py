@@ -343,6 +343,30 @@ def test_the_account_lists_its_incidents_and_plans(sign_in, bob, product_support
     assert "19 of 20" in page and "Usable" in page
 
 
+def test_a_long_list_of_incidents_comes_in_pages_newest_first(sign_in, bob):
+    Incident.objects.bulk_create(
+        Incident(
+            opened_by=bob,
+            product_version=ProductVersion.objects.first(),
+            title=f"Question {n}",
+            description="Details",
+            severity=Incident.Severity.C,
+            contact_name="Bob",
+            contact_email=bob.email,
+        )
+        for n in range(51)
+    )
+    newest, oldest = Incident.objects.order_by("-pk")[0], Incident.objects.order_by("pk")[0]
+    client = sign_in(bob)
+    first = client.get(INCIDENTS).content.decode()
+    assert newest.number in first and oldest.number not in first
+    assert "Page 1 of 2" in first and "?page=2" in first
+    second = client.get(INCIDENTS, {"page": "2"}).content.decode()
+    assert oldest.number in second and newest.number not in second
+    # A page number that isn't one shows the first page, not an error.
+    assert "Page 1 of 2" in client.get(INCIDENTS, {"page": "x"}).content.decode()
+
+
 def test_technical_benefits_shows_incidents_remaining_and_the_last_incidents(
     sign_in, alice, aaron, bob, product_support
 ):

@@ -1,0 +1,214 @@
+"""Pages run the same number of queries whatever a company holds.
+
+Each test grows one company to 1, 10 and 100 of everything its pages show (offers, their
+benefits' activation requests, users with roles, contracts, incidents, audit entries) and
+counts the queries of each page at every size. A count that grows with the data is a query
+per row: it would make the page slow for the biggest partners first.
+"""
+
+import datetime
+
+import pytest
+from django.contrib import admin
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from activation.models import ActivationEvent, ActivationRequest
+from audit.models import AuditEntry
+from entitlements.models import Competency, MembershipOffer, Role, RoleAssignment
+from entitlements.rules import Benefit, Level, OfferKind
+from support.models import ContractLink, Incident, IncidentCredit, ProductVersion, SupportContract
+
+from .factories import UserFactory
+
+SIZES = [1, 10, 100]
+PAGE_QUERY_LIMIT = 10
+
+
+class Company:
+    """A company grown step by step, holding `size` of everything at each step."""
+
+    def __init__(self, partner, people):
+        self.partner = partner
+        self.people = people  # who links the contracts and opens the incidents
+        self.size = 0
+        self.competencies = list(Competency.objects.order_by("pk"))
+        self.version = ProductVersion.objects.select_related("product").first()
+        self.today = timezone.localdate()
+
+    def grow_to(self, size):
+        for n in range(self.size, size):
+            self._add_offer(n)
+            self._add_colleague(n)
+        self.size = size
+
+    def _add_offer(self, n):
+        now = timezone.now()
+        # One offer a day back in time: the same competency may be held again from another date.
+        offer = MembershipOffer.objects.create(
+            partner=self.partner,
+            kind=OfferKind.COMPETENCY,
+            competency=self.competencies[n % len(self.competencies)],
+            level=Level.GOLD if n % 2 else Level.SILVER,
+            starts_on=self.today - datetime.timedelta(days=10 + n),
+            ends_on=self.today + datetime.timedelta(days=300),
+        )
+        # Product support: activated, with a contract on everyone's account and incidents.
+        done = ActivationRequest.objects.create(
+            offer=offer,
+            benefit=Benefit.PRODUCT_SUPPORT,
+            requested_by=self.people[0],
+            state=ActivationRequest.State.ACTIVE,
+            requested_at=now,
+            completed_at=now,
+            expected_at=now,
+        )
+        ActivationEvent.objects.create(request=done, at=now, to_state=done.state)
+        contract = SupportContract.objects.create(
+            activation=done,
+            partner=self.partner,
+            benefit=done.benefit,
+            access_id=str(100_000_000 + n),
+            contract_id=str(200_000_000 + n),
+            starts_on=self.today,
+            ends_on=self.today + datetime.timedelta(days=365),
+            incidents_total=10,
+            incidents_remaining=10,
+        )
+        ContractLink.objects.bulk_create(
+            ContractLink(user=person, contract=contract) for person in self.people
+        )
+        Incident.objects.bulk_create(
+            Incident(
+                opened_by=self.people[i % len(self.people)],
+                contract=contract,
+                product_version=self.version,
+                title=f"Incident {i}",
+                description="Details",
+                severity=Incident.Severity.C,
+                contact_name="Contact",
+                contact_email="contact@example.com",
+            )
+            for i in range(5)
+        )
+        IncidentCredit.objects.create(contract=contract, incidents=1, reason="Closed unused")
+        # Signature Cloud Support: one rejected request, then one pending or failed.
+        ActivationRequest.objects.create(
+            offer=offer,
+            benefit=Benefit.SIGNATURE_CLOUD_SUPPORT,
+            state=ActivationRequest.State.REJECTED,
+            requested_at=now,
+            expected_at=now,
+            failure_reason="Not eligible",
+        )
+        pending = n % 2
+        ActivationRequest.objects.create(
+            offer=offer,
+            benefit=Benefit.SIGNATURE_CLOUD_SUPPORT,
+            requested_by=self.people[-1],
+            state=ActivationRequest.State.IN_REVIEW if pending else ActivationRequest.State.FAILED,
+            requested_at=now,
+            in_review_at=now,
+            expected_at=now,
+            due_at=now + datetime.timedelta(days=1) if pending else None,
+            failure_code="" if pending else "too_many_attempts",
+            attempts=5,
+        )
+
+    def _add_colleague(self, n):
+        user = UserFactory(partner=self.partner, two_factor=False)
+        role = [Role.GLOBAL_ADMIN, Role.MPN_PARTNER_ADMIN, Role.ADMIN_AGENT][n % 3]
+        RoleAssignment.objects.create(user=user, role=role)
+        AuditEntry.objects.create(
+            partner=self.partner,
+            action=AuditEntry.Action.ROLE_GRANTED,
+            subject=f"{user.email}: {role}",
+            actor=self.people[0],
+            actor_email=self.people[0].email,
+        )
+
+
+def query_counts(client, visits, company):
+    """{(who, url): [queries at each size]}, for visits that all answer 200."""
+    counts = {(user.email, url): [] for user, url in visits}
+    for size in SIZES:
+        company.grow_to(size)
+        for user, url in visits:
+            client.force_login(user)
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(url)
+            assert response.status_code == 200, (url, response.status_code)
+            counts[user.email, url].append(len(queries))
+    return counts
+
+
+def growing(counts):
+    return {visit: each for visit, each in counts.items() if len(set(each)) != 1}
+
+
+@pytest.fixture
+def company(alice, aaron):
+    return Company(alice.partner, [alice, aaron])
+
+
+@pytest.mark.django_db
+def test_the_technical_benefits_page_runs_the_same_few_queries_at_any_size(
+    client, alice, aaron, company
+):
+    url = reverse("entitlements:technical_benefits")
+    # aaron can't activate: his page names who can.
+    counts = query_counts(client, [(alice, url), (aaron, url)], company)
+    assert not growing(counts), counts
+    assert max(max(each) for each in counts.values()) <= PAGE_QUERY_LIMIT, counts
+
+
+@pytest.mark.django_db
+def test_a_benefit_asked_for_by_htmx_runs_the_same_queries_at_any_size(client, alice, company):
+    client.force_login(alice)
+    company.grow_to(1)
+    offer = MembershipOffer.objects.filter(partner=alice.partner).order_by("-pk").first()
+    url = reverse(
+        "entitlements:benefit_detail",
+        args=[offer.pk, Benefit.PRODUCT_SUPPORT],
+    )
+    counts = []
+    for size in SIZES:
+        company.grow_to(size)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url, headers={"HX-Request": "true"})
+        assert response.status_code == 200
+        counts.append(len(queries))
+    assert len(set(counts)) == 1, counts
+    assert counts[0] <= PAGE_QUERY_LIMIT
+
+
+@pytest.mark.django_db
+def test_the_support_portal_pages_run_the_same_queries_at_any_size(client, aaron, company):
+    version = company.version
+    urls = [
+        reverse("support:create"),
+        f"{reverse('support:create')}?version={version.pk}&support_type=technical",
+        reverse("support:incidents"),
+    ]
+    counts = query_counts(client, [(aaron, url) for url in urls], company)
+    assert not growing(counts), counts
+
+
+@pytest.mark.django_db
+def test_the_audit_log_runs_the_same_queries_at_any_size(client, alice, company):
+    counts = query_counts(client, [(alice, reverse("audit:log"))], company)
+    assert not growing(counts), counts
+
+
+@pytest.mark.django_db
+def test_every_admin_change_list_runs_the_same_queries_at_any_size(client, support, company):
+    urls = [
+        reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        for model in admin.site._registry
+    ]
+    support.is_superuser = True  # every change list, whatever the Support staff group may see
+    support.save()
+    counts = query_counts(client, [(support, url) for url in urls], company)
+    assert not growing(counts), counts
