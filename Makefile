@@ -18,7 +18,7 @@ SCREENSHOTS := technical-benefits-admin-at-contoso.example activate-provisioning
 	admin-agent-sees-the-ids support-types-of-support support-add-again-diagnostic \
 	technical-benefits-ja technical-benefits-zh-hans
 
-.PHONY: run test install lint format clean screenshots messages faults
+.PHONY: run test install lint format clean screenshots messages faults bench
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -78,3 +78,15 @@ faults: export STATIC_MANIFEST ?= false
 faults: export SECURE_SSL_REDIRECT ?= false
 faults: install
 	$(BIN)/python scripts/fault_drill.py
+
+# The benchmarks (BENCHMARKS.md): a dataset of 100,000 partners, the Technical benefits page
+# under load and the activation worker's drain, on this machine's PostgreSQL and Redis (it
+# starts them if down). About 25 minutes; BENCH_ARGS="--help" lists the knobs.
+$(VENV)/.bench-installed: $(BIN)/.installed
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $@
+
+bench: install $(VENV)/.bench-installed
+	bash scripts/services.sh
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
+	$(BIN)/python -m bench.run $(BENCH_ARGS)

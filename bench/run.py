@@ -1,0 +1,351 @@
+"""The benchmarks in one run, on PostgreSQL and Redis: `make bench` (see BENCHMARKS.md).
+
+1. A fresh database, grown to each dataset size in turn (bench/generate.py).
+2. At each size, gunicorn serves the portal with production settings and wrk loads, one
+   after the other, the Technical benefits page as a signed-in Global admin and the bare
+   `alive` view on the same server: requests per second and latency percentiles of both.
+3. Each process's peak resident memory: the gunicorn workers after the load at the largest
+   size, the Celery workers after the drain.
+4. The drain (bench/drain.py): 100,000 due activations, two Celery worker processes.
+
+It writes bench/results/latest.json and the plot bench/results/page-latency.png, and prints
+the tables BENCHMARKS.md shows.
+"""
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+BIN = Path(sys.executable).parent
+PAGE = "/dashboard/mpn/membership/benefits/technical"
+BARE = "/alive"
+PORT = 8765
+
+
+def production_env(database_url, redis_url):
+    """The settings a deployment behind a TLS-terminating proxy runs with."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "benefits_portal.settings",
+        "DEBUG": "false",
+        "SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+        "SECURE_PROXY_SSL_HEADER": "true",
+        "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def recreate_database(database_url):
+    import psycopg
+
+    *server, name = database_url.rsplit("/", 1)
+    with psycopg.connect(f"{server[0]}/postgres", autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def sign_in(email, password, code):
+    """A real sign-in through allauth's forms, two-factor step included: the session cookie."""
+    from django.test import Client
+
+    client = Client(headers={"X-Forwarded-Proto": "https"})
+    response = client.post("/accounts/login/", {"login": email, "password": password})
+    if response.status_code == 302 and response["Location"] == "/accounts/2fa/authenticate/":
+        response = client.post(response["Location"], {"code": code})
+    if response.status_code != 302:
+        raise SystemExit(f"Signing in as {email} failed: {response.status_code}")
+    return f"sessionid={client.cookies['sessionid'].value}"
+
+
+def totp_code(secret):
+    from allauth.mfa.totp.internal.auth import (
+        format_hotp_value,
+        hotp_value,
+        yield_hotp_counters_from_time,
+    )
+
+    return format_hotp_value(hotp_value(secret, next(iter(yield_hotp_counters_from_time()))))
+
+
+class Gunicorn:
+    def __init__(self, env, workers):
+        self.workers = workers
+        self.process = subprocess.Popen(
+            [
+                BIN / "gunicorn",
+                "benefits_portal.wsgi",
+                f"--bind=127.0.0.1:{PORT}",
+                f"--workers={workers}",
+                "--log-level=warning",
+            ],
+            cwd=ROOT,
+            env=env,
+        )
+
+    def get(self, path, cookie=""):
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{PORT}{path}",
+            headers={"X-Forwarded-Proto": "https", "Cookie": cookie},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, ""
+
+    def wait_until_up(self):
+        for _ in range(100):
+            try:
+                if self.get(BARE)[0] == 200:
+                    return
+            except OSError:
+                time.sleep(0.2)
+        raise SystemExit("gunicorn did not start")
+
+    def peak_rss_mib(self):
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [peak_rss_mib(int(pid)) for pid in children.read_text().split()]
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def peak_rss_mib(pid):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return None
+
+
+def wrk(path, cookie, seconds, connections):
+    command = [
+        "wrk",
+        "--threads=1",
+        f"--connections={connections}",
+        f"--duration={seconds}s",
+        f"--script={ROOT / 'bench' / 'report.lua'}",
+        "--header=X-Forwarded-Proto: https",
+        f"http://127.0.0.1:{PORT}{path}",
+    ]
+    if cookie:
+        command.insert(-1, f"--header=Cookie: {cookie}")
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    figures = json.loads(output.strip().splitlines()[-1])
+    if figures["non_2xx_3xx"] or figures["socket_errors"]:
+        raise SystemExit(f"wrk saw errors on {path}: {figures}")
+    seconds = figures["duration_us"] / 1e6
+    return {
+        "requests": figures["requests"],
+        "rps": round(figures["requests"] / seconds, 1),
+        **{f"p{q}_ms": round(figures[f"p{q}_us"] / 1000, 2) for q in (50, 95, 99)},
+    }
+
+
+def measure(server, cookie, seconds, connections):
+    """The page, then the bare view with the same session cookie (the same work in the
+    middleware: the session, the user, the two-factor check), then the bare view signed out."""
+    # The page must be the real one, signed in: a redirect to the sign-in page is fast too.
+    status, html = server.get(PAGE, cookie)
+    if status != 200 or "Access ID" not in html:
+        raise SystemExit(f"The Technical benefits page answered {status}, not the page")
+    for path, with_cookie in ((PAGE, cookie), (BARE, cookie)):
+        wrk(path, with_cookie, 3, connections)  # warm up: caches, connections, imports
+    page = wrk(PAGE, cookie, seconds, connections)
+    bare = wrk(BARE, cookie, seconds, connections)
+    bare_signed_out = wrk(BARE, "", seconds, connections)
+    return {
+        "page": page,
+        "bare": bare,
+        "bare_signed_out": bare_signed_out,
+        "throughput_ratio": round(page["rps"] / bare["rps"], 3),
+        "throughput_ratio_signed_out": round(page["rps"] / bare_signed_out["rps"], 3),
+    }
+
+
+def dataset_counts():
+    from django.db.models import Count
+
+    from accounts.models import User
+    from activation.models import ActivationRequest
+    from entitlements.models import MembershipOffer, Partner
+
+    return {
+        "partners": Partner.objects.count(),
+        "users": User.objects.count(),
+        "offers": MembershipOffer.objects.count(),
+        "activation_requests": ActivationRequest.objects.count(),
+        "activation_requests_by_state": dict(
+            ActivationRequest.objects.values_list("state").annotate(n=Count("pk")).order_by()
+        ),
+    }
+
+
+def plot(runs, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes = [run["dataset"]["partners"] for run in runs]
+    figure, axes = plt.subplots(figsize=(7, 4.2), dpi=120)
+    for q, style in ((50, "o-"), (95, "s-"), (99, "^-")):
+        axes.plot(sizes, [run["page"][f"p{q}_ms"] for run in runs], style, label=f"page p{q}")
+    axes.plot(
+        sizes, [run["bare"]["p95_ms"] for run in runs], "x--", label="bare view p95, same session"
+    )
+    axes.plot(
+        sizes,
+        [run["bare_signed_out"]["p95_ms"] for run in runs],
+        "+:",
+        label="bare view p95, signed out",
+    )
+    axes.set_xscale("log")
+    axes.set_ylim(bottom=0)
+    axes.set_xlabel("partners in the database (5 users, 3 offers, 2 activations each)")
+    axes.set_ylabel("latency (ms)")
+    axes.set_title("Technical benefits page, signed-in Global admin")
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend(loc="center right", fontsize="small")
+    figure.tight_layout()
+    figure.savefig(path)
+
+
+def tables(result):
+    lines = [
+        "| partners | users | offers | activations | page req/s | p50 | p95 | p99 "
+        "| bare req/s | p50 | p95 | p99 | page/bare | bare signed out req/s | page/that |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for run in result["runs"]:
+        d, page, bare = run["dataset"], run["page"], run["bare"]
+        lines.append(
+            f"| {d['partners']:,} | {d['users']:,} | {d['offers']:,} "
+            f"| {d['activation_requests']:,} | {page['rps']} | {page['p50_ms']} ms "
+            f"| {page['p95_ms']} ms | {page['p99_ms']} ms | {bare['rps']} | {bare['p50_ms']} ms "
+            f"| {bare['p95_ms']} ms | {bare['p99_ms']} ms | {run['throughput_ratio']:.0%} "
+            f"| {run['bare_signed_out']['rps']} | {run['throughput_ratio_signed_out']:.0%} |"
+        )
+    goals = result["goals"]
+    lines += [
+        "",
+        f"- Page throughput at the largest size: {goals['throughput_ratio']:.0%} of the bare "
+        f"view's (goal: at least 40%): {'met' if goals['throughput_met'] else 'NOT met'}.",
+        f"- Page p95 at the largest size: {goals['p95_growth']:.2f}× its p95 at the smallest "
+        f"(goal: at most 1.2×): {'met' if goals['p95_met'] else 'NOT met'}.",
+        f"- Peak RSS of the gunicorn workers: {result['peak_rss_mib']['gunicorn_workers']} MiB.",
+    ]
+    if "drain" in result:
+        lines.append(f"- Drain: {json.dumps(result['drain'])}")
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/portal_bench")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/3")
+    parser.add_argument("--sizes", default="100,1000,10000,100000")
+    parser.add_argument("--seconds", type=int, default=20, help="of load, per view and size")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers")
+    parser.add_argument("--connections", type=int, default=6)
+    parser.add_argument("--drain", type=int, default=100_000, help="activations; 0: skip")
+    parser.add_argument(
+        "--notice-timeout", type=int, default=120, help="seconds to wait for the drain's emails"
+    )
+    args = parser.parse_args()
+    sizes = [int(size) for size in args.sizes.split(",")]
+
+    env = production_env(args.database_url, args.redis_url)
+    os.environ.update(env)
+    recreate_database(args.database_url)
+    manage = [BIN / "python", "manage.py"]
+    subprocess.run([*manage, "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    subprocess.run([*manage, "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+
+    import django
+
+    django.setup()
+    from bench import generate
+
+    admin = generate.make_bench_company()
+    cookie = sign_in(admin.email, generate.PASSWORD, totp_code(generate.TOTP_SECRET))
+
+    server = Gunicorn(env, args.workers)
+    runs = []
+    try:
+        server.wait_until_up()
+        for size in sizes:
+            started = time.monotonic()
+            added = generate.grow(size)
+            generated_in = round(time.monotonic() - started, 1)
+            print(f"{size:,} partners ({added:,} added in {generated_in} s); loading…")
+            run = {"dataset": dataset_counts(), "generated_seconds": generated_in}
+            run.update(measure(server, cookie, args.seconds, args.connections))
+            print(
+                f"  page {run['page']['rps']} req/s p95 {run['page']['p95_ms']} ms; "
+                f"bare {run['bare']['rps']} req/s p95 {run['bare']['p95_ms']} ms"
+            )
+            runs.append(run)
+        gunicorn_rss = server.peak_rss_mib()
+    finally:
+        server.stop()
+
+    first, last = runs[0], runs[-1]
+    result = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "server": {"gunicorn_workers": args.workers, "wrk_connections": args.connections},
+        "seconds_per_measurement": args.seconds,
+        "runs": runs,
+        "goals": {
+            "throughput_ratio": last["throughput_ratio"],
+            "throughput_met": last["throughput_ratio"] >= 0.4,
+            "p95_growth": round(last["page"]["p95_ms"] / first["page"]["p95_ms"], 3),
+            "p95_met": last["page"]["p95_ms"] <= 1.2 * first["page"]["p95_ms"],
+        },
+        "peak_rss_mib": {"gunicorn_workers": gunicorn_rss},
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    plot(runs, RESULTS / "page-latency.png")
+
+    if args.drain:
+        drain_out = RESULTS / "drain.json"
+        subprocess.run(
+            [
+                BIN / "python",
+                ROOT / "bench" / "drain.py",
+                f"--database-url={args.database_url}",
+                f"--redis-url={args.redis_url}",
+                f"--count={args.drain}",
+                f"--out={drain_out}",
+                f"--notice-timeout={args.notice_timeout}",
+            ],
+            cwd=ROOT,
+            env=env,
+            check=True,
+        )
+        result["drain"] = json.loads(drain_out.read_text())
+
+    (RESULTS / "latest.json").write_text(json.dumps(result, indent=2) + "\n")
+    print()
+    print(tables(result))
+
+
+if __name__ == "__main__":
+    main()
