@@ -42,7 +42,6 @@ def grow(partners):
     for start in range(have, partners, CHUNK):
         with transaction.atomic():
             _add_partners(context, range(start, min(start + CHUNK, partners)))
-    settle()
     return max(0, partners - have)
 
 

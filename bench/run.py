@@ -289,6 +289,7 @@ def main():
         for size in sizes:
             started = time.monotonic()
             added = generate.grow(size)
+            generate.settle()
             generated_in = round(time.monotonic() - started, 1)
             print(f"{size:,} partners ({added:,} added in {generated_in} s); loading…")
             run = {"dataset": dataset_counts(), "generated_seconds": generated_in}
