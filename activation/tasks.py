@@ -35,7 +35,9 @@ def send_pending_activation_notices():
     services.send_pending_notices()
 
 
-@shared_task
+# trail=False: a sweep queues a notice for every request it completes, and Celery would
+# otherwise keep each of those messages' results in memory until the sweep ends.
+@shared_task(trail=False)
 def sweep_due_activations():
     # No retry: the next sweep comes within seconds.
     moved = services.sweep()

@@ -12,7 +12,9 @@ Against a PostgreSQL database and a Redis DB of their own, it:
    second, as beat does, and times the drain, then the activation notices that follow;
 4. checks every request was completed exactly once and writes the figures as JSON.
 
-The Redis DB in --redis-url is flushed before the workers start, unless it is DB 0.
+The Redis DB in --redis-url is flushed before the workers start, unless it is DB 0. The
+workers' logs go to var/bench/. On a server without autovacuum the requests table is vacuumed
+once drained (see --vacuum-after-drain), as autovacuum would have done by then.
 """
 
 import argparse
@@ -85,7 +87,7 @@ def portal_env(args):
         "DATABASE_URL": args.database_url,
         "REDIS_URL": args.redis_url,
         "CELERY_BROKER_URL": "",  # empty: the broker is REDIS_URL, whatever the shell says
-        # Real days, so a request moved to Active is the only step the sweeper takes.
+        # Real days, as in production: each request takes one step, Provisioning to Active.
         "SIMULATED_DAY_SECONDS": "86400",
         "ACTIVATION_BUSINESS_DAYS": "3",
     }
@@ -762,10 +764,10 @@ def main():
     print()
     print(f"Activations:  {args.count} in {result['seconds']}s ({result['activations_per_s']}/s)")
     print(f"Bare UPDATE:  {result['bare_update_rows_per_s']:,} rows/s; ratio {result['ratio']}")
-    if notices is None:
-        print(f"Notices: {notices_left} not sent within {args.notice_timeout}s of the drain")
-    else:
+    if notices is not None:
         print(f"Notices sent: {result['notices_seconds']}s after the drain")
+    elif seconds is not None:
+        print(f"Notices: {notices_left} not sent within {args.notice_timeout}s of the drain")
     print(
         f"Duplicates {result['duplicates']}, lost {result['lost']}, failed {result['failed']}; "
         f"swept per worker {result['swept_per_worker']}"
