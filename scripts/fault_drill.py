@@ -81,7 +81,12 @@ def company(label):
 def activate_everything(partner, admin, client=None):
     """Click Activate on each of the company's benefits, through the web stack."""
     client = client or Client()
-    client.force_login(admin)
+    for _attempt in range(5):
+        try:
+            client.force_login(admin)
+            break
+        except Exception:  # noqa: BLE001 - the drill's own connection was dropped
+            connection.close()
     for offer in partner.offers.all():
         for benefit in Benefit:
             url = f"/dashboard/mpn/membership/benefits/technical/{offer.pk}/{benefit}/activate"
