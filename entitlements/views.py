@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils.text import get_text_list
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
@@ -12,7 +13,7 @@ from activation import clock
 from activation.models import PENDING, ActivationRequest
 from support.models import Incident
 
-from . import rules
+from . import benefits_cache, rules
 from .models import MembershipOffer
 from .permissions import (
     ACTIVATE_BENEFITS,
@@ -92,7 +93,8 @@ def _activation_context(request, partner):
     }
 
 
-def _render_page(request, partner, open_key=None):
+def _render_benefits(request, partner, open_key=None, csrf_token=None):
+    """The page's benefits as HTML, and for how many seconds that HTML stays right."""
     today = clock.today()
     # Active offers, and ended ones still holding something: a usable contract (it may outlive
     # its offer by 30 days) or a request still pending or failed.
@@ -118,7 +120,24 @@ def _render_page(request, partner, open_key=None):
         "today": today,
         "open_key": open_key,
     }
-    return render(request, "entitlements/technical_benefits.html", context)
+    if csrf_token:
+        context["csrf_token"] = csrf_token
+    html = render_to_string("entitlements/_benefits.html", context, request)
+    return html, benefits_cache.seconds_to_keep(row.activation for row in rows)
+
+
+def _render_page(request, partner, open_key=None):
+    if open_key is None:
+        benefits = benefits_cache.render(
+            request,
+            partner,
+            can(request.user, ACTIVATE_BENEFITS),
+            RECENT_INCIDENTS,
+            lambda csrf_token: _render_benefits(request, partner, csrf_token=csrf_token),
+        )
+    else:
+        benefits, _ = _render_benefits(request, partner, open_key)
+    return render(request, "entitlements/technical_benefits.html", {"benefits": benefits})
 
 
 @require_GET

@@ -1,0 +1,174 @@
+"""The Technical benefits of a company, rendered once and reused until any of it changes.
+
+Rendering them is most of the page's cost: three queries through the ORM, then hundreds of
+template nodes. Nothing needs to tell this cache that something changed. Its key is a
+fingerprint of every row the benefits show, taken in one SQL query: each row's id and `xmin`,
+the transaction that last wrote it. Any insert, update or delete, through the models, a
+queryset's `update()`, the admin or plain SQL, gives another fingerprint, so a stale entry is
+never found again. Writers pay nothing and lock nothing.
+
+Fingerprints need PostgreSQL's `xmin`. Elsewhere, or with the cache down, the benefits are
+rendered every time, as they would be without this module.
+"""
+
+import functools
+import hashlib
+import logging
+import weakref
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.middleware.csrf import get_token
+from django.template.loader import get_template
+from django.utils import timezone, translation
+from django.utils.safestring import mark_safe
+from redis import RedisError
+
+from activation import clock
+
+log = logging.getLogger(__name__)
+
+TEMPLATES = [
+    "entitlements/_benefits.html",
+    "entitlements/_benefit.html",
+    "entitlements/_benefit_content.html",
+]
+
+# Rendered in place of the CSRF token, which belongs to one session, and put back per request.
+CSRF_STAND_IN = "csrftokenstandinxa7c2e9"
+
+# Every row the rendered benefits show, as "table.id.xmin". Users: the company's (activators,
+# requesters) with their roles, and whoever opened the incidents shown. Incidents: a contract's
+# last three, as the page lists them. `txid_current_if_assigned()` is set once this transaction
+# has written: its own rows carry its xid until it commits, so their fingerprint can't be trusted.
+PREPARE_FINGERPRINT = """
+PREPARE technical_benefits_fingerprint (bigint, integer) AS
+SELECT txid_current_if_assigned() IS NULL, md5(string_agg(part, ' ' ORDER BY part))
+FROM (
+    SELECT 'p.' || id || '.' || xmin FROM entitlements_partner WHERE id = $1
+  UNION ALL
+    SELECT 'o.' || o.id || '.' || o.xmin || COALESCE(' c.' || c.id || '.' || c.xmin, '')
+    FROM entitlements_membershipoffer o
+    LEFT JOIN entitlements_competency c ON c.id = o.competency_id
+    WHERE o.partner_id = $1
+  UNION ALL
+    SELECT 'r.' || r.id || '.' || r.xmin || COALESCE(' u.' || u.id || '.' || u.xmin, '')
+    FROM activation_activationrequest r
+    JOIN entitlements_membershipoffer o ON o.id = r.offer_id
+    LEFT JOIN accounts_user u ON u.id = r.requested_by_id
+    WHERE o.partner_id = $1
+  UNION ALL
+    SELECT 's.' || s.id || '.' || s.xmin FROM support_supportcontract s
+    WHERE s.partner_id = $1
+  UNION ALL
+    SELECT 'i.' || i.id || '.' || i.xmin || ' u.' || u.id || '.' || u.xmin
+        || ' v.' || v.id || '.' || v.xmin || ' d.' || d.id || '.' || d.xmin
+    FROM support_supportcontract s
+    CROSS JOIN LATERAL (
+        SELECT id, xmin, opened_by_id, product_version_id FROM support_incident
+        WHERE contract_id = s.id ORDER BY opened_at DESC, id DESC LIMIT $2
+    ) i
+    JOIN accounts_user u ON u.id = i.opened_by_id
+    JOIN support_productversion v ON v.id = i.product_version_id
+    JOIN support_product d ON d.id = v.product_id
+    WHERE s.partner_id = $1
+  UNION ALL
+    SELECT 'u.' || id || '.' || xmin FROM accounts_user WHERE partner_id = $1
+  UNION ALL
+    SELECT 'a.' || a.id || '.' || a.xmin FROM entitlements_roleassignment a
+    JOIN accounts_user u ON u.id = a.user_id
+    WHERE u.partner_id = $1
+) AS parts (part)
+"""
+
+
+def render(request, partner, can_activate, recent_incidents, render_fresh):
+    """The company's benefits as HTML. `render_fresh(csrf_token)` renders them and returns the
+    HTML with how many seconds it may be reused (0: not at all)."""
+    key = _key(partner, can_activate, recent_incidents)
+    html = _get(key) if key else None
+    if html is None:
+        html, seconds = render_fresh(CSRF_STAND_IN)
+        if key and seconds > 0:
+            _set(key, html, seconds)
+    # Safe: the HTML our templates rendered, with a token of letters and digits put in.
+    return mark_safe(html.replace(CSRF_STAND_IN, get_token(request)))  # noqa: S308
+
+
+def seconds_to_keep(activations):
+    """How long rendered benefits stay right as they are. A pending request's row asks the page
+    to look again in min(30 s, time to its next stage) (`poll_seconds`); that figure must not
+    go stale, so an entry lives only while its requests' next stages are over 30 s away."""
+    seconds = settings.TECHNICAL_BENEFITS_CACHE_SECONDS
+    now = clock.now()
+    for activation in activations:
+        if activation is not None and activation.is_pending and activation.due_at:
+            seconds = min(seconds, int((activation.due_at - now).total_seconds()) - 30)
+    return max(seconds, 0)
+
+
+def _key(partner, can_activate, recent_incidents):
+    if connection.vendor != "postgresql" or not settings.TECHNICAL_BENEFITS_CACHE_SECONDS:
+        return None
+    with connection.cursor() as cursor:
+        cluster = _prepare(connection.connection)
+        cursor.execute(
+            "EXECUTE technical_benefits_fingerprint (%s, %s)", [partner.pk, recent_incidents]
+        )
+        untouched, rows = cursor.fetchone()
+    if not untouched:
+        return None
+    # The same rows read differently: in another language, time zone or day, or by someone
+    # who can't activate; and rows of another database, whose transaction ids are its own.
+    parts = [
+        cluster,
+        rows,
+        translation.get_language(),
+        timezone.get_current_timezone_name(),
+        clock.today().isoformat(),
+        can_activate,
+        _templates_digest(),
+    ]
+    return "technical-benefits:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+# {database connection: its cluster's identifier}, for the connections that prepared the query.
+_prepared = weakref.WeakKeyDictionary()
+
+
+def _prepare(raw_connection):
+    """Prepare the fingerprint once per connection: planning it costs more than running it.
+    A prepared statement outlives a rolled back transaction; it ends with its connection."""
+    if raw_connection not in _prepared:
+        with connection.wrap_database_errors, raw_connection.cursor() as cursor:
+            cursor.execute(PREPARE_FINGERPRINT)
+            cursor.execute("SELECT system_identifier FROM pg_control_system()")
+            _prepared[raw_connection] = cursor.fetchone()[0]
+    return _prepared[raw_connection]
+
+
+@functools.cache
+def _templates_digest():
+    """A new release's templates don't reuse what older ones rendered."""
+    sources = (get_template(name).template.source for name in TEMPLATES)
+    return hashlib.sha256("".join(sources).encode()).hexdigest()[:16]
+
+
+# The cache is a shortcut: when Redis is down, the page is rendered as if it had missed.
+CACHE_DOWN = (RedisError, OSError)
+
+
+def _get(key):
+    try:
+        return cache.get(key)
+    except CACHE_DOWN as error:
+        log.warning("The benefits cache can't be read (%s); rendering them.", error)
+        return None
+
+
+def _set(key, html, seconds):
+    try:
+        cache.set(key, html, seconds)
+    except CACHE_DOWN as error:
+        log.warning("The benefits cache can't be written (%s).", error)

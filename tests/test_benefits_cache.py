@@ -1,0 +1,283 @@
+"""The Technical benefits page reuses what it rendered, and shows any change at once.
+
+These tests commit their data (transaction=True), as real requests see it: the page is reused
+only from committed rows.
+"""
+
+import datetime
+import re
+
+import pytest
+from django.db import connection, transaction
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone, translation
+
+from activation import services as activation
+from activation.models import ActivationRequest
+from entitlements.models import Competency, Role
+from entitlements.rules import Benefit
+from entitlements.services import set_roles
+from support import services as support
+from support.models import Incident, Product, ProductVersion, SupportContract
+
+from .factories import UserFactory
+from .test_technical_benefits import PAGE, activate_url
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def page(client, **headers):
+    response = client.get(PAGE, headers=headers)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def without_tokens(html):
+    return re.sub(r'name="csrfmiddlewaretoken" value="\w+"', "", html)
+
+
+@pytest.fixture
+def contract(alice, contoso):
+    """Contoso's Gold product support, active, with one incident opened on it."""
+    request, _ = activation.request_activation(
+        contoso.offers.get(level="gold"), Benefit.PRODUCT_SUPPORT, alice
+    )
+    activation.complete_now(request.pk, None)
+    contract = SupportContract.objects.get(activation=request)
+    support.add_contract(alice, contract.access_id, contract.contract_id)
+    open_incident(alice, contract, "SQL Server", "2022", "Log shipping stalls")
+    return contract
+
+
+def open_incident(user, contract, product, version, title):
+    support.open_incident(
+        user,
+        ProductVersion.objects.get(product__name=product, name=version),
+        contract.pk,
+        title=title,
+        description="Since this morning.",
+        severity="B",
+        contact_name=user.display_name,
+        contact_email=user.email,
+    )
+
+
+@pytest.fixture
+def pending(mona, contoso):
+    """Contoso's Silver product support, requested by Mona, days from its next stage."""
+    request, _ = activation.request_activation(
+        contoso.offers.get(level="silver"), Benefit.PRODUCT_SUPPORT, mona
+    )
+    return request
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="fingerprints need PostgreSQL; SQLite renders each time",
+)
+def test_a_page_seen_again_is_not_read_from_the_database_again(sign_in, alice, contract, pending):
+    client = sign_in(alice)
+    with CaptureQueriesContext(connection) as first_view:
+        first = page(client)
+    with CaptureQueriesContext(connection) as second_view:
+        second = page(client)
+    assert without_tokens(second) == without_tokens(first)
+    assert contract.access_id in second and "Activation pending" in second
+
+    def reads_offers(queries):
+        return any('FROM "entitlements_membershipoffer"' in q["sql"] for q in queries)
+
+    assert reads_offers(first_view) and not reads_offers(second_view)
+    assert len(second_view) < len(first_view)
+
+
+def count_down_with_an_update(contract, **_):
+    SupportContract.objects.filter(pk=contract.pk).update(incidents_remaining=7)
+    return "7 of 20"
+
+
+def open_another_incident(contract, alice, **_):
+    open_incident(alice, contract, "Windows Server", "2025", "Cluster node won't join")
+    return "Cluster node won&#x27;t join"
+
+
+def retitle_an_incident_in_plain_sql(contract, **_):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE support_incident SET title = %s WHERE contract_id = %s",
+            ["Log shipping stalls again", contract.pk],
+        )
+    return "Log shipping stalls again"
+
+
+def resolve_the_incident(contract, **_):
+    incident = Incident.objects.get(contract=contract)
+    incident.state = Incident.State.RESOLVED
+    incident.save()
+    return "· Resolved"
+
+
+def delete_the_incident(contract, **_):
+    Incident.objects.filter(contract=contract).delete()
+    return "No incident opened on this contract yet."
+
+
+def rename_the_product(**_):
+    Product.objects.filter(name="SQL Server").update(name="SQL Server Enterprise")
+    return "SQL Server Enterprise 2022"
+
+
+def rename_the_competency(**_):
+    Competency.objects.filter(name="Cloud Platform").update(name="Azure Platform")
+    return "Gold Azure Platform"
+
+
+def rename_the_company(contoso, **_):
+    contoso.name = "Contoso Group"
+    contoso.save()
+    return "Contoso Group"
+
+
+def rename_who_requested(mona, **_):
+    mona.first_name, mona.last_name = "Mona", "Lisa"
+    mona.save()
+    return "by Mona Lisa"
+
+
+def move_the_pending_request_on(pending, **_):
+    activation.complete_now(pending.pk, None)
+    active = SupportContract.objects.get(activation=pending)
+    return active.access_id
+
+
+def end_the_silver_offer(contoso, **_):
+    contoso.offers.filter(level="silver").update(
+        ends_on=timezone.localdate() - datetime.timedelta(days=1)
+    )
+    return "Ended "
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        count_down_with_an_update,
+        open_another_incident,
+        retitle_an_incident_in_plain_sql,
+        resolve_the_incident,
+        delete_the_incident,
+        rename_the_product,
+        rename_the_competency,
+        rename_the_company,
+        rename_who_requested,
+        move_the_pending_request_on,
+        end_the_silver_offer,
+    ],
+)
+def test_any_change_shows_at_once(sign_in, alice, mona, contoso, contract, pending, change):
+    client = sign_in(alice)
+    page(client)
+    page(client)  # from the cache now
+    shown = change(contract=contract, pending=pending, alice=alice, mona=mona, contoso=contoso)
+    assert shown in page(client)
+
+
+def test_who_can_activate_is_told_as_roles_change(sign_in, aaron, alice, nora, contoso):
+    client = sign_in(aaron)
+    assert "alice@contoso.example" in page(client)
+    set_roles(nora, [Role.MPN_PARTNER_ADMIN])
+    assert "nora@contoso.example" in page(client)
+    newcomer = UserFactory(email="nadia@contoso.example", partner=contoso)
+    set_roles(newcomer, [Role.GLOBAL_ADMIN])
+    assert "nadia@contoso.example" in page(client)
+    alice.is_active = False
+    alice.save()
+    assert "alice@contoso.example" not in page(client)
+
+
+def test_an_admin_agent_and_a_global_admin_each_get_their_own_page(sign_in, alice, aaron):
+    admin, agent = Client(), Client()
+    admin.force_login(alice)
+    agent.force_login(aaron)
+    assert page(admin).count(">Activate</button>") == 4
+    agent_page = page(agent)
+    assert "disabled" in agent_page and "<form" not in agent_page.split("<main")[1]
+    assert page(admin).count(">Activate</button>") == 4
+
+
+def test_each_company_sees_its_own_ids_only(contract, alice, bob):
+    contoso_admin, fabrikam_admin = Client(), Client()
+    contoso_admin.force_login(alice)
+    fabrikam_admin.force_login(bob)
+    assert contract.access_id in page(contoso_admin)
+    fabrikam = page(fabrikam_admin)
+    assert contract.access_id not in fabrikam and "Contoso" not in fabrikam
+
+
+def test_each_language_gets_its_own_page(sign_in, alice):
+    client = sign_in(alice)
+    assert "Not activated" in page(client, **{"Accept-Language": "en"})
+    with translation.override("ja"):
+        not_activated = translation.gettext("Not activated")
+    japanese = page(client, **{"Accept-Language": "ja"})
+    assert not_activated in japanese and "Not activated" not in japanese
+    assert "Not activated" in page(client, **{"Accept-Language": "en"})
+
+
+def test_a_reused_page_carries_each_visitors_own_form_token(alice, mona, contoso):
+    first = Client(enforce_csrf_checks=True)
+    first.force_login(alice)
+    page(first)
+    second = Client(enforce_csrf_checks=True)
+    second.force_login(mona)
+    offer = contoso.offers.get(level="gold")
+    action = activate_url(offer, Benefit.PRODUCT_SUPPORT)
+    form = page(second).split(f'action="{action}"')[1]
+    token = re.search(r'name="csrfmiddlewaretoken" value="(\w+)"', form).group(1)
+    response = second.post(action, {"csrfmiddlewaretoken": token})
+    assert response.status_code == 302
+    assert ActivationRequest.objects.get(offer=offer).requested_by == mona
+
+
+def test_with_the_cache_down_the_page_is_still_shown(sign_in, alice, contract, settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",  # nothing listens there
+        }
+    }
+    client = sign_in(alice)
+    assert contract.access_id in page(client)
+    SupportContract.objects.filter(pk=contract.pk).update(incidents_remaining=3)
+    assert "3 of 20" in page(client)
+
+
+def test_a_page_read_after_writing_in_the_same_transaction_is_not_reused(sign_in, alice, contract):
+    client = sign_in(alice)
+    with transaction.atomic():
+        SupportContract.objects.filter(pk=contract.pk).update(incidents_remaining=9)
+        assert "9 of 20" in page(client)
+        # The same transaction writes the same row again: the row's xmin doesn't change.
+        SupportContract.objects.filter(pk=contract.pk).update(incidents_remaining=8)
+        assert "8 of 20" in page(client)
+
+
+def test_a_pending_row_near_its_next_stage_keeps_its_countdown_right(
+    sign_in, alice, contoso, clock
+):
+    request, _ = activation.request_activation(
+        contoso.offers.get(level="gold"), Benefit.PRODUCT_SUPPORT, alice
+    )
+    client = sign_in(alice)
+    clock.at = request.due_at - datetime.timedelta(seconds=20)
+    assert 'hx-trigger="load delay:20s"' in page(client)
+    clock.advance(seconds=15)
+    assert 'hx-trigger="load delay:5s"' in page(client)
+
+
+def test_a_new_day_shows_without_any_change(sign_in, alice, contoso, clock):
+    contoso.offers.filter(level="silver").update(ends_on=clock.at.date())
+    client = sign_in(alice)
+    assert "Silver Data Analytics" in page(client)
+    clock.advance(days=1)
+    assert "Silver Data Analytics" not in page(client)
