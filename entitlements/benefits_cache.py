@@ -8,42 +8,44 @@ queryset's `update()`, the admin or plain SQL, gives another fingerprint, so a s
 never found again. Writers pay nothing and lock nothing.
 
 Fingerprints need PostgreSQL's `xmin`. Elsewhere, or with the cache down, the benefits are
-rendered every time, as they would be without this module.
+rendered for every visit, as they would be without this module.
 """
 
 import functools
 import hashlib
 import logging
+import secrets
 import weakref
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 from django.middleware.csrf import get_token
-from django.template.loader import get_template
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 from redis import RedisError
 
 from activation import clock
 
+from .models import Partner
+
 log = logging.getLogger(__name__)
 
-TEMPLATES = [
-    "entitlements/_benefits.html",
-    "entitlements/_benefit.html",
-    "entitlements/_benefit_content.html",
-]
-
-# Rendered in place of the CSRF token, which belongs to one session, and put back per request.
-CSRF_STAND_IN = "csrftokenstandinxa7c2e9"
-
-# Every row the rendered benefits show, as "table.id.xmin". Users: the company's (activators,
-# requesters) with their roles, and whoever opened the incidents shown. Incidents: a contract's
-# last three, as the page lists them. `txid_current_if_assigned()` is set once this transaction
-# has written: its own rows carry its xid until it commits, so their fingerprint can't be trusted.
+# Every row the rendered benefits show, as "table.id.xmin". Contracts and their last three
+# incidents (as the page lists them) are reached through the company's requests, as the page
+# reaches them. Users: the company's (activators, requesters) with their roles, and whoever
+# opened the incidents shown. `txid_current_if_assigned()` is set once this transaction has
+# written: its own rows carry its xid until it commits, so their fingerprint can't be trusted.
 PREPARE_FINGERPRINT = """
 PREPARE technical_benefits_fingerprint (bigint, integer) AS
+WITH requests AS (
+    SELECT r.id, r.xmin, r.requested_by_id FROM activation_activationrequest r
+    JOIN entitlements_membershipoffer o ON o.id = r.offer_id
+    WHERE o.partner_id = $1
+), contracts AS (
+    SELECT s.id, s.xmin FROM support_supportcontract s
+    WHERE s.activation_id IN (SELECT id FROM requests)
+)
 SELECT txid_current_if_assigned() IS NULL, md5(string_agg(part, ' ' ORDER BY part))
 FROM (
     SELECT 'p.' || id || '.' || xmin FROM entitlements_partner WHERE id = $1
@@ -54,17 +56,14 @@ FROM (
     WHERE o.partner_id = $1
   UNION ALL
     SELECT 'r.' || r.id || '.' || r.xmin || COALESCE(' u.' || u.id || '.' || u.xmin, '')
-    FROM activation_activationrequest r
-    JOIN entitlements_membershipoffer o ON o.id = r.offer_id
+    FROM requests r
     LEFT JOIN accounts_user u ON u.id = r.requested_by_id
-    WHERE o.partner_id = $1
   UNION ALL
-    SELECT 's.' || s.id || '.' || s.xmin FROM support_supportcontract s
-    WHERE s.partner_id = $1
+    SELECT 's.' || id || '.' || xmin FROM contracts
   UNION ALL
     SELECT 'i.' || i.id || '.' || i.xmin || ' u.' || u.id || '.' || u.xmin
         || ' v.' || v.id || '.' || v.xmin || ' d.' || d.id || '.' || d.xmin
-    FROM support_supportcontract s
+    FROM contracts s
     CROSS JOIN LATERAL (
         SELECT id, xmin, opened_by_id, product_version_id FROM support_incident
         WHERE contract_id = s.id ORDER BY opened_at DESC, id DESC LIMIT $2
@@ -72,7 +71,6 @@ FROM (
     JOIN accounts_user u ON u.id = i.opened_by_id
     JOIN support_productversion v ON v.id = i.product_version_id
     JOIN support_product d ON d.id = v.product_id
-    WHERE s.partner_id = $1
   UNION ALL
     SELECT 'u.' || id || '.' || xmin FROM accounts_user WHERE partner_id = $1
   UNION ALL
@@ -82,18 +80,38 @@ FROM (
 ) AS parts (part)
 """
 
+# Transaction ids are a cluster's own, and a promoted standby or a restore to a point in time
+# hands out again those of the transactions it lost: both show in the cluster's identity.
+IDENTITY = """
+SELECT system_identifier || '.' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8),
+       EXISTS (SELECT FROM pg_prepared_statements WHERE name = 'technical_benefits_fingerprint')
+FROM pg_control_system()
+"""
+
+# The code, templates and catalogs that render the benefits: a release never reuses what
+# another rendered, even while old and new processes run side by side.
+RELEASE_FOLDERS = ["accounts", "activation", "entitlements", "support", "templates", "locale"]
+
 
 def render(request, partner, can_activate, recent_incidents, render_fresh):
-    """The company's benefits as HTML. `render_fresh(csrf_token)` renders them and returns the
-    HTML with how many seconds it may be reused (0: not at all)."""
+    """The company's benefits as HTML. `render_fresh(partner, csrf_token)` renders them and
+    returns the HTML with how many seconds it may be reused (0: not at all)."""
     key = _key(partner, can_activate, recent_incidents)
-    html = _get(key) if key else None
-    if html is None:
-        html, seconds = render_fresh(CSRF_STAND_IN)
+    cached = _get(key) if key else None
+    if cached is None:
+        # The CSRF token belongs to one session: a stand-in nobody can guess is rendered in
+        # its place, and each request puts its own token back.
+        stand_in = secrets.token_hex(16)
+        if key:
+            # Read after the fingerprint, as everything rendered must be.
+            partner = Partner.objects.get(pk=partner.pk)
+        html, seconds = render_fresh(partner, stand_in)
         if key and seconds > 0:
-            _set(key, html, seconds)
+            _set(key, (stand_in, html), seconds)
+    else:
+        stand_in, html = cached
     # Safe: the HTML our templates rendered, with a token of letters and digits put in.
-    return mark_safe(html.replace(CSRF_STAND_IN, get_token(request)))  # noqa: S308
+    return mark_safe(html.replace(stand_in, get_token(request)))  # noqa: S308
 
 
 def seconds_to_keep(activations):
@@ -113,6 +131,8 @@ def _key(partner, can_activate, recent_incidents):
         return None
     with connection.cursor() as cursor:
         cluster = _prepare(connection.connection)
+        if cluster is None:
+            return None
         cursor.execute(
             "EXECUTE technical_benefits_fingerprint (%s, %s)", [partner.pk, recent_incidents]
         )
@@ -120,7 +140,7 @@ def _key(partner, can_activate, recent_incidents):
     if not untouched:
         return None
     # The same rows read differently: in another language, time zone or day, or by someone
-    # who can't activate; and rows of another database, whose transaction ids are its own.
+    # who can't activate.
     parts = [
         cluster,
         rows,
@@ -128,31 +148,46 @@ def _key(partner, can_activate, recent_incidents):
         timezone.get_current_timezone_name(),
         clock.today().isoformat(),
         can_activate,
-        _templates_digest(),
+        _release(),
     ]
     return "technical-benefits:" + hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
-# {database connection: its cluster's identifier}, for the connections that prepared the query.
+# {database connection: its cluster's identity, or None where the query can't be prepared}
 _prepared = weakref.WeakKeyDictionary()
 
 
 def _prepare(raw_connection):
     """Prepare the fingerprint once per connection: planning it costs more than running it.
-    A prepared statement outlives a rolled back transaction; it ends with its connection."""
+    A prepared statement lasts as long as its connection, rolled back transactions or not.
+    Where it can't be prepared (a pooler that shares server sessions between connections, a
+    standby), the benefits are rendered every time."""
     if raw_connection not in _prepared:
-        with connection.wrap_database_errors, raw_connection.cursor() as cursor:
-            cursor.execute(PREPARE_FINGERPRINT)
-            cursor.execute("SELECT system_identifier FROM pg_control_system()")
-            _prepared[raw_connection] = cursor.fetchone()[0]
+        try:
+            with (
+                transaction.atomic(),
+                connection.wrap_database_errors,
+                raw_connection.cursor() as cursor,
+            ):
+                cursor.execute(IDENTITY)
+                identity, prepared = cursor.fetchone()
+                if not prepared:
+                    cursor.execute(PREPARE_FINGERPRINT)
+        except DatabaseError as error:
+            log.warning("The benefits won't be cached on this connection: %s", error)
+            identity = None
+        _prepared[raw_connection] = identity
     return _prepared[raw_connection]
 
 
 @functools.cache
-def _templates_digest():
-    """A new release's templates don't reuse what older ones rendered."""
-    sources = (get_template(name).template.source for name in TEMPLATES)
-    return hashlib.sha256("".join(sources).encode()).hexdigest()[:16]
+def _release():
+    digest = hashlib.sha256()
+    for folder in RELEASE_FOLDERS:
+        for path in sorted((settings.BASE_DIR / folder).rglob("*")):
+            if path.suffix in {".py", ".html", ".mo"}:
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 # The cache is a shortcut: when Redis is down, the page is rendered as if it had missed.
@@ -167,8 +202,8 @@ def _get(key):
         return None
 
 
-def _set(key, html, seconds):
+def _set(key, value, seconds):
     try:
-        cache.set(key, html, seconds)
+        cache.set(key, value, seconds)
     except CACHE_DOWN as error:
         log.warning("The benefits cache can't be written (%s).", error)

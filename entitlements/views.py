@@ -133,7 +133,7 @@ def _render_page(request, partner, open_key=None):
             partner,
             can(request.user, ACTIVATE_BENEFITS),
             RECENT_INCIDENTS,
-            lambda csrf_token: _render_benefits(request, partner, csrf_token=csrf_token),
+            lambda partner, csrf_token: _render_benefits(request, partner, csrf_token=csrf_token),
         )
     else:
         benefits, _ = _render_benefits(request, partner, open_key)
