@@ -12,9 +12,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from activation import services
 from activation.models import ActivationEvent, ActivationRequest
@@ -153,6 +155,37 @@ client.force_login(User.objects.get(email="alice@contoso.example"))
 response = client.post("{url}")
 print("status", response.status_code)
 """
+
+
+@pytest.mark.skipif(
+    not settings.CELERY_BROKER_URL.startswith("redis"), reason="priorities are Redis's"
+)
+def test_a_backlog_of_emails_does_not_hold_up_the_next_stage(worker, alice, contoso):
+    done, _ = services.request_activation(
+        contoso.offers.get(level="gold"), Benefit.PRODUCT_SUPPORT, alice
+    )
+    services.complete_now(done.pk, None)  # queues its email
+    for _ in range(20):  # a backlog: emails of a burst of completions (these find it sent)
+        services._enqueue_notice(done.pk)
+    waiting, _ = services.request_activation(
+        contoso.offers.get(level="silver"), Benefit.PRODUCT_SUPPORT, alice
+    )
+    ActivationRequest.objects.filter(pk=waiting.pk).update(due_at=timezone.now())
+    services._enqueue_advance(waiting.pk, 0)  # queued after all the emails
+
+    worker.start(concurrency=1, beat=False)  # one task at a time
+    wait_for(
+        lambda: (
+            ActivationRequest.objects.filter(pk=done.pk, notified_at__isnull=False).exists()
+            and ActivationRequest.objects.filter(pk=waiting.pk, in_review_at__isnull=False).exists()
+        ),
+        timeout=60,
+        what="the email to be sent and the waiting activation to move on",
+    )
+    done.refresh_from_db()
+    waiting.refresh_from_db()
+    assert waiting.in_review_at < done.notified_at
+    assert len(worker.emails()) == 1
 
 
 def test_with_the_broker_down_activate_still_records_the_request(tmp_path, alice, contoso):

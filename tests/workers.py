@@ -55,13 +55,13 @@ class Worker:
         """Drop messages left in the queue by earlier runs."""
         self._celery("purge", "-f").wait(timeout=60)
 
-    def start(self):
+    def start(self, concurrency=2, beat=True):
         self.starts += 1
         self.process = self._celery(
             "worker",
-            "--beat",
+            *(["--beat"] if beat else []),
             "--concurrency",
-            "2",
+            str(concurrency),
             "--loglevel",
             "INFO",
             "--without-mingle",
