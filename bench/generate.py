@@ -46,10 +46,12 @@ def grow(partners):
 
 
 def settle():
-    """Vacuum and analyze now, as autovacuum would have done long ago in a live database, and
-    wait until autovacuum itself is idle: its work must not count against the page."""
+    """Vacuum, analyze and checkpoint now, as autovacuum and checkpoints would have done long
+    ago in a live database, and wait until autovacuum itself is idle: writing out the new
+    rows must not count against the page."""
     with connection.cursor() as cursor:
         cursor.execute("VACUUM (ANALYZE)")
+        cursor.execute("CHECKPOINT")
         for _ in range(600):
             cursor.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'"
