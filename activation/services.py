@@ -51,10 +51,6 @@ STAGES_LEFT = {State.SUBMITTED: 3, State.IN_REVIEW: 2, State.PROVISIONING: 1}
 # A worker is nudged only for waits up to a minute: Redis redelivers messages with long ETAs,
 # and the sweeper moves everything that is due anyway.
 NUDGE_HORIZON_SECONDS = 60
-# Emails wait behind activations' steps: after a burst of completions, the next stage of an
-# activation someone is watching goes before the emails about those already done. Redis
-# serves priority 0 (every other task) first; the filesystem broker ignores priorities.
-NOTICE_PRIORITY = 9
 CONTRACT_DAYS = 365
 CONTRACT_GRACE_DAYS = 30  # a contract may outlive its offer by this much, no more
 
@@ -110,7 +106,7 @@ def _enqueue_notice(pk):
     from .tasks import send_activation_notice
 
     try:
-        send_activation_notice.apply_async((pk,), priority=NOTICE_PRIORITY)
+        send_activation_notice.apply_async((pk,), priority=settings.ACTIVATION_NOTICE_PRIORITY)
     except Exception:
         log.warning("Could not reach the broker; the notice of activation %s waits.", pk)
 

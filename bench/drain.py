@@ -496,7 +496,8 @@ def prepare_broker(redis_url, queue):
     client = redis.Redis.from_url(redis_url)
     db = client.connection_pool.connection_kwargs.get("db", 0)
     if int(db) == 0:
-        waiting = client.llen(queue)
+        # Redis keeps each priority step in a list of its own: the emails wait in "queue\x06\x169".
+        waiting = sum(client.llen(key) for key in [queue, *client.keys(f"{queue}\x06\x16*")])
         log(f"Redis DB 0: not flushed; {waiting} message(s) already in queue {queue!r}")
         return {"db": 0, "flushed": False, "messages_before": waiting}
     keys = client.dbsize()

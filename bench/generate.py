@@ -17,7 +17,7 @@ import time
 
 from allauth.mfa.totp.internal.auth import TOTP
 from django.contrib.auth.hashers import make_password
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -51,14 +51,18 @@ def settle():
     rows must not count against the page."""
     with connection.cursor() as cursor:
         cursor.execute("VACUUM (ANALYZE)")
-        cursor.execute("CHECKPOINT")
         for _ in range(600):
             cursor.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'"
             )
             if cursor.fetchone()[0] == 0:
-                return
+                break
             time.sleep(1)
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("CHECKPOINT")
+    except DatabaseError as error:  # a role without pg_checkpoint: measured all the same
+        print(f"No checkpoint after growing the data ({error}); latencies may suffer.")
 
 
 class _Context:

@@ -185,7 +185,8 @@ def test_a_backlog_of_emails_does_not_hold_up_the_next_stage(worker, alice, cont
     done.refresh_from_db()
     waiting.refresh_from_db()
     assert waiting.in_review_at < done.notified_at
-    assert len(worker.emails()) == 1
+    access_id = SupportContract.objects.get(activation=done).access_id
+    assert sum(access_id in email for email in worker.emails()) == 1  # the backlog sent no more
 
 
 def test_with_the_broker_down_activate_still_records_the_request(tmp_path, alice, contoso):

@@ -109,6 +109,17 @@ def test_a_page_seen_again_is_not_read_from_the_database_again(sign_in, alice, c
     assert len(second_view) < len(first_view)
 
 
+@pytest.mark.parametrize("who", ["alice", "aaron"])
+def test_a_page_rendered_for_the_cache_runs_at_most_ten_queries(request, sign_in, contract, who):
+    # aaron can't activate: his page also names who can.
+    client = sign_in(request.getfixturevalue(who))
+    with CaptureQueriesContext(connection) as rendered:
+        _, read = reads_offers(client)
+    control = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE")  # the request's transaction
+    queries = [q["sql"] for q in rendered if not q["sql"].startswith(control)]
+    assert read and len(queries) <= 10, "\n".join(sql[:70] for sql in queries)
+
+
 def count_down_with_an_update(contract, **_):
     SupportContract.objects.filter(pk=contract.pk).update(incidents_remaining=7)
     return "7 of 20"
