@@ -1,13 +1,24 @@
+from allauth.core import context as allauth_context
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.forms import ReadOnlyPasswordHashField, UserChangeForm
+from django.db import transaction
+from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from entitlements.models import Role
-from entitlements.services import set_roles
+from audit.models import AuditEntry
+from audit.services import record
+from benefits_portal.admin import TypedSearchMixin
+from entitlements.models import Partner, Role
+from entitlements.services import account_moved, set_roles
+from support.services import remove_links_of
 
 from .models import User, end_sessions, sync_email_address
+from .services import change_sign_in_email, send_password_link
+
+Action = AuditEntry.Action
 
 
 class RolesMixin(forms.Form):
@@ -24,13 +35,24 @@ class RolesMixin(forms.Form):
         return cleaned
 
 
-class UserCreationForm(RolesMixin, AdminUserCreationForm):
+class UserCreationForm(RolesMixin, forms.ModelForm):
+    """A new account, without a password: it gets an email to choose its own."""
+
     class Meta:
         model = User
         fields = ["email", "first_name", "last_name", "partner"]
 
 
 class UserEditForm(RolesMixin, UserChangeForm):
+    password = ReadOnlyPasswordHashField(
+        label=_("Password"),
+        help_text=_(
+            "Nobody sets or sees a partner's password here. To help someone who can't sign "
+            "in, select the account in the list and use the action “Send a password reset "
+            "link”."
+        ),
+    )
+
     class Meta:
         model = User
         fields = "__all__"
@@ -42,9 +64,17 @@ class UserEditForm(RolesMixin, UserChangeForm):
                 self.instance.role_assignments.values_list("role", flat=True)
             )
 
+    def clean(self):
+        cleaned = super().clean()
+        if "partner" in self.changed_data and cleaned.get("roles"):
+            # Roles are held in a company: a move starts the account with none, and roles in
+            # the new company are given afterwards, on purpose.
+            cleaned["roles"] = []
+        return cleaned
+
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(TypedSearchMixin, BaseUserAdmin):
     form = UserEditForm
     add_form = UserCreationForm
     ordering = ["email"]
@@ -68,19 +98,14 @@ class UserAdmin(BaseUserAdmin):
             None,
             {
                 "classes": ["wide"],
-                "fields": [
-                    "email",
-                    "first_name",
-                    "last_name",
-                    "partner",
-                    "roles",
-                    "usable_password",
-                    "password1",
-                    "password2",
-                ],
+                "fields": ["email", "first_name", "last_name", "partner", "roles"],
+                "description": _(
+                    "The account gets an email with a link to choose its own password."
+                ),
             },
         ),
     ]
+    actions = ["send_password_reset_links"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("role_assignments")
@@ -101,11 +126,68 @@ class UserAdmin(BaseUserAdmin):
     def role_list(self, user):
         return ", ".join(a.get_role_display() for a in user.role_assignments.all())
 
+    def user_change_password(self, request, id, form_url=""):
+        # Staff never choose a partner's password; they send a link to set it.
+        messages.error(
+            request,
+            _(
+                "Passwords are never set in this admin. Use the action “Send a password "
+                "reset link” in the list of accounts."
+            ),
+        )
+        return redirect("admin:accounts_user_change", id)
+
+    @admin.action(description=_("Send a password reset link"), permissions=["change"])
+    def send_password_reset_links(self, request, queryset):
+        sent = 0
+        for user in queryset.filter(is_active=True).select_related("partner"):
+            send_password_link(request, user, request.user)
+            sent += 1
+        self.message_user(
+            request,
+            ngettext(
+                "Sent a password reset link to %(count)s account.",
+                "Sent a password reset link to %(count)s accounts.",
+                sent,
+            )
+            % {"count": sent},
+            messages.SUCCESS,
+        )
+
     def save_model(self, request, obj, form, change):
+        if not change:
+            obj.set_unusable_password()
         super().save_model(request, obj, form, change)
-        sync_email_address(obj)
-        if change and ({"is_active", "partner"} & set(form.changed_data)):
-            end_sessions(obj)  # deactivated, or moved to another company
+        if not change:
+            sync_email_address(obj)
+            transaction.on_commit(lambda: self._invite(request, obj))
+            return
+        if "email" in form.changed_data:
+            change_sign_in_email(request, obj, form.initial["email"], request.user)
+        if "partner" in form.changed_data:
+            old = Partner.objects.filter(pk=form.initial.get("partner")).first()
+            account_moved(obj, old, actor=request.user)
+            remove_links_of(obj, request.user, "moved to another company")
+            self.message_user(
+                request,
+                _(
+                    "%(email)s was moved: its roles and contracts were removed and it was "
+                    "signed out. Give it roles in its new company now if it needs them."
+                )
+                % {"email": obj.email},
+                messages.WARNING,
+            )
+        if "is_active" in form.changed_data and not obj.is_active:
+            remove_links_of(obj, request.user, "account deactivated")
+            if obj.partner_id:
+                record(obj.partner, Action.ACCOUNT_DEACTIVATED, obj.email, request.user)
+            end_sessions(obj)
+
+    @staticmethod
+    def _invite(request, user):
+        # After the commit the request is over; allauth's mail still needs it.
+        with allauth_context.request_context(request):
+            send_password_link(request, user, request.user, invitation=True)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

@@ -11,6 +11,14 @@ from entitlements.permissions import needs_two_factor
 OPEN_PATHS = ("/accounts/", "/i18n/", "/static/")
 
 
+def has_authenticator_app(user):
+    """Read with the user by accounts.backends.PortalBackend; asked here otherwise."""
+    known = getattr(user, "has_authenticator_app", None)
+    if known is not None:
+        return known
+    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
 class RequireTwoFactorMiddleware:
     """allauth's MFA is optional for everyone; here it becomes required for some.
 
@@ -27,7 +35,7 @@ class RequireTwoFactorMiddleware:
         if (
             needs_two_factor(user)
             and not request.path.startswith(OPEN_PATHS)
-            and not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+            and not has_authenticator_app(user)
         ):
             messages.warning(
                 request,

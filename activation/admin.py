@@ -5,6 +5,8 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from benefits_portal.admin import TypedSearchMixin
+
 from . import services
 from .models import ActivationEvent, ActivationRequest
 
@@ -81,7 +83,7 @@ class RejectForm(forms.Form):
 
 
 @admin.register(ActivationRequest)
-class ActivationRequestAdmin(admin.ModelAdmin):
+class ActivationRequestAdmin(TypedSearchMixin, admin.ModelAdmin):
     list_display = [
         "id",
         "partner",
@@ -222,7 +224,7 @@ class ActivationRequestAdmin(admin.ModelAdmin):
 
 
 @admin.register(ActivationEvent)
-class ActivationEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ActivationEventAdmin(TypedSearchMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """The audit trail: who changed which request, when, from what to what."""
 
     list_display = ["at", "request", "from_state", "to_state", "actor", "note"]

@@ -7,7 +7,6 @@ the mover expects, so a duplicate message, a second worker or a double click cha
 
 import datetime
 import logging
-import secrets
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -27,6 +26,7 @@ from entitlements.permissions import (
     people_who_can,
 )
 from support.models import SupportContract
+from support.services import draw_nine_digits
 
 from . import clock
 from .models import OPEN, PENDING, ActivationEvent, ActivationRequest, Failure
@@ -345,10 +345,6 @@ def _fail(request, failure, actor=None, at=None, note=""):
     _audit(request, Action.ACTIVATION_FAILED, actor, extra=f": {request.failure_reason}")
 
 
-def _nine_digits():
-    return str(100_000_000 + secrets.randbelow(900_000_000))
-
-
 def _issue_contract(request, now):
     """The support contract, with its Access ID and Contract ID: one per request, ever."""
     entitlement = request.offer.entitlement(request.benefit)
@@ -364,8 +360,8 @@ def _issue_contract(request, now):
                     activation=request,
                     partner=request.offer.partner,
                     benefit=request.benefit,
-                    access_id=_nine_digits(),
-                    contract_id=_nine_digits(),
+                    access_id=draw_nine_digits(),
+                    contract_id=draw_nine_digits(),
                     starts_on=starts_on,
                     ends_on=ends_on,
                     incidents_total=entitlement.incidents,

@@ -1,12 +1,13 @@
 from django.contrib import admin
 
 from activation.admin import ReadOnlyAdminMixin
+from benefits_portal.admin import TypedSearchMixin
 
 from .models import AuditEntry
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class AuditEntryAdmin(TypedSearchMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["at", "partner", "action", "subject", "actor_email"]
     list_filter = ["action"]
     list_select_related = ["partner"]

@@ -15,6 +15,18 @@ class AuditEntry(models.Model):
         CONTRACT_LINKED = "contract_linked", _("Contract added to an account")
         ROLE_GRANTED = "role_granted", _("Role granted")
         ROLE_REMOVED = "role_removed", _("Role removed")
+        CONTRACT_UNLINKED = "contract_unlinked", _("Contract removed from an account")
+        CONTRACT_IDS_REISSUED = "contract_ids_reissued", _("Access ID and Contract ID re-issued")
+        ACCOUNT_JOINED = "account_joined", _("Account moved into the company")
+        ACCOUNT_LEFT = "account_left", _("Account moved out of the company")
+        ACCOUNT_DEACTIVATED = "account_deactivated", _("Account deactivated")
+        PASSWORD_CHANGED = "password_changed", _("Password changed")
+        PASSWORD_LINK_SENT = "password_link_sent", _("Password link sent")
+        EMAIL_ADDED = "email_added", _("Email address added")
+        EMAIL_REMOVED = "email_removed", _("Email address removed")
+        EMAIL_CHANGED = "email_changed", _("Sign-in email changed")
+        TWO_FACTOR_ADDED = "two_factor_added", _("Two-factor authentication added")
+        TWO_FACTOR_REMOVED = "two_factor_removed", _("Two-factor authentication removed")
 
     partner = models.ForeignKey(
         "entitlements.Partner", on_delete=models.CASCADE, related_name="audit_entries"

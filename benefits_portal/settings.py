@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "django_htmx",
     "csp",
+    "benefits_portal.apps.CoreConfig",
     "accounts",
     "entitlements",
     "activation",
@@ -147,7 +148,15 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Without Redis, a table in the database: every process (web workers, Celery) shares it,
+    # so one-time codes are used once and sign-in limits hold whatever process answers.
+    # The table is made by benefits_portal's migrations.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "portal_cache",
+        }
+    }
 # How long the Technical benefits, rendered, may be reused (entitlements.benefits_cache); any
 # change to what they show is seen at once all the same. 0 renders them every time.
 TECHNICAL_BENEFITS_CACHE_SECONDS = env_int("TECHNICAL_BENEFITS_CACHE_SECONDS", 300)
@@ -171,9 +180,29 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = None
+# Changing the sign-in email (add, remove, make primary) asks for the password again, so a
+# stolen session cookie alone can't take the account over.
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+# An address added to an account is added only once a code sent to it has been typed back:
+# the only way allauth lets an account with two-factor authentication add one.
+ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = True
+# Every change of a credential (password, email addresses, two-factor) is emailed to the
+# account; an email change also to the old address. accounts.signals writes them to the
+# company's audit log.
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+# Behind reverse proxies, how many of them add to X-Forwarded-For; the client's address is
+# the one the outermost of them saw. 0 (the default): REMOTE_ADDR, and the header is ignored,
+# since a client can send it itself. Used by sign-in limits and the portal's own limits.
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 # Two-factor authentication: an authenticator app, with recovery codes. Required for the roles
-# permissions.py says (Global admins) and for support staff; see accounts.middleware.
+# permissions.py says and for support staff; see accounts.middleware.
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# The code fields accept full-width digits, as typed with a Japanese or Chinese IME.
+MFA_FORMS = {
+    "authenticate": "accounts.forms.AuthenticateForm",
+    "reauthenticate": "accounts.forms.ReauthenticateForm",
+    "activate_totp": "accounts.forms.ActivateTOTPForm",
+}
 MFA_TOTP_ISSUER = "Partner benefits"
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "entitlements:technical_benefits"

@@ -3,7 +3,11 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from support import views as support_views
+
 from . import views
+
+CONTRACTS = "dashboard/mpn/membership/benefits/contracts"
 
 admin.site.site_header = "Partner benefits: support staff"
 admin.site.site_title = "Partner benefits admin"
@@ -20,4 +24,16 @@ urlpatterns = [
     path("dashboard/", include("activation.urls")),
     path("dashboard/", include("audit.urls")),
     path("supportforbusiness/", include("support.urls")),
+    # Who holds the company's support contracts, for its Global admins.
+    path(CONTRACTS, support_views.contract_holders, name="contract_holders"),
+    path(
+        f"{CONTRACTS}/<int:contract_id>/holders/<int:link_id>/remove",
+        support_views.remove_holder,
+        name="remove_contract_holder",
+    ),
+    path(
+        f"{CONTRACTS}/<int:contract_id>/reissue",
+        support_views.reissue_ids,
+        name="reissue_contract_ids",
+    ),
 ]

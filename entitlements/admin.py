@@ -2,6 +2,9 @@ from django.contrib import admin
 from django.db.models import Count
 from django.utils import timezone
 
+from benefits_portal.admin import TypedSearchMixin
+from benefits_portal.text import DigitsField
+
 from .models import Competency, MembershipOffer, Partner, RoleAssignment
 
 
@@ -20,11 +23,16 @@ class OfferInline(admin.TabularInline):
 
 
 @admin.register(Partner)
-class PartnerAdmin(admin.ModelAdmin):
+class PartnerAdmin(TypedSearchMixin, admin.ModelAdmin):
     list_display = ["name", "mpn_id", "is_mpn_associated", "is_csp", "user_count"]
     list_filter = ["is_mpn_associated", "is_csp"]
     search_fields = ["name", "mpn_id", "users__email"]
     inlines = [OfferInline]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "mpn_id":
+            kwargs["form_class"] = DigitsField  # full-width digits from an IME are digits
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(user_count=Count("users"))
@@ -54,7 +62,7 @@ class OfferStatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(MembershipOffer)
-class MembershipOfferAdmin(admin.ModelAdmin):
+class MembershipOfferAdmin(TypedSearchMixin, admin.ModelAdmin):
     list_display = ["__str__", "partner", "kind", "level", "starts_on", "ends_on", "active"]
     list_filter = [OfferStatusFilter, "kind", "level", "competency"]
     list_select_related = ["partner", "competency"]
@@ -75,14 +83,14 @@ class MembershipOfferAdmin(admin.ModelAdmin):
 
 
 @admin.register(Competency)
-class CompetencyAdmin(admin.ModelAdmin):
+class CompetencyAdmin(TypedSearchMixin, admin.ModelAdmin):
     list_display = ["name", "is_cloud"]
     list_filter = ["is_cloud"]
     search_fields = ["name"]
 
 
 @admin.register(RoleAssignment)
-class RoleAssignmentAdmin(admin.ModelAdmin):
+class RoleAssignmentAdmin(TypedSearchMixin, admin.ModelAdmin):
     """Who holds which role, to search across companies; roles are changed on the user's page."""
 
     list_display = ["user", "role", "partner", "assigned_at"]

@@ -1,9 +1,11 @@
-from .permissions import VIEW_AUDIT_LOG, can
+from .permissions import MANAGE_CONTRACTS, VIEW_AUDIT_LOG, can
 
 
 def capabilities(request):
     """What the navigation offers: only what the signed-in user may open."""
     user = getattr(request, "user", None)
+    signed_in = bool(user and user.is_authenticated)
     return {
-        "can_view_audit_log": bool(user and user.is_authenticated and can(user, VIEW_AUDIT_LOG))
+        "can_view_audit_log": signed_in and can(user, VIEW_AUDIT_LOG),
+        "can_manage_contracts": signed_in and can(user, MANAGE_CONTRACTS),
     }

@@ -6,6 +6,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from benefits_portal.text import digits
+
 from . import rules
 from .rules import Level, OfferKind
 
@@ -53,6 +55,11 @@ class Partner(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.mpn_id})" if self.mpn_id else self.name
+
+    def clean_fields(self, exclude=None):
+        # An MPN ID typed with full-width digits or spaces is the same MPN ID.
+        self.mpn_id = digits(self.mpn_id)
+        super().clean_fields(exclude)
 
 
 class Role(models.TextChoices):

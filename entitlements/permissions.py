@@ -19,7 +19,10 @@ ASSIGN_ROLES = "roles.assign"
 ASSIGN_ANY_ROLE = "roles.assign_any"
 RECEIVE_ACTIVATION_NOTICES = "benefits.activation_notices"
 VIEW_AUDIT_LOG = "audit.view"
-# Holders must use two-factor authentication: they can hand out access and see every ID.
+# See which accounts hold the company's support contracts, remove a holder, re-issue the IDs.
+MANAGE_CONTRACTS = "contracts.manage"
+# Holders must use two-factor authentication: every role that sees the Access ID and Contract
+# ID, as Partner Center itself requires of every user (DOMAIN.md, later docs).
 TWO_FACTOR_REQUIRED = "account.two_factor_required"
 
 CAPABILITIES = {
@@ -29,6 +32,7 @@ CAPABILITIES = {
             ACTIVATE_BENEFITS,
             RECEIVE_ACTIVATION_NOTICES,
             VIEW_AUDIT_LOG,
+            MANAGE_CONTRACTS,
             TWO_FACTOR_REQUIRED,
             VIEW_ROLES,
             MANAGE_USERS,
@@ -36,13 +40,15 @@ CAPABILITIES = {
             ASSIGN_ANY_ROLE,
         }
     ),
-    Role.MPN_PARTNER_ADMIN: frozenset({VIEW_BENEFITS, ACTIVATE_BENEFITS, VIEW_ROLES}),
-    Role.ADMIN_AGENT: frozenset({VIEW_BENEFITS}),
+    Role.MPN_PARTNER_ADMIN: frozenset(
+        {VIEW_BENEFITS, ACTIVATE_BENEFITS, VIEW_ROLES, TWO_FACTOR_REQUIRED}
+    ),
+    Role.ADMIN_AGENT: frozenset({VIEW_BENEFITS, TWO_FACTOR_REQUIRED}),
     Role.USER_ADMIN: frozenset({VIEW_ROLES, MANAGE_USERS, ASSIGN_ROLES}),
 }
 
 # Membership benefits exist only for companies associated with the Microsoft Partner Network.
-MPN_CAPABILITIES = frozenset({VIEW_BENEFITS, ACTIVATE_BENEFITS})
+MPN_CAPABILITIES = frozenset({VIEW_BENEFITS, ACTIVATE_BENEFITS, MANAGE_CONTRACTS})
 
 
 def roles_of(user):

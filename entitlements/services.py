@@ -42,3 +42,28 @@ def set_roles(user, roles, actor=None):
                 )
     if hasattr(user, "_partner_roles"):
         del user._partner_roles
+
+
+@transaction.atomic
+def account_moved(user, old_partner, actor=None):
+    """The account now belongs to `user.partner` (or to none) instead of `old_partner`.
+
+    Its roles were held in the old company, so they all go (audited there): in the new
+    company it starts with none, and its sessions end. Both companies' logs record the move.
+    Returns the roles removed.
+    """
+    removed = sorted(user.role_assignments.values_list("role", flat=True))
+    user.role_assignments.all().delete()
+    with translation.override(settings.LANGUAGE_CODE):
+        if old_partner is not None:
+            for role in removed:
+                record(old_partner, Action.ROLE_REMOVED, f"{Role(role).label}: {user.email}", actor)
+            to = user.partner.name if user.partner_id else "no company"
+            record(old_partner, Action.ACCOUNT_LEFT, f"{user.email} -> {to}", actor)
+        if user.partner_id is not None:
+            came_from = old_partner.name if old_partner else "no company"
+            record(user.partner, Action.ACCOUNT_JOINED, f"{user.email} <- {came_from}", actor)
+    if hasattr(user, "_partner_roles"):
+        del user._partner_roles
+    transaction.on_commit(lambda: end_sessions(user))
+    return removed

@@ -33,6 +33,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from allauth.mfa.totp.internal.auth import TOTP  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -43,6 +44,7 @@ from entitlements.models import Competency, MembershipOffer, Partner, Role  # no
 from entitlements.rules import Benefit, Level, OfferKind  # noqa: E402
 from entitlements.services import set_roles  # noqa: E402
 from support.models import SupportContract  # noqa: E402
+from tests.factories import TOTP_SECRET  # noqa: E402
 from tests.workers import Worker, wait_for  # noqa: E402
 
 REDIS_START = (
@@ -55,7 +57,7 @@ figures = Counter()
 
 def company(label):
     """A company with Gold Cloud Platform and Silver Data Analytics, and its MPN partner admin
-    (who may activate; a Global admin would first have to set up two-factor authentication)."""
+    (who may activate), with an authenticator app as the role requires."""
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
@@ -75,6 +77,7 @@ def company(label):
         f"admin@{mpn_id}.drill.example", "x", partner=partner
     )
     set_roles(admin, [Role.MPN_PARTNER_ADMIN])
+    TOTP.activate(admin, TOTP_SECRET)
     return partner, admin
 
 

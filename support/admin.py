@@ -2,8 +2,10 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext as _gettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from activation.admin import ReadOnlyAdminMixin, action_form
+from benefits_portal.admin import TypedSearchMixin
 
 from . import services
 from .models import ContractLink, Incident, IncidentCredit, Product, ProductVersion, SupportContract
@@ -16,7 +18,7 @@ class VersionInline(admin.TabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(TypedSearchMixin, admin.ModelAdmin):
     list_display = ["name", "kind", "csp_plan", "versions_list"]
     list_filter = ["kind", "csp_plan"]
     search_fields = ["name"]
@@ -52,7 +54,7 @@ class GiveBackForm(forms.Form):
 
 
 @admin.register(SupportContract)
-class SupportContractAdmin(admin.ModelAdmin):
+class SupportContractAdmin(TypedSearchMixin, admin.ModelAdmin):
     list_display = [
         "contract_id",
         "access_id",
@@ -67,7 +69,7 @@ class SupportContractAdmin(admin.ModelAdmin):
     search_fields = ["access_id", "contract_id", "partner__name", "partner__mpn_id"]
     readonly_fields = [f.name for f in SupportContract._meta.fields]
     inlines = [LinkInline, CreditInline]
-    actions = ["give_back_incidents"]
+    actions = ["give_back_incidents", "reissue_ids"]
 
     def has_add_permission(self, request):
         return False  # contracts come from activations only
@@ -120,17 +122,72 @@ class SupportContractAdmin(admin.ModelAdmin):
             submit=_("Give back"),
         )
 
+    @admin.action(description=_("Re-issue Access ID and Contract ID…"), permissions=["change"])
+    def reissue_ids(self, request, queryset):
+        form = forms.Form(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            for contract in queryset:
+                contract, reissued = services.reissue_ids(
+                    contract.pk, contract.access_id, request.user
+                )
+                if reissued:
+                    self.message_user(
+                        request,
+                        _gettext("New IDs for %(contract)s; every account lost the contract.")
+                        % {"contract": contract},
+                        messages.SUCCESS,
+                    )
+            return None
+        return action_form(
+            self,
+            request,
+            title=_("Re-issue Access ID and Contract ID"),
+            intro=_(
+                "Each contract gets a new Access ID and Contract ID; the old ones stop working "
+                "and the contract is removed from every account that added it. The company's "
+                "admins see the new IDs on the Technical benefits page. Audited in each "
+                "company's log."
+            ),
+            items=queryset.select_related("partner"),
+            form=form,
+            action="reissue_ids",
+            submit=_("Re-issue"),
+        )
+
 
 @admin.register(ContractLink)
-class ContractLinkAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ContractLinkAdmin(TypedSearchMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["contract", "user", "added_at"]
     list_select_related = ["contract__partner", "user"]
     search_fields = ["user__email", "contract__access_id", "contract__contract_id"]
     date_hierarchy = "added_at"
+    actions = ["remove_links"]
+
+    def has_remove_permission(self, request):
+        # Links are never edited, only removed, by whoever may change contracts.
+        return request.user.has_perm("support.change_supportcontract")
+
+    @admin.action(description=_("Remove the contract from these accounts"), permissions=["remove"])
+    def remove_links(self, request, queryset):
+        removed = sum(
+            services.remove_link(link.contract, link.pk, request.user)
+            for link in queryset.select_related("contract__partner")
+        )
+        self.message_user(
+            request,
+            ngettext(
+                "Removed %(count)s contract from its account; audited in its company's log.",
+                "Removed %(count)s contracts from their accounts; audited in their companies' "
+                "logs.",
+                removed,
+            )
+            % {"count": removed},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(Incident)
-class IncidentAdmin(admin.ModelAdmin):
+class IncidentAdmin(TypedSearchMixin, admin.ModelAdmin):
     list_display = [
         "number",
         "title",
@@ -176,7 +233,7 @@ class IncidentAdmin(admin.ModelAdmin):
 
 
 @admin.register(IncidentCredit)
-class IncidentCreditAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class IncidentCreditAdmin(TypedSearchMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """The record of incidents given back: who, when, how many, why."""
 
     list_display = ["given_at", "contract", "incidents", "reason", "given_by"]

@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from benefits_portal.text import DigitsField
+
 from .models import Incident, ProductVersion
 
 
@@ -34,15 +36,15 @@ class ProductForm(forms.Form):
 
 
 class AddContractForm(forms.Form):
-    access_id = forms.CharField(label=_("Access ID"), max_length=20)
-    contract_id = forms.CharField(
+    access_id = DigitsField(label=_("Access ID"), max_length=20)
+    contract_id = DigitsField(
         label=_("Contract ID"),
         max_length=20,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
     )
 
     def _nine_digits(self, name, label):
-        value = self.cleaned_data[name].replace(" ", "").replace("-", "")
+        value = self.cleaned_data[name]
         if not (len(value) == 9 and value.isdigit()):
             raise forms.ValidationError(
                 _("The %(label)s is 9 digits, as shown on the Technical benefits page.")

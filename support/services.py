@@ -1,10 +1,11 @@
 """Adding contracts to accounts, opening incidents, giving incidents back: each atomic."""
 
+import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Prefetch
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -60,6 +61,117 @@ def add_contract(user, access_id, contract_id):
         return ContractLink.objects.select_related("contract").get(
             user=user, contract=contract
         ), False
+
+
+def draw_nine_digits():
+    """A random 9-digit ID (100000000-999999999) for an Access ID or a Contract ID, as in the
+    seeds' screenshots. Uniqueness is the columns' constraints' job: callers draw again."""
+    return str(100_000_000 + secrets.randbelow(900_000_000))
+
+
+def _contract_subject(contract, email):
+    with translation.override(settings.LANGUAGE_CODE):
+        return f"{contract.get_benefit_display()} {contract.contract_id}: {email}"
+
+
+def remove_link(contract, link_id, actor):
+    """Take the contract off one account: that account can no longer open incidents on it.
+
+    Takes a contract the caller may manage and the id of one of its links. Returns True if
+    the link was removed, False if it was already gone (a second click, another admin).
+    Audited in the contract's company's log.
+    """
+    with transaction.atomic():
+        link = (
+            ContractLink.objects.select_for_update(of=("self",))
+            .select_related("user")
+            .filter(contract=contract, pk=link_id)
+            .first()
+        )
+        if link is None:
+            return False
+        link.delete()
+        record(
+            contract.partner,
+            AuditEntry.Action.CONTRACT_UNLINKED,
+            _contract_subject(contract, link.user.email),
+            actor,
+        )
+    return True
+
+
+def remove_links_of(user, actor, why):
+    """Take every contract off an account that left its company (moved or deactivated).
+
+    Returns how many links were removed; each is audited in its contract's company's log,
+    with `why` (English) after the account.
+    """
+    links = list(ContractLink.objects.filter(user=user).select_related("contract__partner", "user"))
+    for link in links:
+        link.delete()
+        record(
+            link.contract.partner,
+            AuditEntry.Action.CONTRACT_UNLINKED,
+            f"{_contract_subject(link.contract, user.email)} ({why})",
+            actor,
+        )
+    return len(links)
+
+
+def reissue_ids(contract_pk, seen_access_id, actor, draw=None):
+    """Give the contract a new Access ID and Contract ID and take it off every account.
+
+    `seen_access_id` is the Access ID the admin saw when asking: if the contract has been
+    re-issued since (a double click, two admins at once), nothing changes and
+    (contract, False) is returned; else (contract, True). `draw` returns a candidate
+    9-digit ID (tests pass their own); the IDs stay unique by the columns' constraints.
+    Audited in the company's log, with how many accounts lost the contract.
+    """
+    draw = draw or draw_nine_digits
+    with transaction.atomic():
+        contract = (
+            SupportContract.objects.select_for_update(of=("self",))
+            .select_related("partner")
+            .get(pk=contract_pk)
+        )
+        if contract.access_id != seen_access_id:
+            return contract, False
+        old_contract_id = contract.contract_id
+        for _attempt in range(5):
+            contract.access_id, contract.contract_id = draw(), draw()
+            try:
+                with transaction.atomic():
+                    contract.save(update_fields=["access_id", "contract_id"])
+                break
+            except IntegrityError:
+                continue  # an ID already taken: draw again
+        else:
+            raise IntegrityError("No free Access ID and Contract ID after 5 draws.")
+        dropped, _ = contract.links.all().delete()
+        with translation.override(settings.LANGUAGE_CODE):
+            subject = (
+                f"{contract.get_benefit_display()} {old_contract_id} -> {contract.contract_id}; "
+                f"removed from {dropped} account(s)"
+            )
+        record(contract.partner, AuditEntry.Action.CONTRACT_IDS_REISSUED, subject, actor)
+    return contract, True
+
+
+def contracts_with_holders(partner):
+    """The company's contracts, newest first, each with its links (and their accounts and
+    companies) prefetched: the same three queries for any number of contracts and holders."""
+    return (
+        SupportContract.objects.filter(partner=partner)
+        .select_related("activation__offer__competency")
+        .prefetch_related(
+            Prefetch(
+                "links",
+                queryset=ContractLink.objects.select_related("user__partner").order_by(
+                    "added_at", "pk"
+                ),
+            )
+        )
+    )
 
 
 def version_is_recent(version):

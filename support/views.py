@@ -1,3 +1,4 @@
+import datetime
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -9,27 +10,38 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_ratelimit.core import get_usage
+
+from benefits_portal import limits
+from entitlements.permissions import (
+    MANAGE_CONTRACTS,
+    capability_required,
+    partner_object_or_404,
+)
 
 from . import rules, services
 from .forms import AddContractForm, IncidentForm, ProductForm
-from .models import ContractLink, Incident
+from .models import ContractLink, Incident, SupportContract
 
-# Wrong Access ID and Contract ID pairs allowed before the form is closed for a while.
-WRONG_IDS_LIMITS = [("user", "5/15m"), ("ip", "20/h")]
+# Wrong Access ID and Contract ID pairs: an account may get 5 wrong in 15 minutes. An address
+# with 20 wrong in an hour (a script trying accounts in turn) leaves each account there one
+# wrong pair instead: a correct pair from an account that has not erred still goes through,
+# so one person's typos never lock out an office behind one address.
+WRONG_IDS_BY_ACCOUNT = limits.Limit("wrong-ids:account", 5, datetime.timedelta(minutes=15))
+WRONG_IDS_BY_ADDRESS = limits.Limit("wrong-ids:address", 20, datetime.timedelta(hours=1))
+# Incidents an account may open in an hour: far more than a person files, few enough that a
+# script can't flood the support queue.
+INCIDENTS_BY_ACCOUNT = limits.Limit("incidents:account", 10, datetime.timedelta(hours=1))
 INCIDENTS_PER_PAGE = 50
 
 
-def _wrong_ids_limited(request, count_this_one=False):
-    """Seconds to wait if the account or its address used up its wrong tries, else 0."""
-    wait = 0
-    for key, rate in WRONG_IDS_LIMITS:
-        usage = get_usage(
-            request, group="support.add_contract", key=key, rate=rate, increment=count_this_one
-        )
-        if usage and usage["count"] >= usage["limit"]:
-            wait = max(wait, usage["time_left"])
-    return wait
+def _too_many_wrong_ids(minutes):
+    return ngettext(
+        "Too many wrong Access ID and Contract ID pairs from this account or address. "
+        "Try again in %(minutes)s minute.",
+        "Too many wrong Access ID and Contract ID pairs from this account or address. "
+        "Try again in %(minutes)s minutes.",
+        minutes,
+    ) % {"minutes": minutes}
 
 
 def _create_url(product_form):
@@ -87,12 +99,27 @@ def create(request):
     incident_form = IncidentForm(request.POST, plans=usable)
     if not incident_form.is_valid():
         return _render_create(request, product_form, incident_form, status=400)
+    opened_lately = limits.hit(INCIDENTS_BY_ACCOUNT, request.user.pk)
+    if opened_lately.exceeded:
+        incident_form.add_error(
+            None,
+            ngettext(
+                "You have opened %(count)s incidents in the last hour, the most an account may. "
+                "Try again in %(minutes)s minute; what you typed is kept.",
+                "You have opened %(count)s incidents in the last hour, the most an account may. "
+                "Try again in %(minutes)s minutes; what you typed is kept.",
+                opened_lately.minutes_left,
+            )
+            % {"count": INCIDENTS_BY_ACCOUNT.count, "minutes": opened_lately.minutes_left},
+        )
+        return _render_create(request, product_form, incident_form, status=429)
     details = {k: v for k, v in incident_form.cleaned_data.items() if k != "plan"}
     try:
         incident = services.open_incident(
             request.user, version, incident_form.cleaned_data["plan"], **details
         )
     except services.PlanUnavailable as refusal:
+        limits.give_back(INCIDENTS_BY_ACCOUNT, request.user.pk)
         incident_form.add_error(
             "plan",
             _("%(reason)s. The incident was not opened. Choose another plan, or add a contract.")
@@ -138,22 +165,17 @@ def add_contract(request):
     """Add a contract with its Access ID and Contract ID, once; then it belongs to the account."""
     product_form = ProductForm(request.GET or None)
     contract_form = AddContractForm(request.POST)
-    wait = _wrong_ids_limited(request)
-    if wait:
-        contract_form.add_error(
-            None,
-            ngettext(
-                "Too many wrong Access ID and Contract ID pairs from this account or address. "
-                "Try again in %(minutes)s minute.",
-                "Too many wrong Access ID and Contract ID pairs from this account or address. "
-                "Try again in %(minutes)s minutes.",
-                max(1, round(wait / 60)),
-            )
-            % {"minutes": max(1, round(wait / 60))},
-        )
-        return _render_create(request, product_form, contract_form=contract_form, status=429)
     if not contract_form.is_valid():
         return _render_create(request, product_form, contract_form=contract_form, status=400)
+    # Counted before the look-up, atomically, so parallel tries can't all slip under the
+    # limit; given back if the pair turns out right.
+    account = limits.hit(WRONG_IDS_BY_ACCOUNT, request.user.pk)
+    address = limits.peek(WRONG_IDS_BY_ADDRESS, limits.client_address(request))
+    erred_before = account.hits > 1
+    if account.exceeded or (address.used_up and erred_before):
+        minutes = account.minutes_left if account.exceeded else address.minutes_left
+        contract_form.add_error(None, _too_many_wrong_ids(minutes))
+        return _render_create(request, product_form, contract_form=contract_form, status=429)
     try:
         link, created = services.add_contract(
             request.user,
@@ -161,7 +183,7 @@ def add_contract(request):
             contract_form.cleaned_data["contract_id"],
         )
     except services.WrongIds:
-        _wrong_ids_limited(request, count_this_one=True)
+        limits.hit(WRONG_IDS_BY_ADDRESS, limits.client_address(request))
         contract_form.add_error(
             None,
             _(
@@ -170,6 +192,7 @@ def add_contract(request):
             ),
         )
         return _render_create(request, product_form, contract_form=contract_form, status=400)
+    limits.give_back(WRONG_IDS_BY_ACCOUNT, request.user.pk)
 
     contract = link.contract
     advice = _standing_advice(contract, timezone.localdate())
@@ -222,3 +245,58 @@ def incidents(request):
         ],
     }
     return render(request, "support/incidents.html", context)
+
+
+@require_GET
+@capability_required(MANAGE_CONTRACTS)
+def contract_holders(request, partner):
+    """Who holds each of the company's support contracts, for its Global admins: each holder
+    can be removed, and a contract's IDs re-issued (every holder removed at once)."""
+    return render(
+        request,
+        "support/contract_holders.html",
+        {"partner": partner, "contracts": services.contracts_with_holders(partner)},
+    )
+
+
+@require_POST
+@capability_required(MANAGE_CONTRACTS)
+def remove_holder(request, partner, contract_id, link_id):
+    contract = partner_object_or_404(SupportContract.objects, partner, pk=contract_id)
+    if services.remove_link(contract, link_id, request.user):
+        messages.success(
+            request,
+            _(
+                "Removed. That account can no longer open incidents on %(contract)s, unless "
+                "someone gives it the IDs again: re-issue them if they may have left with it."
+            )
+            % {"contract": contract.contract_id},
+        )
+    else:
+        messages.info(request, _("No change: that account no longer held this contract."))
+    return redirect(f"{reverse('contract_holders')}#contract-{contract.pk}")
+
+
+@require_POST
+@capability_required(MANAGE_CONTRACTS)
+def reissue_ids(request, partner, contract_id):
+    contract = partner_object_or_404(SupportContract.objects, partner, pk=contract_id)
+    contract, reissued = services.reissue_ids(
+        contract.pk, request.POST.get("access_id", ""), request.user
+    )
+    if reissued:
+        messages.success(
+            request,
+            _(
+                "New Access ID and Contract ID issued for %(benefit)s. The old ones no longer "
+                "work, and no account holds the contract now: whoever needs it adds it again "
+                "with the new IDs, shown on the Technical benefits page."
+            )
+            % {"benefit": contract.get_benefit_display()},
+        )
+    else:
+        messages.info(
+            request,
+            _("No change: these IDs had already been re-issued. The new ones are shown below."),
+        )
+    return redirect(f"{reverse('contract_holders')}#contract-{contract.pk}")

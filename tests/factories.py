@@ -9,7 +9,7 @@ from allauth.mfa.totp.internal.auth import (
 )
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import User, sync_email_address
 from entitlements.models import Competency, MembershipOffer, Partner
 from entitlements.permissions import needs_two_factor
 from entitlements.rules import CLOUD_COMPETENCIES, Level, OfferKind
@@ -39,6 +39,12 @@ class UserFactory(factory.django.DjangoModelFactory):
     last_name = factory.Faker("last_name")
     partner = factory.SubFactory(PartnerFactory)
     password = factory.django.Password(PASSWORD)
+
+    @factory.post_generation
+    def address_book(user, create, extracted, **kwargs):
+        """As every real account has: its email, verified and primary, in allauth's book."""
+        if create:
+            sync_email_address(user)
 
     @factory.post_generation
     def roles(user, create, roles, **kwargs):

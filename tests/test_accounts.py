@@ -16,11 +16,19 @@ LOGIN = "/accounts/login/"
 PAGE = "/dashboard/mpn/membership/benefits/technical"
 
 
-def test_a_user_signs_in_with_email_and_password(client, aaron):
-    response = client.post(LOGIN, {"login": "aaron@contoso.example", "password": PASSWORD})
+def test_a_user_without_a_role_signs_in_with_email_and_password(client, nora):
+    response = client.post(LOGIN, {"login": "nora@contoso.example", "password": PASSWORD})
     assert response.status_code == 302
     assert response["Location"] == PAGE
-    assert client.get(PAGE).status_code == 200
+    assert client.get("/supportforbusiness/create").status_code == 200
+
+
+@pytest.mark.parametrize("who", ["alice", "mona", "aaron"])
+def test_every_role_that_sees_the_ids_gives_the_authenticator_code(client, who, request):
+    user = request.getfixturevalue(who)
+    response = client.post(LOGIN, {"login": user.email, "password": PASSWORD})
+    assert response["Location"] == "/accounts/2fa/authenticate/"
+    assert client.get(PAGE).status_code == 302  # not signed in on the password alone
 
 
 def test_a_global_admin_also_gives_the_authenticator_code(client, alice):
@@ -34,10 +42,9 @@ def test_a_global_admin_also_gives_the_authenticator_code(client, alice):
     assert client.get(PAGE).status_code == 200
 
 
-def test_a_global_admin_without_an_authenticator_must_set_one_up(client, contoso):
-    UserFactory(
-        email="new@contoso.example", partner=contoso, roles=[Role.GLOBAL_ADMIN], two_factor=False
-    )
+@pytest.mark.parametrize("role", [Role.GLOBAL_ADMIN, Role.MPN_PARTNER_ADMIN, Role.ADMIN_AGENT])
+def test_every_role_that_sees_the_ids_must_set_up_an_authenticator(client, contoso, role):
+    UserFactory(email="new@contoso.example", partner=contoso, roles=[role], two_factor=False)
     sign_in_with_the_form(client, "new@contoso.example")
     response = client.get(PAGE)
     assert response.status_code == 302
@@ -56,7 +63,7 @@ def test_support_staff_sign_in_to_the_admin_through_allauth(client, db):
 
 
 def test_the_email_is_not_case_sensitive(client, aaron):
-    client.post(LOGIN, {"login": "Aaron@Contoso.EXAMPLE", "password": PASSWORD})
+    assert sign_in_with_the_form(client, "Aaron@Contoso.EXAMPLE")["Location"] == PAGE
     assert client.get(PAGE).status_code == 200
 
 

@@ -9,9 +9,11 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from activation.models import ActivationRequest
 from entitlements.models import Role
-from support.models import ContractLink, Incident
+from entitlements.rules import Benefit
+from support.models import ContractLink, Incident, SupportContract
 
 from .factories import PartnerFactory, UserFactory
+from .test_support import contract_for
 
 ACTORS = [
     "signed_out",
@@ -28,6 +30,8 @@ SIGNED_IN = ACTORS[1:]
 LOGIN = "login"  # 302 to the sign-in page
 
 CONTOSO_GOLD = "contoso_gold"  # the id arguments, resolved per test
+CONTOSO_CONTRACT = "contoso_contract"
+CONTOSO_HOLDER = "contoso_holder"
 
 
 def everyone(answer):
@@ -76,6 +80,20 @@ MATRIX = {
     "audit:log": {
         "GET": benefit_page(viewers={"global_admin"}, other_company=200, method_ok=200),
         "POST": everyone(405),
+    },
+    "contract_holders": {
+        "GET": benefit_page(viewers={"global_admin"}, other_company=200, method_ok=200),
+        "POST": everyone(405),
+    },
+    "remove_contract_holder": {
+        "args": CONTOSO_HOLDER,
+        "GET": everyone(405),
+        "POST": benefit_page(viewers={"global_admin"}, other_company=404, method_ok=302),
+    },
+    "reissue_contract_ids": {
+        "args": CONTOSO_CONTRACT,
+        "GET": everyone(405),
+        "POST": benefit_page(viewers={"global_admin"}, other_company=404, method_ok=302),
     },
     "entitlements:software": {"GET": signed_in(200)},
     "entitlements:cloud": {"GET": signed_in(200)},
@@ -138,7 +156,7 @@ def test_every_url_taking_an_id_gives_another_company_404():
     assert ours  # the walk found them
     for name in ours:
         row = MATRIX[name]
-        assert row["args"] == CONTOSO_GOLD
+        assert row["args"] in (CONTOSO_GOLD, CONTOSO_CONTRACT, CONTOSO_HOLDER)
         answers = [row[m]["other_company_admin"] for m in ("GET", "POST") if m in row]
         assert 404 in answers, name
 
@@ -162,7 +180,14 @@ def world(db, contoso):
         "csp_only_user": UserFactory(partner=tailspin, roles=[Role.ADMIN_AGENT]),
         "support_staff": staff,
     }
-    args = {CONTOSO_GOLD: [contoso.offers.get(level="gold").pk, "product_support"]}
+    gold = contoso.offers.get(level="gold")
+    contract = contract_for(gold, Benefit.PRODUCT_SUPPORT, users["global_admin"])
+    link = ContractLink.objects.create(user=users["no_role"], contract=contract)
+    args = {
+        CONTOSO_GOLD: [gold.pk, "product_support"],
+        CONTOSO_CONTRACT: [contract.pk],
+        CONTOSO_HOLDER: [contract.pk, link.pk],
+    }
     return users, args
 
 
@@ -178,6 +203,7 @@ def stored():
         ActivationRequest.objects.count(),
         ContractLink.objects.count(),
         Incident.objects.count(),
+        list(SupportContract.objects.values_list("access_id", "contract_id")),
     )
 
 

@@ -137,12 +137,93 @@ def test_wrong_tries_are_limited_per_account(sign_in, bob, product_support):
     assert not ContractLink.objects.exists()
 
 
-def test_wrong_tries_are_limited_per_address(client, product_support, db):
+def test_a_correct_pair_is_not_refused_for_others_typos_at_the_same_address(
+    client, product_support, db
+):
     for _ in range(20):
         client.force_login(UserFactory())  # a new account each time, one address
         assert add(client, product_support, contract_id="123456789").status_code == 400
+    newcomer = UserFactory()
+    client.force_login(newcomer)
+    assert "Contract added" in add(client, product_support).content.decode()
+    assert ContractLink.objects.filter(user=newcomer).exists()
+
+
+def test_past_the_address_limit_each_account_there_gets_one_wrong_pair(client, product_support, db):
+    for _ in range(20):
+        client.force_login(UserFactory())
+        add(client, product_support, contract_id="123456789")
+    guesser = UserFactory()
+    client.force_login(guesser)
+    assert add(client, product_support, contract_id="123456789").status_code == 400
+    refused = add(client, product_support)  # even the right IDs, once this account erred
+    assert refused.status_code == 429
+    assert "Too many wrong Access ID and Contract ID pairs" in refused.content.decode()
+    assert not ContractLink.objects.filter(user=guesser).exists()
+
+
+def test_a_right_pair_does_not_count_against_the_account(sign_in, bob, product_support):
+    client = sign_in(bob)
+    for _ in range(4):
+        add(client, product_support, contract_id="123456789")
+    assert "Contract added" in add(client, product_support).content.decode()  # 5th try
+    assert add(client, product_support, contract_id="123456789").status_code == 400  # still 5th
+
+
+def test_a_forwarded_for_header_from_the_client_is_not_believed(client, product_support, db):
+    """Without a trusted proxy, X-Forwarded-For is the client's own word: changing it
+    doesn't give a script a fresh address."""
+    for i in range(21):
+        client.force_login(UserFactory())
+        client.post(
+            ADD,
+            {"access_id": product_support.access_id, "contract_id": "123456789"},
+            HTTP_X_FORWARDED_FOR=f"203.0.113.{i}",
+        )
     client.force_login(UserFactory())
+    add(client, product_support, contract_id="123456789")
     assert add(client, product_support).status_code == 429
+
+
+def test_behind_a_trusted_proxy_each_client_address_counts_apart(
+    client, product_support, settings, db
+):
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    for _ in range(21):
+        client.force_login(UserFactory())
+        client.post(
+            ADD,
+            {"access_id": product_support.access_id, "contract_id": "123456789"},
+            HTTP_X_FORWARDED_FOR="203.0.113.7",
+        )
+    elsewhere = UserFactory()
+    client.force_login(elsewhere)
+    client.post(
+        ADD,
+        {"access_id": product_support.access_id, "contract_id": "123456789"},
+        HTTP_X_FORWARDED_FOR="198.51.100.9",
+    )
+    response = client.post(
+        ADD,
+        {"access_id": product_support.access_id, "contract_id": product_support.contract_id},
+        HTTP_X_FORWARDED_FOR="198.51.100.9",
+    )
+    assert response.status_code == 302
+    assert ContractLink.objects.filter(user=elsewhere).exists()
+
+
+def test_ids_typed_with_full_width_digits_are_the_same_ids(sign_in, bob, product_support):
+    wide = str.maketrans("0123456789", "０１２３４５６７８９")
+    response = add(
+        sign_in(bob),
+        product_support,
+        access_id=product_support.access_id.translate(wide),
+        contract_id=" ".join(
+            [product_support.contract_id[:4], product_support.contract_id[4:]]
+        ).translate(wide),
+    )
+    assert "Contract added" in response.content.decode()
+    assert ContractLink.objects.filter(user=bob, contract=product_support).exists()
 
 
 def test_adding_a_contract_again_says_since_when_and_what_next(sign_in, bob, product_support):
@@ -277,6 +358,26 @@ def test_an_unlimited_plan_never_counts_down(sign_in, bob, alice, contoso):
     unlimited.refresh_from_db()
     assert Incident.objects.count() == 3
     assert unlimited.incidents_remaining is None
+
+
+def test_an_account_opens_at_most_ten_incidents_an_hour_and_keeps_what_it_typed(
+    sign_in, bob, product_support
+):
+    client = sign_in(bob)
+    add(client, product_support)
+    url = step2("Windows Server", "2025")
+    for _ in range(10):
+        assert client.post(url, incident_fields(product_support.pk)).status_code == 302
+    refused = client.post(
+        url, incident_fields(product_support.pk, title="An eleventh incident, typed with care")
+    )
+    assert refused.status_code == 429
+    page = refused.content.decode()
+    assert "You have opened 10 incidents in the last hour, the most an account may." in page
+    assert 'value="An eleventh incident, typed with care"' in page
+    assert Incident.objects.count() == 10
+    product_support.refresh_from_db()
+    assert product_support.incidents_remaining == 10
 
 
 def test_the_last_incident_can_be_used_once(sign_in, bob, signature_5_pack):

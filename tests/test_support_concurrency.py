@@ -6,8 +6,8 @@ from django.test import Client
 from support.models import ContractLink, Incident, SupportContract
 
 from .factories import UserFactory
-from .test_activation_concurrency import all_at_once
-from .test_support import contract_for, incident_fields, step2
+from .test_activation_concurrency import all_at_once, signed_in_clients
+from .test_support import ADD, contract_for, incident_fields, step2
 
 # These tests flush the database; conftest.reference_data puts back what migrations made.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -41,3 +41,19 @@ def test_the_last_incident_goes_to_exactly_one_of_many_at_once(alice, contoso, a
     assert Incident.objects.count() == 1
     contract.refresh_from_db()
     assert contract.incidents_remaining == 0
+
+
+def test_fifty_wrong_pairs_at_once_get_five_look_ups(bob, alice, contoso):
+    """The account's wrong tries are counted before the look-up, atomically: of fifty sent at
+    once, five are checked (and found wrong) and the other forty-five are refused unchecked."""
+    from entitlements.rules import Benefit
+
+    contract = contract_for(contoso.offers.get(level="gold"), Benefit.PRODUCT_SUPPORT, alice)
+    clients = signed_in_clients([bob] * 50)  # fifty tabs of one account
+    wrong = {"access_id": contract.access_id, "contract_id": "123456789"}
+
+    statuses = all_at_once(50, lambda i: clients[i].post(ADD, wrong).status_code)
+
+    assert sorted(set(statuses)) == [400, 429]
+    assert statuses.count(400) == 5
+    assert not ContractLink.objects.exists()

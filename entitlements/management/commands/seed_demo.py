@@ -13,7 +13,8 @@ from entitlements.rules import Level, OfferKind
 from entitlements.services import set_roles
 
 PASSWORD = "Partner!2026"  # noqa: S105 - the documented demo password
-# Global admins and support staff must use an authenticator app; the demo ones share this
+# Every role that sees the Access ID and Contract ID (Global admin, MPN partner admin, Admin
+# agent) and support staff must use an authenticator app; the demo ones share this
 # published secret (add it to any authenticator app, or: oathtool --totp -b SECRET).
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105 - demo only, published
 
@@ -89,7 +90,8 @@ class Command(BaseCommand):
 
         self.stdout.write(self.style.SUCCESS(f"Demo accounts (every password: {PASSWORD})"))
         self.stdout.write(
-            f"Global admins and support staff also need a code from an authenticator app set up "
+            f"Global admins, MPN partner admins, Admin agents and support staff also need a code "
+            f"from an authenticator app set up "
             f"with the secret {TOTP_SECRET} (or: oathtool --totp -b {TOTP_SECRET})"
         )
         for email, company, roles in rows:

@@ -1,0 +1,189 @@
+"""One-time codes and limits hold across processes: three web servers, one database.
+
+Each set-up is a fresh deployment made by `manage.py migrate` and `seed_demo` and served by
+three separate gunicorn processes, with requests taking turns between them: the embedded
+default (SQLite, no Redis: the database cache) and, where the suite runs on them, PostgreSQL
+and Redis.
+"""
+
+import os
+import re
+import subprocess
+import sys
+import time
+import uuid
+from http.cookiejar import CookieJar
+from pathlib import Path
+from urllib.error import HTTPError
+from urllib.parse import urlencode
+from urllib.request import HTTPCookieProcessor, HTTPRedirectHandler, Request, build_opener
+
+import pytest
+from django.db import connection
+
+from .factories import PASSWORD, TOTP_SECRET, totp_code
+from .workers import ROOT, worker_database_url
+
+BIN = Path(sys.executable).parent
+SERVERS = 3
+HOST = "portal.test"
+
+
+class NoRedirects(HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+class Browser:
+    """A visitor with cookies, who reads each form's CSRF token like a browser would. Every
+    server is reached by one host name, as behind a load balancer."""
+
+    def __init__(self):
+        self.opener = build_opener(HTTPCookieProcessor(CookieJar()), NoRedirects)
+
+    def request(self, url, data=None):
+        body = urlencode(data).encode() if data is not None else None
+        request = Request(url, body, headers={"Host": HOST})
+        try:
+            with self.opener.open(request, timeout=30) as response:
+                return response.status, response.headers, response.read().decode()
+        except HTTPError as error:
+            return error.code, error.headers, error.read().decode()
+
+    def post_form(self, page_url, post_url, fields):
+        _status, _headers, page = self.request(page_url)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        return self.request(post_url, {"csrfmiddlewaretoken": token, **fields})
+
+
+def free_port():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(params=["embedded", "servers"])
+def deployment(request, tmp_path, django_db_blocker):
+    """Three web processes on one freshly migrated and seeded database; their base URLs."""
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "SECRET_KEY": "processes-test-secret-key",
+        "SECURE_SSL_REDIRECT": "false",
+        "SECURE_COOKIES": "false",
+        "STATIC_MANIFEST": "false",
+        "ALLOWED_HOSTS": HOST,
+        "VAR_DIR": str(tmp_path),
+        "CONN_MAX_AGE": "0",
+    }
+    cleanup = None
+    if request.param == "embedded":
+        env.pop("REDIS_URL", None)
+        env.pop("CELERY_BROKER_URL", None)
+        env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'portal.sqlite3'}"
+    else:
+        if connection.vendor != "postgresql" or not os.environ.get("REDIS_URL"):
+            pytest.skip("the suite runs on the embedded default, not PostgreSQL and Redis")
+        import redis
+
+        name = f"processes_{uuid.uuid4().hex[:8]}"
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            cursor.execute(f"CREATE DATABASE {name}")
+        env["DATABASE_URL"] = worker_database_url().rsplit("/", 1)[0] + f"/{name}"
+        # A Redis database of this test's own, emptied first: nothing left from another run.
+        redis_url = os.environ["REDIS_URL"].rsplit("/", 1)[0] + "/11"
+        redis.Redis.from_url(redis_url).flushdb()
+        env["REDIS_URL"] = redis_url
+
+        def cleanup():
+            with django_db_blocker.unblock(), connection.cursor() as cursor:
+                cursor.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+    manage = [str(BIN / "python"), "manage.py"]
+    for command in (["migrate", "-v0"], ["seed_demo"]):
+        subprocess.run(manage + command, cwd=ROOT, env=env, check=True, capture_output=True)
+    # Three processes, as gunicorn's workers are, each on a port of its own, so that the test
+    # decides which one answers.
+    ports = [free_port() for _ in range(SERVERS)]
+    servers = [
+        subprocess.Popen(
+            [str(BIN / "gunicorn"), "benefits_portal.wsgi", "--bind", f"127.0.0.1:{port}"],
+            cwd=ROOT,
+            env=env,
+            stdout=(tmp_path / f"gunicorn-{port}.log").open("w"),
+            stderr=subprocess.STDOUT,
+        )
+        for port in ports
+    ]
+    urls = [f"http://127.0.0.1:{port}" for port in ports]
+    try:
+        for url in urls:
+            for _ in range(100):
+                try:
+                    if Browser().request(f"{url}/alive")[0] == 200:
+                        break
+                except OSError:
+                    pass
+                time.sleep(0.2)
+        yield urls
+    finally:
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            server.wait(timeout=30)
+        if cleanup:
+            cleanup()
+
+
+def sign_in(url, email, password=PASSWORD):
+    browser = Browser()
+    status, headers, _ = browser.post_form(
+        f"{url}/accounts/login/", f"{url}/accounts/login/", {"login": email, "password": password}
+    )
+    return browser, status, headers.get("Location", "")
+
+
+def test_a_two_factor_code_is_accepted_once_whichever_process_answers(deployment):
+    # Eight sign-ins reach the code step, each on one of the three servers in turn...
+    waiting = []
+    for i in range(8):
+        url = deployment[i % SERVERS]
+        browser, status, location = sign_in(url, "admin@contoso.example")
+        assert (status, location) == (302, "/accounts/2fa/authenticate/")
+        waiting.append((browser, url))
+    # ...then all give the same code, well inside its 30-second period.
+    while time.time() % 30 > 20:
+        time.sleep(0.5)
+    code = totp_code(TOTP_SECRET)
+    accepted = 0
+    for browser, url in waiting:
+        step = f"{url}/accounts/2fa/authenticate/"
+        status, _headers, _page = browser.post_form(step, step, {"code": code})
+        accepted += status == 302
+    assert accepted == 1
+
+
+def test_wrong_id_pairs_are_counted_once_for_all_processes(deployment):
+    browser, status, _ = sign_in(deployment[0], "member@contoso.example")
+    assert status == 302
+    statuses = []
+    for i in range(8):
+        url = deployment[i % SERVERS]
+        status, _headers, _page = browser.post_form(
+            f"{url}/supportforbusiness/create",
+            f"{url}/supportforbusiness/contracts/add",
+            {"access_id": "123456789", "contract_id": "987654321"},
+        )
+        statuses.append(status)
+    assert statuses == [400] * 5 + [429] * 3
+
+
+def test_failed_sign_ins_are_counted_once_for_all_processes(deployment):
+    for i in range(5):
+        _browser, status, _ = sign_in(deployment[i % SERVERS], "member@contoso.example", "wrong")
+        assert status == 200  # the form again, with its error
+    for url in deployment:
+        _browser, status, _ = sign_in(url, "member@contoso.example")
+        assert status != 302  # the right password too, on every server, until the wait ends
