@@ -1,7 +1,6 @@
 """End-to-end tests: Debian's Chromium, driven by Playwright, against the live server."""
 
 import os
-import re
 from pathlib import Path
 
 import pytest
@@ -29,6 +28,29 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 PASSWORD = "Partner!2026"
+
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture
+def axe():
+    if not AXE.exists():
+        if os.environ.get("CI"):
+            pytest.fail("CI needs axe-core: npm install --no-package-lock")
+        pytest.skip("axe-core is not installed: npm install --no-package-lock")
+
+    def check(page):
+        page.add_script_tag(path=str(AXE))
+        violations = page.evaluate("async () => (await axe.run()).violations")
+        serious = [
+            f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']]}"
+            for v in violations
+            if v["impact"] in ("serious", "critical")
+        ]
+        assert serious == [], f"{page.url}: {serious}"
+
+    return check
 
 
 @pytest.fixture(scope="session")
@@ -74,13 +96,13 @@ def give_the_authenticator_code(page):
 
 @pytest.fixture
 def sign_in_as(portal):
-    """Sign in through the real sign-in form."""
+    """Sign in through the real sign-in form, in whatever language the page speaks."""
 
     def sign_in(page, email, password=PASSWORD):
         page.goto(f"{portal}/accounts/login/")
-        page.get_by_label("Email").fill(email)
-        page.get_by_label("Password").fill(password)
-        page.get_by_role("button", name=re.compile("^Sign in$")).click()
+        page.locator("input[name=login]").fill(email)
+        page.locator("input[name=password]").fill(password)
+        page.locator("main form button[type=submit]").first.click()
         page.wait_for_load_state()
         give_the_authenticator_code(page)
         return page

@@ -9,8 +9,7 @@ from playwright.sync_api import expect
 from accounts.models import User
 from support.models import ContractLink, SupportContract
 
-from .conftest import give_the_authenticator_code
-from .test_accessibility import AXE, activated
+from .test_accessibility import activated
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -28,7 +27,9 @@ def say(language, text):
     ("language", "locale", "width"),
     [("en", "en-US", 1280), ("ja", "ja-JP", 390), ("zh-hans", "zh-CN", 390)],
 )
-def test_remove_a_holder_and_reissue_the_ids(browser, portal, shot, language, locale, width):
+def test_remove_a_holder_and_reissue_the_ids(
+    browser, sign_in_as, axe, shot, language, locale, width
+):
     contract = activated()
     outsider = User.objects.get(email="admin@fabrikam.example")
     agent = User.objects.get(email="agent@contoso.example")
@@ -37,20 +38,14 @@ def test_remove_a_holder_and_reissue_the_ids(browser, portal, shot, language, lo
     context = browser.new_context(
         locale=locale, viewport={"width": width, "height": 900}, bypass_csp=True
     )
-    page = context.new_page()
-    page.goto(f"{portal}/accounts/login/")
-    page.locator("input[name=login]").fill("admin@contoso.example")
-    page.locator("input[name=password]").fill("Partner!2026")
-    page.locator("main form button[type=submit]").first.click()
-    page.wait_for_load_state()
-    give_the_authenticator_code(page)
+    page = sign_in_as(context.new_page(), "admin@contoso.example")
 
     page.get_by_role("link", name=say(language, "Contract holders")).click()
     expect(page.locator("h1")).to_have_text(say(language, "Contract holders"))
     holders = page.locator(".holders li")
     expect(holders).to_have_count(2)
     no_sideways_scroll(page)
-    check_axe(page)
+    axe(page)
     shot(page, f"contract-holders-{language}")
 
     holders.filter(has_text="admin@fabrikam.example").get_by_role("button").click()
@@ -66,7 +61,7 @@ def test_remove_a_holder_and_reissue_the_ids(browser, portal, shot, language, lo
     assert contract.access_id != old
     expect(page.get_by_text(contract.contract_id)).to_be_visible()
     no_sideways_scroll(page)
-    check_axe(page)
+    axe(page)
     context.close()
 
 
@@ -74,12 +69,3 @@ def no_sideways_scroll(page):
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), (
         page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     )
-
-
-def check_axe(page):
-    if not AXE.exists():
-        pytest.skip("axe-core is not installed: npm install --no-package-lock")
-    page.add_script_tag(path=str(AXE))
-    violations = page.evaluate("async () => (await axe.run()).violations")
-    serious = [v["id"] for v in violations if v["impact"] in ("serious", "critical")]
-    assert serious == [], serious
