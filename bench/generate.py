@@ -20,7 +20,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import User, sync_email_address
 from activation.models import ActivationEvent, ActivationRequest, Failure
 from entitlements.models import Competency, MembershipOffer, Partner, Role, RoleAssignment
 from entitlements.rules import Benefit, Level, OfferKind
@@ -213,6 +213,7 @@ def make_bench_company():
             if role is not None
         )
         TOTP.activate(people[0], TOTP_SECRET)
+        sync_email_address(people[0])  # verified, as every account's address is
         by_name = {c.name: c for c in context.competencies}
         started = today - datetime.timedelta(days=120)
         ends = started + datetime.timedelta(days=365)

@@ -69,7 +69,8 @@ def hit(limit, key, now=None):
             f"INSERT INTO {table} (key, window_start, hits) VALUES (%s, %s, 1) "  # noqa: S608
             f"ON CONFLICT (key, window_start) DO UPDATE SET hits = {table}.hits + 1 "
             "RETURNING hits",
-            [f"{limit.name}:{key}", window_start],
+            # As the ORM stores it, so that peek() and give_back() find the same row.
+            [f"{limit.name}:{key}", connection.ops.adapt_datetimefield_value(window_start)],
         )
         (hits,) = cursor.fetchone()
     return Usage(hits, limit, seconds_left)

@@ -176,8 +176,9 @@ ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_UNIQUE_EMAIL = True
-# Accounts are made by a company's admins or by support staff, who vouch for the address.
-ACCOUNT_EMAIL_VERIFICATION = "none"
+# Accounts are made by a company's admins or by support staff, who vouch for the address (it
+# is stored verified); any address added later must be verified, by a code sent to it.
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = None
 # Changing the sign-in email (add, remove, make primary) asks for the password again, so a

@@ -14,6 +14,7 @@ import time
 import uuid
 from http.cookiejar import CookieJar
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.error import HTTPError
 from urllib.parse import urlencode
 from urllib.request import HTTPCookieProcessor, HTTPRedirectHandler, Request, build_opener
@@ -66,7 +67,8 @@ def free_port():
 
 @pytest.fixture(params=["embedded", "servers"])
 def deployment(request, tmp_path, django_db_blocker):
-    """Three web processes on one freshly migrated and seeded database; their base URLs."""
+    """Three web processes on one freshly migrated and seeded database: their base URLs, and
+    the environment that reaches the same database."""
     env = {
         **os.environ,
         "DEBUG": "false",
@@ -127,7 +129,7 @@ def deployment(request, tmp_path, django_db_blocker):
                 except OSError:
                     pass
                 time.sleep(0.2)
-        yield urls
+        yield SimpleNamespace(urls=urls, env=env)
     finally:
         for server in servers:
             server.terminate()
@@ -149,7 +151,7 @@ def test_a_two_factor_code_is_accepted_once_whichever_process_answers(deployment
     # Eight sign-ins reach the code step, each on one of the three servers in turn...
     waiting = []
     for i in range(8):
-        url = deployment[i % SERVERS]
+        url = deployment.urls[i % SERVERS]
         browser, status, location = sign_in(url, "admin@contoso.example")
         assert (status, location) == (302, "/accounts/2fa/authenticate/")
         waiting.append((browser, url))
@@ -166,11 +168,11 @@ def test_a_two_factor_code_is_accepted_once_whichever_process_answers(deployment
 
 
 def test_wrong_id_pairs_are_counted_once_for_all_processes(deployment):
-    browser, status, _ = sign_in(deployment[0], "member@contoso.example")
+    browser, status, _ = sign_in(deployment.urls[0], "member@contoso.example")
     assert status == 302
     statuses = []
     for i in range(8):
-        url = deployment[i % SERVERS]
+        url = deployment.urls[i % SERVERS]
         status, _headers, _page = browser.post_form(
             f"{url}/supportforbusiness/create",
             f"{url}/supportforbusiness/contracts/add",
@@ -182,8 +184,35 @@ def test_wrong_id_pairs_are_counted_once_for_all_processes(deployment):
 
 def test_failed_sign_ins_are_counted_once_for_all_processes(deployment):
     for i in range(5):
-        _browser, status, _ = sign_in(deployment[i % SERVERS], "member@contoso.example", "wrong")
+        _browser, status, _ = sign_in(
+            deployment.urls[i % SERVERS], "member@contoso.example", "wrong"
+        )
         assert status == 200  # the form again, with its error
-    for url in deployment:
+    for url in deployment.urls:
         _browser, status, _ = sign_in(url, "member@contoso.example")
         assert status != 302  # the right password too, on every server, until the wait ends
+
+
+LIMIT_CHECK = """
+import datetime
+from benefits_portal import limits
+limit = limits.Limit("check", 3, datetime.timedelta(minutes=15))
+assert [limits.hit(limit, "k").hits for _ in range(2)] == [1, 2]
+assert limits.peek(limit, "k").hits == 2
+limits.give_back(limit, "k")
+assert limits.peek(limit, "k").hits == 1 and limits.hit(limit, "k").hits == 2
+print("counted")
+"""
+
+
+def test_a_count_reads_back_the_same_on_this_database(deployment):
+    """What the upsert writes, the ORM's reads and updates find (SQLite keeps datetimes as
+    text: both sides must write them alike)."""
+    done = subprocess.run(
+        [str(BIN / "python"), "manage.py", "shell", "-c", LIMIT_CHECK],
+        cwd=ROOT,
+        env=deployment.env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.stdout.strip().endswith("counted"), done.stderr
