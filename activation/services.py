@@ -29,7 +29,7 @@ from entitlements.permissions import (
 from support.models import SupportContract
 
 from . import clock
-from .models import OPEN, PENDING, ActivationEvent, ActivationRequest, Failure
+from .models import NOTE_MAX_LENGTH, OPEN, PENDING, ActivationEvent, ActivationRequest, Failure
 from .schedule import STAGES_AFTER_SUBMISSION, add_business_days, retry_delay
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ def _record(request, from_state, actor=None, note="", at=None):
         actor=actor,
         from_state=from_state,
         to_state=request.state,
-        note=note,
+        note=note[:NOTE_MAX_LENGTH],  # an error's text can be any length
     )
 
 

@@ -6,6 +6,7 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from . import services
+from .models import SweeperRun
 
 log = logging.getLogger(__name__)
 
@@ -41,5 +42,6 @@ def send_pending_activation_notices():
 def sweep_due_activations():
     # No retry: the next sweep comes within seconds.
     moved = services.sweep()
+    SweeperRun.record(moved)  # the health endpoint watches this
     if moved:
         log.info("Swept %s due activation(s)", moved)
