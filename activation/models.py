@@ -231,15 +231,15 @@ class ActivationEvent(models.Model):
 
 
 class SweeperRun(models.Model):
-    """When the sweeper last finished a sweep: one row, rewritten by every sweep.
+    """When the sweeper last ran: one row, rewritten by every batch of every sweep.
 
     Beat's sweeper is the only path that moves a request whose message was lost; the health
     endpoint reads this row to tell whether it still runs.
     """
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
-    finished_at = models.DateTimeField()
-    moved = models.PositiveIntegerField(default=0, help_text=_("Requests the sweep moved."))
+    ran_at = models.DateTimeField()
+    moved = models.PositiveIntegerField(default=0)  # requests that sweep has moved so far
 
     class Meta:
         constraints = [
@@ -251,20 +251,21 @@ class SweeperRun(models.Model):
         ]
 
     def __str__(self):
-        return f"Last sweep at {self.finished_at:%Y-%m-%d %H:%M:%S}, moved {self.moved}"
+        return f"Last sweep at {self.ran_at:%Y-%m-%d %H:%M:%S}, moved {self.moved}"
 
     @classmethod
     def record(cls, moved):
-        """Stamp a finished sweep now (real time, not the activations' clock). One statement,
-        so sweeps finishing at once in two workers can't collide on creating the row."""
+        """Stamp a sweep's batch now (real time, not the activations' clock), with how many
+        requests that sweep has moved. One statement, so two workers' sweeps stamping at once
+        can't collide on creating the row."""
         cls.objects.bulk_create(
-            [cls(id=1, finished_at=timezone.now(), moved=moved)],
+            [cls(id=1, ran_at=timezone.now(), moved=moved)],
             update_conflicts=True,
             unique_fields=["id"],
-            update_fields=["finished_at", "moved"],
+            update_fields=["ran_at", "moved"],
         )
 
     @classmethod
     def last(cls):
-        """The last sweep's time, or None if no sweep has finished yet."""
-        return cls.objects.filter(id=1).values_list("finished_at", flat=True).first()
+        """When a sweep last ran (an aware datetime), or None if none has yet."""
+        return cls.objects.filter(id=1).values_list("ran_at", flat=True).first()

@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from . import views
+from . import health, views
 
 admin.site.site_header = "Partner benefits: support staff"
 admin.site.site_title = "Partner benefits admin"
@@ -12,6 +12,7 @@ admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("alive", views.alive, name="alive"),
+    path("health", health.health, name="health"),
     path("", RedirectView.as_view(pattern_name="entitlements:technical_benefits"), name="home"),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
