@@ -51,7 +51,11 @@ class User(AbstractUser):
     class Meta:
         ordering = ["email"]
         constraints = [
-            models.UniqueConstraint(Lower("email"), name="user_email_unique_ignoring_case"),
+            models.UniqueConstraint(
+                Lower("email"),
+                name="user_email_unique_ignoring_case",
+                violation_error_message=_("An account with this email address already exists."),
+            ),
         ]
 
     def __str__(self):

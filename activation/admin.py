@@ -76,6 +76,7 @@ class StageFilter(admin.SimpleListFilter):
 
 class RejectForm(forms.Form):
     reason = forms.CharField(
+        max_length=ActivationRequest._meta.get_field("failure_reason").max_length,
         widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
         label=_("Reason"),
         help_text=_("The partner reads this on the Technical benefits page."),

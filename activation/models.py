@@ -2,15 +2,19 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q, Window
 from django.db.models.functions import RowNumber
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
+from benefits_portal.text import at_most
 from entitlements.rules import Benefit
 
 from . import clock
 
 PENDING = ["submitted", "in_review", "provisioning"]
 OPEN = [*PENDING, "active", "failed"]  # at most one of these per benefit
+# A reason support staff type when rejecting, as the partner reads it; notes of the trail.
+REASON_MAX_LENGTH = 1000
+NOTE_MAX_LENGTH = 2000
 
 
 class Failure(models.TextChoices):
@@ -108,7 +112,9 @@ class ActivationRequest(models.Model):
     )
     failure_code = models.CharField(max_length=20, choices=Failure.choices, blank=True)
     failure_reason = models.TextField(
-        blank=True, help_text=_("Why it failed or was rejected, as the partner reads it (English).")
+        max_length=REASON_MAX_LENGTH,
+        blank=True,
+        help_text=_("Why it failed or was rejected, as the partner reads it (English)."),
     )
     notice_claimed_at = models.DateTimeField(null=True, blank=True)
     notified_at = models.DateTimeField(null=True, blank=True)
@@ -129,6 +135,15 @@ class ActivationRequest(models.Model):
                 condition=Q(state__in=PENDING, due_at__isnull=False)
                 | (~Q(state__in=PENDING) & Q(due_at__isnull=True)),
                 name="activation_due_only_while_pending",
+                violation_error_message=_(
+                    "Only a pending activation request has a time when it next moves."
+                ),
+            ),
+            at_most(
+                "failure_reason",
+                REASON_MAX_LENGTH,
+                "activation_failure_reason_length",
+                _("A reason is at most 1,000 characters."),
             ),
         ]
         indexes = [
@@ -198,10 +213,59 @@ class ActivationEvent(models.Model):
         max_length=16, choices=ActivationRequest.State.choices, blank=True
     )
     to_state = models.CharField(max_length=16, choices=ActivationRequest.State.choices)
-    note = models.TextField(blank=True)
+    note = models.TextField(max_length=NOTE_MAX_LENGTH, blank=True)
 
     class Meta:
         ordering = ["at", "pk"]
+        constraints = [
+            at_most(
+                "note",
+                NOTE_MAX_LENGTH,
+                "activation_event_note_length",
+                _("A note is at most 2,000 characters."),
+            ),
+        ]
 
     def __str__(self):
         return f"{self.from_state or 'new'} → {self.to_state} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class SweeperRun(models.Model):
+    """When the sweeper last ran: one row, rewritten by every batch of every sweep.
+
+    Beat's sweeper is the only path that moves a request whose message was lost; the health
+    endpoint reads this row to tell whether it still runs.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    ran_at = models.DateTimeField()
+    moved = models.PositiveIntegerField(default=0)  # requests that sweep has moved so far
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(id=1),
+                name="sweeper_run_one_row",
+                violation_error_message=_("The sweeper keeps a single record of its last run."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"Last sweep at {self.ran_at:%Y-%m-%d %H:%M:%S}, moved {self.moved}"
+
+    @classmethod
+    def record(cls, moved):
+        """Stamp a sweep's batch now (real time, not the activations' clock), with how many
+        requests that sweep has moved. One statement, so two workers' sweeps stamping at once
+        can't collide on creating the row."""
+        cls.objects.bulk_create(
+            [cls(id=1, ran_at=timezone.now(), moved=moved)],
+            update_conflicts=True,
+            unique_fields=["id"],
+            update_fields=["ran_at", "moved"],
+        )
+
+    @classmethod
+    def last(cls):
+        """When a sweep last ran (an aware datetime), or None if none has yet."""
+        return cls.objects.filter(id=1).values_list("ran_at", flat=True).first()

@@ -29,7 +29,15 @@ from support.models import SupportContract
 from support.services import draw_nine_digits
 
 from . import clock
-from .models import OPEN, PENDING, ActivationEvent, ActivationRequest, Failure
+from .models import (
+    NOTE_MAX_LENGTH,
+    OPEN,
+    PENDING,
+    ActivationEvent,
+    ActivationRequest,
+    Failure,
+    SweeperRun,
+)
 from .schedule import STAGES_AFTER_SUBMISSION, add_business_days, retry_delay
 
 log = logging.getLogger(__name__)
@@ -75,7 +83,7 @@ def _record(request, from_state, actor=None, note="", at=None):
         actor=actor,
         from_state=from_state,
         to_state=request.state,
-        note=note,
+        note=note[:NOTE_MAX_LENGTH],  # an error's text can be any length
     )
 
 
@@ -240,8 +248,9 @@ def advance_due(request_id):
 
 
 def sweep(batch_size=200):
-    """Move every due request a stage on. Rows a worker holds right now are skipped: that
-    worker is moving them."""
+    """Move every due request a stage on; returns how many moved. Rows a worker holds right
+    now are skipped: that worker is moving them. Each batch stamps SweeperRun, the record
+    the health endpoint reads to tell that the sweeper runs."""
     moved = 0
     while True:
         with transaction.atomic():
@@ -253,6 +262,8 @@ def sweep(batch_size=200):
             )
             for request in due:
                 moved += _advance_locked(request)
+        # Batch by batch, so a long sweep through a backlog still shows it is alive.
+        SweeperRun.record(moved)
         if len(due) < batch_size:
             break
     return moved

@@ -40,6 +40,6 @@ def send_pending_activation_notices():
 @shared_task(trail=False)
 def sweep_due_activations():
     # No retry: the next sweep comes within seconds.
-    moved = services.sweep()
+    moved = services.sweep()  # stamps SweeperRun, which the health endpoint watches
     if moved:
         log.info("Swept %s due activation(s)", moved)

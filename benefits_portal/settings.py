@@ -90,6 +90,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "benefits_portal.middleware.PrivateNoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -254,7 +255,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^alive$"]  # a load balancer's health check may come over HTTP
+# Load balancers' and Compose's health checks may come over HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^alive$", r"^health$"]
 if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
@@ -325,6 +327,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": ACTIVATION_SWEEP_SECONDS,
         # A sweep not started before the next one is due is dropped, not piled up.
         "options": {"expires": ACTIVATION_SWEEP_SECONDS * 0.9},
+    },
+    # The limits' counters of past windows (benefits_portal.limits).
+    "forget-old-limit-counters": {
+        "task": "benefits_portal.tasks.forget_old_limit_counters",
+        "schedule": 3600,
+        "options": {"expires": 3000},
     },
     # Notices whose first sending failed (mail server or worker away).
     "send-pending-activation-notices": {

@@ -1,8 +1,11 @@
-"""What people type, made comparable before it is validated."""
+"""What people type: made comparable before it is validated, and held to a length."""
 
 import unicodedata
 
 from django import forms
+from django.db import models
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
 
 # Separators people type inside long numbers: spaces (including the ideographic one an IME
 # gives), hyphens and the dashes that look like them.
@@ -28,3 +31,19 @@ class DigitsField(forms.CharField):
 
     def to_python(self, value):
         return digits(super().to_python(value))
+
+
+def at_most(field, limit, name, message):
+    """A CheckConstraint: `field` holds at most `limit` characters.
+
+    PostgreSQL holds a CharField to its max_length (varchar), SQLite does not, and a TextField
+    has no limit anywhere: a check constraint on the length holds every one of them,
+    everywhere. Takes the field's name, the limit (the field's max_length), the constraint's
+    name and the message model validation shows; returns the constraint for a model's
+    Meta.constraints.
+    """
+    return models.CheckConstraint(
+        condition=LessThanOrEqual(Length(field), limit),
+        name=name,
+        violation_error_message=message,
+    )

@@ -5,7 +5,7 @@ from django.views.generic import RedirectView
 
 from support import views as support_views
 
-from . import views
+from . import health, views
 
 CONTRACTS = "dashboard/mpn/membership/benefits/contracts"
 
@@ -16,6 +16,7 @@ admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("alive", views.alive, name="alive"),
+    path("health", health.health, name="health"),
     path("", RedirectView.as_view(pattern_name="entitlements:technical_benefits"), name="home"),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -1,8 +1,11 @@
 from django.conf import settings
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import DateRangeField, RangeBoundary, RangeOperators
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
-from django.db import models
-from django.db.models import Q
-from django.utils import timezone
+from django.db import DEFAULT_DB_ALIAS, models, transaction
+from django.db.models import Func, Q
+from django.utils import formats, timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -40,11 +43,15 @@ class Partner(models.Model):
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["mpn_id"], condition=~Q(mpn_id=""), name="partner_mpn_id_unique"
+                fields=["mpn_id"],
+                condition=~Q(mpn_id=""),
+                name="partner_mpn_id_unique",
+                violation_error_message=_("Another company already has this MPN ID."),
             ),
             models.CheckConstraint(
                 condition=Q(mpn_id="") | Q(mpn_id__regex=r"^[0-9]{7}$"),
                 name="partner_mpn_id_7_digits",
+                violation_error_message=_("An MPN ID is 7 digits."),
             ),
             models.CheckConstraint(
                 condition=Q(is_mpn_associated=False) | ~Q(mpn_id=""),
@@ -81,7 +88,11 @@ class RoleAssignment(models.Model):
     class Meta:
         ordering = ["user", "role"]
         constraints = [
-            models.UniqueConstraint(fields=["user", "role"], name="role_once_per_user"),
+            models.UniqueConstraint(
+                fields=["user", "role"],
+                name="role_once_per_user",
+                violation_error_message=_("This account already holds this role."),
+            ),
         ]
 
     def __str__(self):
@@ -102,6 +113,103 @@ class Competency(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class DateRange(Func):
+    """PostgreSQL's daterange(lower, upper, bounds)."""
+
+    function = "DATERANGE"
+    output_field = DateRangeField()
+
+
+class NoOverlappingPeriods(ExclusionConstraint):
+    """No two offers matching `condition` and equal in `fields` whose periods, from
+    `starts_on` to `ends_on` inclusive, share a day.
+
+    On PostgreSQL it is an exclusion constraint (a GiST index, with btree_gist for the equal
+    columns). Other databases have no exclusion constraints: there no SQL is written (Django's
+    own ExclusionConstraint would write PostgreSQL's syntax into any database's schema) and
+    the rule is model validation only. Validation is the same query everywhere, and names the
+    offer already held in the reader's words.
+    """
+
+    def __init__(self, *, fields, name, condition, violation_error_message):
+        self.fields = tuple(fields)
+        super().__init__(
+            name=name,
+            expressions=[
+                (
+                    DateRange("starts_on", "ends_on", RangeBoundary(True, True)),
+                    RangeOperators.OVERLAPS,
+                ),
+                *((field, RangeOperators.EQUAL) for field in self.fields),
+            ],
+            condition=condition,
+            violation_error_message=violation_error_message,
+        )
+
+    def deconstruct(self):
+        path, _, _ = super().deconstruct()
+        return (
+            path,
+            (),
+            {
+                "fields": self.fields,
+                "name": self.name,
+                "condition": self.condition,
+                "violation_error_message": self.violation_error_message,
+            },
+        )
+
+    def constraint_sql(self, model, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return None
+        return super().constraint_sql(model, schema_editor)
+
+    def create_sql(self, model, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return None
+        return super().create_sql(model, schema_editor)
+
+    def remove_sql(self, model, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return None
+        return super().remove_sql(model, schema_editor)
+
+    def validate(self, model, instance, exclude=None, using=DEFAULT_DB_ALIAS):
+        """Raise ValidationError naming the overlapping offer, if there is one.
+
+        Fields left out of a form (`exclude`) are checked all the same: they hold the saved
+        values, and a change of dates must not reach the database's constraint unchecked.
+        """
+        values = {
+            field: getattr(instance, model._meta.get_field(field).attname) for field in self.fields
+        }
+        if instance.starts_on is None or instance.ends_on is None or None in values.values():
+            return  # the missing field has its own error
+        if not self.condition.check(
+            instance._get_field_expression_map(meta=model._meta), using=using
+        ):
+            return
+        others = model._default_manager.using(using).filter(
+            self.condition,
+            starts_on__lte=instance.ends_on,
+            ends_on__gte=instance.starts_on,
+            **{model._meta.get_field(field).attname: value for field, value in values.items()},
+        )
+        if not instance._state.adding and instance.pk is not None:
+            others = others.exclude(pk=instance.pk)
+        held = others.order_by("starts_on").first()
+        if held is not None:
+            raise ValidationError(
+                self.violation_error_message,
+                code="overlap",
+                params={
+                    "offer": held.title,
+                    "starts_on": formats.date_format(held.starts_on, "DATE_FORMAT"),
+                    "ends_on": formats.date_format(held.ends_on, "DATE_FORMAT"),
+                },
+            )
 
 
 class MembershipOfferQuerySet(models.QuerySet):
@@ -161,10 +269,44 @@ class MembershipOffer(models.Model):
                     "This company already has that competency from that date."
                 ),
             ),
+            # Two overlapping Action Packs would double the company's incidents.
+            NoOverlappingPeriods(
+                fields=["partner"],
+                condition=Q(kind=OfferKind.ACTION_PACK),
+                name="action_pack_periods_do_not_overlap",
+                violation_error_message=_(
+                    "This company already holds %(offer)s from %(starts_on)s to %(ends_on)s. "
+                    "A company holds one Microsoft Action Pack at a time."
+                ),
+            ),
+            # A competency held once at a time, whatever the level (Silver or Gold).
+            NoOverlappingPeriods(
+                fields=["partner", "competency"],
+                condition=Q(kind=OfferKind.COMPETENCY),
+                name="competency_periods_do_not_overlap",
+                violation_error_message=_(
+                    "This company already holds %(offer)s from %(starts_on)s to %(ends_on)s. "
+                    "A competency's periods may not overlap, at either level."
+                ),
+            ),
         ]
 
     def __str__(self):
         return f"{self.title}, {self.partner.name}"
+
+    def validate_constraints(self, exclude=None):
+        # Two staff saving overlapping offers of one company at once would each validate
+        # before the other's row exists, and the second would meet the database's constraint
+        # instead of these words. Locking the company's row for the rest of the transaction
+        # makes the second wait and then see the first. (SQLite's transactions are serialized
+        # already and ignore the lock.)
+        if self.partner_id and transaction.get_connection().in_atomic_block:
+            list(
+                Partner.objects.select_for_update(no_key=True)
+                .filter(pk=self.partner_id)
+                .values_list("pk")
+            )
+        super().validate_constraints(exclude)
 
     @property
     def title(self):

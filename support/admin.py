@@ -49,7 +49,9 @@ class CreditInline(ReadOnlyAdminMixin, admin.TabularInline):
 class GiveBackForm(forms.Form):
     incidents = forms.IntegerField(label=_("Incidents"), min_value=1, initial=1)
     reason = forms.CharField(
-        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3, "cols": 60})
+        label=_("Reason"),
+        max_length=IncidentCredit._meta.get_field("reason").max_length,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
     )
 
 

@@ -97,3 +97,6 @@ class IncidentForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["plan"].choices = [(plan.key, plan.name) for plan in plans]
         self.fields["severity"].choices = Incident.Severity.choices  # no empty "---------"
+        # No maxlength on the description's box: a browser would cut a pasted log short
+        # without a word. The form says how long it may be and keeps the text to shorten.
+        self.fields["description"].widget.attrs.pop("maxlength", None)

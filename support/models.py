@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from benefits_portal.text import at_most
 from entitlements.rules import Benefit
 
 nine_digits = RegexValidator(r"^[1-9][0-9]{8}$", _("A 9-digit number."))
@@ -47,6 +48,9 @@ class SupportContract(models.Model):
                 condition=Q(access_id__regex=r"^[1-9][0-9]{8}$")
                 & Q(contract_id__regex=r"^[1-9][0-9]{8}$"),
                 name="contract_ids_are_9_digits",
+                violation_error_message=_(
+                    "An Access ID and a Contract ID are 9 digits each, the first of them not 0."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(incidents_total__isnull=True, incidents_remaining__isnull=True)
@@ -56,10 +60,15 @@ class SupportContract(models.Model):
                     incidents_remaining__lte=models.F("incidents_total"),
                 ),
                 name="contract_incidents_counted_or_unlimited",
+                violation_error_message=_(
+                    "Incidents remaining must be between 0 and the incidents total; both are "
+                    "empty for an unlimited contract."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(ends_on__gte=models.F("starts_on")),
                 name="contract_ends_after_it_starts",
+                violation_error_message=_("A contract cannot end before it starts."),
             ),
         ]
 
@@ -108,7 +117,11 @@ class ProductVersion(models.Model):
     class Meta:
         ordering = ["product__kind", "product__name", "-released_on"]
         constraints = [
-            models.UniqueConstraint(fields=["product", "name"], name="version_once_per_product"),
+            models.UniqueConstraint(
+                fields=["product", "name"],
+                name="version_once_per_product",
+                violation_error_message=_("This product already has a version of that name."),
+            ),
         ]
 
     def __str__(self):
@@ -130,7 +143,11 @@ class ContractLink(models.Model):
     class Meta:
         ordering = ["-added_at"]
         constraints = [
-            models.UniqueConstraint(fields=["user", "contract"], name="contract_once_per_account"),
+            models.UniqueConstraint(
+                fields=["user", "contract"],
+                name="contract_once_per_account",
+                violation_error_message=_("This contract is already on this account."),
+            ),
         ]
 
     def __str__(self):
@@ -163,17 +180,46 @@ class Incident(models.Model):
         help_text=_("Empty for the Cloud Solution Provider plan."),
     )
     product_version = models.ForeignKey(ProductVersion, on_delete=models.PROTECT)
+    # A title reads on one line; a description holds the story, error messages and a short
+    # log, about four printed pages. Logs beyond that are attached, not pasted.
     title = models.CharField(max_length=200)
-    description = models.TextField()
+    description = models.TextField(max_length=10_000)
     severity = models.CharField(max_length=1, choices=Severity.choices)
     contact_name = models.CharField(max_length=150)
-    contact_email = models.EmailField()
+    contact_email = models.EmailField(max_length=254)  # the longest address SMTP carries
     contact_phone = models.CharField(max_length=40, blank=True)
     state = models.CharField(max_length=16, choices=State.choices, default=State.OPEN)
     opened_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-opened_at", "-pk"]
+        constraints = [
+            at_most("title", 200, "incident_title_length", _("A title is at most 200 characters.")),
+            at_most(
+                "description",
+                10_000,
+                "incident_description_length",
+                _("A description is at most 10,000 characters."),
+            ),
+            at_most(
+                "contact_name",
+                150,
+                "incident_contact_name_length",
+                _("A contact name is at most 150 characters."),
+            ),
+            at_most(
+                "contact_email",
+                254,
+                "incident_contact_email_length",
+                _("An email address is at most 254 characters."),
+            ),
+            at_most(
+                "contact_phone",
+                40,
+                "incident_contact_phone_length",
+                _("A phone number is at most 40 characters."),
+            ),
+        ]
 
     def __str__(self):
         return f"{self.number}: {self.title}"
@@ -192,7 +238,7 @@ class IncidentCredit(models.Model):
 
     contract = models.ForeignKey(SupportContract, on_delete=models.PROTECT, related_name="credits")
     incidents = models.PositiveIntegerField()
-    reason = models.TextField()
+    reason = models.TextField(max_length=1000)
     given_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -201,7 +247,17 @@ class IncidentCredit(models.Model):
     class Meta:
         ordering = ["-given_at"]
         constraints = [
-            models.CheckConstraint(condition=Q(incidents__gt=0), name="credit_is_positive"),
+            models.CheckConstraint(
+                condition=Q(incidents__gt=0),
+                name="credit_is_positive",
+                violation_error_message=_("Give back at least one incident."),
+            ),
+            at_most(
+                "reason",
+                1000,
+                "credit_reason_length",
+                _("A reason is at most 1,000 characters."),
+            ),
         ]
 
     def __str__(self):

@@ -57,6 +57,8 @@ ACTIVATORS = {"global_admin", "mpn_partner_admin"}
 MATRIX = {
     "home": {"GET": everyone(302)},
     "alive": {"GET": everyone(200), "POST": everyone(405)},
+    # Open to anyone; 503 here because no sweep has run in the test database.
+    "health": {"GET": everyone(503), "POST": everyone(405)},
     "set_language": {"POST": everyone(302)},
     "entitlements:technical_benefits": {
         "GET": benefit_page(viewers=VIEWERS, other_company=200, method_ok=200),

@@ -1,6 +1,7 @@
 """Settings come from the environment, strictly; the compose file wires the services."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -50,7 +51,6 @@ def test_without_database_url_it_uses_sqlite_under_var():
 def test_the_env_example_documents_every_variable_the_settings_read():
     settings_source = (ROOT / "benefits_portal" / "settings.py").read_text()
     documented = (ROOT / ".env.example").read_text()
-    import re
 
     read = set(re.findall(r'env_(?:str|bool|int|list)\("([A-Z_]+)"', settings_source))
     read |= set(re.findall(r'os\.environ\.get\("([A-Z_]+)"', settings_source))
@@ -147,3 +147,85 @@ def test_every_page_carries_the_security_headers(client, db):
     assert response["X-Frame-Options"] == "DENY"
     assert response["Referrer-Policy"] == "same-origin"
     assert response["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+LONG_RUNNING = ("postgres", "redis", "mailpit", "web", "worker", "beat")
+
+
+def test_every_long_running_service_is_restarted_unless_stopped(compose):
+    services = compose["services"]
+    assert set(services) == {*LONG_RUNNING, "migrate"}  # a new service needs its row here
+    for name in LONG_RUNNING:
+        assert services[name]["restart"] == "unless-stopped", name
+    assert services["migrate"]["restart"] == "no"  # a one-off, done once it has migrated
+
+
+def test_mailpit_is_published_on_this_machine_only(compose):
+    for port in compose["services"]["mailpit"]["ports"]:
+        assert port.startswith("127.0.0.1:"), port
+
+
+def compose_environment(service):
+    """The service's environment as Compose gives it when .env sets nothing but a secret."""
+    environment = {}
+    for name, value in service["environment"].items():
+        match = re.fullmatch(r"\$\{(\w+):([-?])(.*)\}", str(value))
+        if match:
+            value = "a-compose-secret" if match[2] == "?" else match[3]
+        environment[name] = str(value)
+    return environment
+
+
+def cookie_settings(**env):
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SECURE_", "DEBUG"))}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import benefits_portal.settings as s; "
+            "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE)",
+        ],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split()
+
+
+def test_cookies_are_secure_under_compose_and_not_under_make_run(compose):
+    web = compose_environment(compose["services"]["web"])
+    assert "SECURE_COOKIES" not in web
+    assert cookie_settings(**web) == ["True", "True"]
+    assert cookie_settings(DEBUG="true") == ["False", "False"]  # `make run`: plain http
+
+
+@pytest.mark.django_db(transaction=True)
+def test_beats_health_check_passes_while_sweeps_run_and_fails_when_they_stop(compose, live_server):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from activation.models import SweeperRun
+    from benefits_portal.health import sweeper_late_after
+
+    beat = compose["services"]["beat"]
+    command = beat["healthcheck"]["test"]
+    assert command[0] == "CMD" and "http://web:8000/health" in command[-1]
+    # The same check, pointed at this test's server instead of the web container.
+    check = [
+        sys.executable,
+        *command[2:-1],
+        command[-1].replace("http://web:8000", live_server.url),
+    ]
+    env = {**os.environ, **compose_environment(beat)}
+
+    def healthy():
+        return subprocess.run(check, env=env, capture_output=True, timeout=30).returncode == 0
+
+    SweeperRun.record(moved=0)
+    assert healthy()
+    SweeperRun.objects.update(ran_at=timezone.now() - timedelta(seconds=sweeper_late_after() + 5))
+    assert not healthy()

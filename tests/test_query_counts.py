@@ -34,7 +34,9 @@ class Company:
         self.partner = partner
         self.people = people  # who links the contracts and opens the incidents
         self.size = 0
-        self.competencies = list(Competency.objects.order_by("pk"))
+        # A company holds a competency once at a time: the ones it doesn't hold yet, and
+        # more like them once the catalogue's run out.
+        self.competencies = list(Competency.objects.exclude(offers__partner=partner).order_by("pk"))
         self.version = ProductVersion.objects.select_related("product").first()
         self.today = timezone.localdate()
 
@@ -46,11 +48,16 @@ class Company:
 
     def _add_offer(self, n):
         now = timezone.now()
-        # One offer a day back in time: the same competency may be held again from another date.
+        # One offer a day back in time, each of a competency of its own.
+        if n >= len(self.competencies):
+            like = self.competencies[n % len(self.competencies)]
+            self.competencies.append(
+                Competency.objects.create(name=f"Competency {n}", is_cloud=like.is_cloud)
+            )
         offer = MembershipOffer.objects.create(
             partner=self.partner,
             kind=OfferKind.COMPETENCY,
-            competency=self.competencies[n % len(self.competencies)],
+            competency=self.competencies[n],
             level=Level.GOLD if n % 2 else Level.SILVER,
             starts_on=self.today - datetime.timedelta(days=10 + n),
             ends_on=self.today + datetime.timedelta(days=300),

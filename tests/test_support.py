@@ -501,3 +501,19 @@ def test_severity_is_a_choice_of_a_b_or_c_with_no_blank(sign_in, bob, product_su
     page = client.get(step2("Windows Server", "2025")).content.decode()
     assert page.count('name="severity"') == 3
     assert "---------" not in page
+
+
+def test_counters_of_past_windows_are_forgotten(sign_in, bob, product_support):
+    import datetime as dt
+
+    from benefits_portal import limits
+    from benefits_portal.models import LimitCounter
+    from benefits_portal.tasks import forget_old_limit_counters
+
+    add(sign_in(bob), product_support, contract_id="123456789")
+    old = limits.Limit("wrong-ids:account", 5, dt.timedelta(minutes=15))
+    limits.hit(old, "someone", now=timezone.now() - dt.timedelta(days=2))
+    assert LimitCounter.objects.count() == 3  # bob's, the address's, the old one
+
+    assert forget_old_limit_counters() == 1
+    assert LimitCounter.objects.count() == 2
