@@ -1,4 +1,11 @@
+import logging
+from smtplib import SMTPException
+
+from allauth.account.admin import EmailAddressAdmin
+from allauth.account.models import EmailAddress
 from allauth.core import context as allauth_context
+from allauth.mfa.admin import AuthenticatorAdmin
+from allauth.mfa.models import Authenticator
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
@@ -8,6 +15,7 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from activation.admin import ReadOnlyAdminMixin
 from audit.models import AuditEntry
 from audit.services import record
 from benefits_portal.admin import TypedSearchMixin
@@ -19,6 +27,22 @@ from .models import User, end_sessions, sync_email_address
 from .services import change_sign_in_email, send_password_link
 
 Action = AuditEntry.Action
+log = logging.getLogger(__name__)
+
+# allauth's own pages for addresses and authenticators would change credentials unaudited and
+# untold: here they are for reading; the changes go through the account's own pages.
+admin.site.unregister(EmailAddress)
+admin.site.unregister(Authenticator)
+
+
+@admin.register(EmailAddress)
+class EmailAddressReadOnlyAdmin(ReadOnlyAdminMixin, EmailAddressAdmin):
+    actions = None
+
+
+@admin.register(Authenticator)
+class AuthenticatorReadOnlyAdmin(ReadOnlyAdminMixin, AuthenticatorAdmin):
+    actions = None
 
 
 class RolesMixin(forms.Form):
@@ -35,7 +59,21 @@ class RolesMixin(forms.Form):
         return cleaned
 
 
-class UserCreationForm(RolesMixin, forms.ModelForm):
+class AddressBookMixin(forms.Form):
+    """An address another account holds, as its sign-in email or as one it added and
+    verified, can't be this account's too."""
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].lower()
+        others = EmailAddress.objects.filter(email__iexact=email)
+        if self.instance.pk:
+            others = others.exclude(user=self.instance)
+        if others.exists() or User.objects.filter(email=email).exclude(pk=self.instance.pk):
+            raise forms.ValidationError(_("An account with this email address already exists."))
+        return email
+
+
+class UserCreationForm(AddressBookMixin, RolesMixin, forms.ModelForm):
     """A new account, without a password: it gets an email to choose its own."""
 
     class Meta:
@@ -43,7 +81,7 @@ class UserCreationForm(RolesMixin, forms.ModelForm):
         fields = ["email", "first_name", "last_name", "partner"]
 
 
-class UserEditForm(RolesMixin, UserChangeForm):
+class UserEditForm(AddressBookMixin, RolesMixin, UserChangeForm):
     password = ReadOnlyPasswordHashField(
         label=_("Password"),
         help_text=_(
@@ -141,8 +179,18 @@ class UserAdmin(TypedSearchMixin, BaseUserAdmin):
     def send_password_reset_links(self, request, queryset):
         sent = 0
         for user in queryset.filter(is_active=True).select_related("partner"):
-            send_password_link(request, user, request.user)
-            sent += 1
+            try:
+                send_password_link(request, user, request.user)
+            except (OSError, SMTPException):
+                log.exception("Password reset link to %s not sent", user.email)
+                self.message_user(
+                    request,
+                    _("The email to %(email)s could not be sent; try again later.")
+                    % {"email": user.email},
+                    messages.ERROR,
+                )
+            else:
+                sent += 1
         self.message_user(
             request,
             ngettext(
@@ -187,7 +235,18 @@ class UserAdmin(TypedSearchMixin, BaseUserAdmin):
     def _invite(request, user):
         # After the commit the request is over; allauth's mail still needs it.
         with allauth_context.request_context(request):
-            send_password_link(request, user, request.user, invitation=True)
+            try:
+                send_password_link(request, user, request.user, invitation=True)
+            except (OSError, SMTPException):
+                log.exception("Invitation to %s not sent", user.email)
+                messages.error(
+                    request,
+                    _(
+                        "%(email)s was created, but the invitation email could not be sent. "
+                        "Send it again with the action “Send a password reset link”."
+                    )
+                    % {"email": user.email},
+                )
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

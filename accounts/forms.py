@@ -1,5 +1,6 @@
 """allauth's two-factor forms, taking codes as people type them."""
 
+from allauth.account import forms as account_forms
 from allauth.mfa.base import forms as base_forms
 from allauth.mfa.totp import forms as totp_forms
 
@@ -7,8 +8,8 @@ from benefits_portal.text import digits
 
 
 class TypedCodeMixin:
-    """A code typed with full-width digits (a Japanese or Chinese IME) or with a space in the
-    middle is the same code: normalised before allauth checks it."""
+    """A code typed with full-width characters (a Japanese or Chinese IME) or with a space in
+    the middle is the same code: normalised before allauth checks it."""
 
     def clean_code(self):
         self.cleaned_data["code"] = digits(self.cleaned_data["code"])
@@ -24,4 +25,10 @@ class ReauthenticateForm(TypedCodeMixin, base_forms.ReauthenticateForm):
 
 
 class ActivateTOTPForm(TypedCodeMixin, totp_forms.ActivateTOTPForm):
+    pass
+
+
+class ConfirmEmailVerificationCodeForm(
+    TypedCodeMixin, account_forms.ConfirmEmailVerificationCodeForm
+):
     pass

@@ -28,11 +28,12 @@ def send_password_link(request, user, actor, invitation=False):
     valid until the password changes or PASSWORD_RESET_TIMEOUT passes).
 
     `invitation` words it for a new account. Audited in the account's company's log with the
-    actor (support staff, or a company admin). Returns nothing; raises nothing for an
-    account without a company (support staff), which is simply not audited.
+    actor (support staff, or a company admin); an account without a company (support staff)
+    is not audited. Returns nothing; raises OSError or SMTPException if the email can't be
+    sent, before anything is audited.
     """
     adapter = get_adapter(request)
-    adapter.send_mail(
+    adapter.send_mail_or_raise(
         "account/email/invitation" if invitation else "account/email/password_reset_key",
         user.email,
         {

@@ -7,10 +7,10 @@ on PostgreSQL and on SQLite alike, with Redis up, down or absent.
 """
 
 import datetime
+import ipaddress
 from dataclasses import dataclass
 
 from allauth.account.adapter import get_adapter
-from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db import connection
 from django.db.models import F
 from django.utils import timezone
@@ -102,11 +102,13 @@ def forget_before(moment):
 
 
 def client_address(request):
-    """The client's IP address: REMOTE_ADDR, or, behind TRUSTED_PROXY_COUNT proxies, the
-    address the outermost trusted proxy saw (allauth reads X-Forwarded-For so, and so do its
-    own sign-in limits). A header the client sent itself is never trusted. A request with
-    fewer forwarded addresses than configured proxies is counted by REMOTE_ADDR."""
+    """The client's address as the limits count it: REMOTE_ADDR, or behind TRUSTED_PROXY_COUNT
+    proxies the address the outermost of them saw (the account adapter's reading); an IPv6
+    address by its /64, which one client may fill with addresses at will, as allauth's own
+    limits do. A forwarded-for header the client sent itself is never trusted."""
+    address = get_adapter().get_client_ip(request)
     try:
-        return get_adapter().get_client_ip(request)
-    except (ImproperlyConfigured, PermissionDenied):
-        return request.META.get("REMOTE_ADDR") or "unknown"
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False)) if ip.version == 6 else str(ip)

@@ -156,6 +156,9 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "portal_cache",
+            # Never culled: culling deletes the first third of the keys, and "this code was
+            # used" markers sort first. Expired rows go hourly (benefits_portal.tasks).
+            "OPTIONS": {"MAX_ENTRIES": 2**62},
         }
     }
 # How long the Technical benefits, rendered, may be reused (entitlements.benefits_cache); any
@@ -188,6 +191,9 @@ ACCOUNT_REAUTHENTICATION_REQUIRED = True
 # An address added to an account is added only once a code sent to it has been typed back:
 # the only way allauth lets an account with two-factor authentication add one.
 ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = True
+ACCOUNT_FORMS = {
+    "confirm_email_verification_code": "accounts.forms.ConfirmEmailVerificationCodeForm"
+}
 # Every change of a credential (password, email addresses, two-factor) is emailed to the
 # account; an email change also to the old address. accounts.signals writes them to the
 # company's audit log.
@@ -328,9 +334,14 @@ CELERY_BEAT_SCHEDULE = {
         # A sweep not started before the next one is due is dropped, not piled up.
         "options": {"expires": ACTIVATION_SWEEP_SECONDS * 0.9},
     },
-    # The limits' counters of past windows (benefits_portal.limits).
+    # The limits' counters of past windows; the database cache's expired rows.
     "forget-old-limit-counters": {
         "task": "benefits_portal.tasks.forget_old_limit_counters",
+        "schedule": 3600,
+        "options": {"expires": 3000},
+    },
+    "forget-expired-cache-entries": {
+        "task": "benefits_portal.tasks.forget_expired_cache_entries",
         "schedule": 3600,
         "options": {"expires": 3000},
     },

@@ -16,13 +16,16 @@ def digits(value):
     """A numeric identifier as typed -> the same identifier in ASCII digits.
 
     Takes a string such as "４３９８ ３８８８２" (full-width digits from a Japanese or Chinese
-    IME) or "439-838-882"; returns it NFKC-normalised (so full-width and other compatibility
-    digits become 0-9) with spaces and hyphens removed: "439838882". It does not validate: a
+    IME), "٤٣٩٨٣٨٨٨٢" or "439-838-882"; returns it NFKC-normalised with every decimal digit
+    of any script made 0-9 and spaces and hyphens removed: "439838882". It does not validate: a
     value that is still not all digits is for the caller's validator to refuse.
     """
     if value is None:
         return value
-    return unicodedata.normalize("NFKC", str(value)).translate(_SEPARATORS).strip()
+    value = unicodedata.normalize("NFKC", str(value)).translate(_SEPARATORS).strip()
+    # Digits of other scripts (Arabic-Indic "٤٣٩") are digits too, and isdigit() says so:
+    # made ASCII here, so no check passes a number that no look-up can find.
+    return "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in value)
 
 
 class DigitsField(forms.CharField):

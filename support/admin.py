@@ -55,6 +55,22 @@ class GiveBackForm(forms.Form):
     )
 
 
+class ReissueForm(forms.Form):
+    """The confirmation of a re-issue, carrying the Access IDs it showed."""
+
+    seen = forms.JSONField(widget=forms.HiddenInput)
+
+    @staticmethod
+    def seen_of(contracts):
+        return {str(pk): access_id for pk, access_id in contracts.values_list("pk", "access_id")}
+
+    def clean_seen(self):
+        seen = self.cleaned_data["seen"]
+        if not isinstance(seen, dict):
+            raise forms.ValidationError(_("Select the contracts again."))
+        return seen
+
+
 @admin.register(SupportContract)
 class SupportContractAdmin(TypedSearchMixin, admin.ModelAdmin):
     list_display = [
@@ -126,11 +142,16 @@ class SupportContractAdmin(TypedSearchMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Re-issue Access ID and Contract ID…"), permissions=["change"])
     def reissue_ids(self, request, queryset):
-        form = forms.Form(request.POST if "apply" in request.POST else None)
-        if form.is_valid():
+        if "apply" in request.POST:
+            form = ReissueForm(request.POST)
+        else:
+            form = ReissueForm(initial={"seen": ReissueForm.seen_of(queryset)})
+        if form.is_bound and form.is_valid():
+            seen = form.cleaned_data["seen"]
             for contract in queryset:
+                # The IDs shown on the confirmation page: a second submit finds them gone.
                 contract, reissued = services.reissue_ids(
-                    contract.pk, contract.access_id, request.user
+                    contract.pk, seen.get(str(contract.pk), ""), request.user
                 )
                 if reissued:
                     self.message_user(
@@ -138,6 +159,13 @@ class SupportContractAdmin(TypedSearchMixin, admin.ModelAdmin):
                         _gettext("New IDs for %(contract)s; every account lost the contract.")
                         % {"contract": contract},
                         messages.SUCCESS,
+                    )
+                else:
+                    self.message_user(
+                        request,
+                        _gettext("No change to %(contract)s: its IDs were already re-issued.")
+                        % {"contract": contract},
+                        messages.WARNING,
                     )
             return None
         return action_form(

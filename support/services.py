@@ -47,7 +47,14 @@ class Plan:
 
 def add_contract(user, access_id, contract_id):
     """Add the contract with both IDs to the account. Returns (link, created)."""
-    contract = SupportContract.objects.filter(access_id=access_id, contract_id=contract_id).first()
+    # Locked, and on PostgreSQL read again after any re-issue holding it commits: the IDs a
+    # re-issue just retired add nothing.
+    contract = (
+        SupportContract.objects.select_for_update(of=("self",))
+        .filter(access_id=access_id, contract_id=contract_id)
+        .select_related("partner")
+        .first()
+    )
     if contract is None:
         raise WrongIds
     try:

@@ -4,6 +4,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -168,11 +169,15 @@ def add_contract(request):
     if not contract_form.is_valid():
         return _render_create(request, product_form, contract_form=contract_form, status=400)
     # Counted before the look-up, atomically, so parallel tries can't all slip under the
-    # limit; given back if the pair turns out right.
+    # limits; given back if the pair turns out right, or if it is refused unlooked-at.
+    address_key = limits.client_address(request)
     account = limits.hit(WRONG_IDS_BY_ACCOUNT, request.user.pk)
-    address = limits.peek(WRONG_IDS_BY_ADDRESS, limits.client_address(request))
+    address = limits.hit(WRONG_IDS_BY_ADDRESS, address_key)
     erred_before = account.hits > 1
-    if account.exceeded or (address.used_up and erred_before):
+    if account.exceeded or (address.exceeded and erred_before):
+        limits.give_back(WRONG_IDS_BY_ADDRESS, address_key)
+        if not account.exceeded:
+            limits.give_back(WRONG_IDS_BY_ACCOUNT, request.user.pk)
         minutes = account.minutes_left if account.exceeded else address.minutes_left
         contract_form.add_error(None, _too_many_wrong_ids(minutes))
         return _render_create(request, product_form, contract_form=contract_form, status=429)
@@ -183,7 +188,6 @@ def add_contract(request):
             contract_form.cleaned_data["contract_id"],
         )
     except services.WrongIds:
-        limits.hit(WRONG_IDS_BY_ADDRESS, limits.client_address(request))
         contract_form.add_error(
             None,
             _(
@@ -193,6 +197,7 @@ def add_contract(request):
         )
         return _render_create(request, product_form, contract_form=contract_form, status=400)
     limits.give_back(WRONG_IDS_BY_ACCOUNT, request.user.pk)
+    limits.give_back(WRONG_IDS_BY_ADDRESS, address_key)
 
     contract = link.contract
     advice = _standing_advice(contract, timezone.localdate())
@@ -281,9 +286,12 @@ def remove_holder(request, partner, contract_id, link_id):
 @capability_required(MANAGE_CONTRACTS)
 def reissue_ids(request, partner, contract_id):
     contract = partner_object_or_404(SupportContract.objects, partner, pk=contract_id)
-    contract, reissued = services.reissue_ids(
-        contract.pk, request.POST.get("access_id", ""), request.user
-    )
+    seen = request.POST.get("access_id", "")
+    if not seen:
+        return HttpResponseBadRequest(
+            _("Re-issue the IDs from the Contract holders page."), content_type="text/plain"
+        )
+    contract, reissued = services.reissue_ids(contract.pk, seen, request.user)
     if reissued:
         messages.success(
             request,
@@ -297,6 +305,9 @@ def reissue_ids(request, partner, contract_id):
     else:
         messages.info(
             request,
-            _("No change: these IDs had already been re-issued. The new ones are shown below."),
+            _(
+                "No change: these IDs had already been re-issued. The Technical benefits page "
+                "shows the new ones."
+            ),
         )
     return redirect(f"{reverse('contract_holders')}#contract-{contract.pk}")

@@ -95,7 +95,8 @@ MATRIX = {
     "reissue_contract_ids": {
         "args": CONTOSO_CONTRACT,
         "GET": everyone(405),
-        "POST": benefit_page(viewers={"global_admin"}, other_company=404, method_ok=302),
+        # Without the Access ID the admin saw (a post from elsewhere), nothing is re-issued.
+        "POST": benefit_page(viewers={"global_admin"}, other_company=404, method_ok=400),
     },
     "entitlements:software": {"GET": signed_in(200)},
     "entitlements:cloud": {"GET": signed_in(200)},

@@ -1,6 +1,8 @@
 """A company's Global admins see who holds each of its support contracts, remove a holder, and
 re-issue a contract's IDs; support staff do both in Django admin. All of it audited."""
 
+import json
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -162,7 +164,12 @@ def test_support_staff_remove_links_and_reissue_ids(sign_in, support, contract, 
     old = contract.access_id
     staff.post(
         "/admin/support/supportcontract/",
-        {"action": "reissue_ids", "_selected_action": [contract.pk], "apply": "1"},
+        {
+            "action": "reissue_ids",
+            "_selected_action": [contract.pk],
+            "apply": "1",
+            "seen": json.dumps({str(contract.pk): old}),
+        },
     )
     contract.refresh_from_db()
     assert contract.access_id != old

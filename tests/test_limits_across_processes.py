@@ -216,3 +216,26 @@ def test_a_count_reads_back_the_same_on_this_database(deployment):
         text=True,
     )
     assert done.stdout.strip().endswith("counted"), done.stderr
+
+
+CACHE_CHECK = """
+from django.core.cache import cache
+cache.set("a:used-code", "y", 300)
+for i in range(400):
+    cache.set(f"z:{i}", i, 300)
+assert cache.get("a:used-code") == "y"
+print("kept")
+"""
+
+
+def test_the_shared_cache_keeps_a_used_code_however_full_it_gets(deployment):
+    """allauth marks a used two-factor code in the cache; a cache that culls its oldest-sorting
+    keys when full would forget it, and the code would work again."""
+    done = subprocess.run(
+        [str(BIN / "python"), "manage.py", "shell", "-c", CACHE_CHECK],
+        cwd=ROOT,
+        env=deployment.env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.stdout.strip().endswith("kept"), done.stderr

@@ -517,3 +517,21 @@ def test_counters_of_past_windows_are_forgotten(sign_in, bob, product_support):
 
     assert forget_old_limit_counters() == 1
     assert LimitCounter.objects.count() == 2
+
+
+def test_expired_rows_of_the_database_cache_are_forgotten(settings, db):
+    from django.core.cache import caches
+
+    from benefits_portal.tasks import forget_expired_cache_entries
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "portal_cache",
+        }
+    }
+    cache = caches["default"]
+    cache.set("gone", 1, -1)  # already expired
+    cache.set("kept", 1, 300)
+    assert forget_expired_cache_entries() == 1
+    assert cache.get("kept") == 1

@@ -57,3 +57,21 @@ def test_fifty_wrong_pairs_at_once_get_five_look_ups(bob, alice, contoso):
     assert sorted(set(statuses)) == [400, 429]
     assert statuses.count(400) == 5
     assert not ContractLink.objects.exists()
+
+
+def test_past_an_address_limit_parallel_tries_get_only_its_remaining_look_ups(alice, contoso):
+    """Ten accounts behind one address each typed one wrong pair (10 of the address's 20);
+    then forty more arrive at once: ten are looked up, thirty are refused unchecked."""
+    from entitlements.rules import Benefit
+
+    contract = contract_for(contoso.offers.get(level="gold"), Benefit.PRODUCT_SUPPORT, alice)
+    accounts = [UserFactory() for _ in range(10)]
+    wrong = {"access_id": contract.access_id, "contract_id": "123456789"}
+    for client in signed_in_clients(accounts):
+        assert client.post(ADD, wrong).status_code == 400
+    clients = signed_in_clients(accounts * 4)
+
+    statuses = all_at_once(40, lambda i: clients[i].post(ADD, wrong).status_code)
+
+    assert statuses.count(400) == 10
+    assert statuses.count(429) == 30
