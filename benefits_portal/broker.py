@@ -51,9 +51,10 @@ class Channel(filesystem.Channel):
         name = f"{int(time.monotonic() * 1000):015d}_{uuid.uuid4()}.{queue}.msg"
         final = os.path.join(self.data_folder_out, name)
         part = final + PART
+        data = str_to_bytes(dumps(payload))
         try:
             with open(part, "wb") as f:
-                f.write(str_to_bytes(dumps(payload)))
+                f.write(data)
                 f.flush()
                 os.fsync(f.fileno())  # the rename must not outlive the content in a power cut
             os.replace(part, final)
