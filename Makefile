@@ -5,9 +5,11 @@ PYTHON ?= python3
 PORT ?= 8000
 
 # Development defaults; anything set in the environment wins.
-run: export DEBUG ?= true
+run seed: export DEBUG ?= true
 run: export SIMULATED_DAY_SECONDS ?= 20
 run: export ACTIVATION_SWEEP_SECONDS ?= 5
+# Links in emails point at the port it serves, unless PORTAL_URL says otherwise.
+run: export PORTAL_URL ?= http://127.0.0.1:$(PORT)
 # Tests run with production settings (DEBUG off), which want a key and collected static files.
 test: export SECRET_KEY ?= test-only-secret-key
 test: export STATIC_MANIFEST ?= false
@@ -18,7 +20,7 @@ SCREENSHOTS := technical-benefits-admin-at-contoso.example activate-provisioning
 	admin-agent-sees-the-ids support-types-of-support support-add-again-diagnostic \
 	technical-benefits-ja technical-benefits-zh-hans
 
-.PHONY: run test install lint format clean screenshots messages faults bench
+.PHONY: run seed test install lint format clean screenshots messages faults bench soak
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,11 +36,17 @@ locale/.compiled: $(CATALOGS) $(BIN)/.installed
 
 install: $(BIN)/.installed locale/.compiled
 
-run: install
+# The database, migrated, with the demo accounts; adds only what is missing.
+seed: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
+
+# honcho reads no .env (-e /dev/null): the one copied from .env.example is Docker Compose's,
+# and would switch `make run` to PostgreSQL, another port and https. scripts/respawn.py
+# starts again any of the three processes that ends, while the others keep serving.
+run: seed
 	@echo "Portal on http://127.0.0.1:$(PORT)/ (Ctrl-C stops the web server, worker and beat)"
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f Procfile.dev start -p $(PORT)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho -e /dev/null -f Procfile.dev start -p $(PORT)
 
 # axe-core, which the browser tests inject into the pages (no lock file: it would record
 # download addresses; the version is pinned in package.json).
@@ -90,3 +98,9 @@ bench: install $(VENV)/.bench-installed
 	bash scripts/services.sh
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# The embedded default for SOAK_MINUTES (default 30) under `make run` in a copy of the tree,
+# an activation every few seconds; exits non-zero if a process crashed or an activation did
+# not complete (scripts/soak.py).
+soak: install
+	$(BIN)/python scripts/soak.py --venv "$(abspath $(VENV))" $(SOAK_ARGS)

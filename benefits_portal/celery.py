@@ -2,8 +2,11 @@ import os
 from pathlib import Path
 
 from celery import Celery
+from kombu.transport import TRANSPORT_ALIASES
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "benefits_portal.settings")
+# The embedded default's broker (broker.py), named in CELERY_BROKER_URL as atomicfs://.
+TRANSPORT_ALIASES["atomicfs"] = "benefits_portal.broker:Transport"
 
 app = Celery("benefits_portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -286,13 +286,17 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# Celery: Redis when configured, else the filesystem transport under var/ (no server to run).
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
-if CELERY_BROKER_URL.startswith("filesystem://"):
+# Celery: Redis when configured, else message files under var/broker (no server to run),
+# through benefits_portal/broker.py: kombu's own filesystem transport can read a message
+# another process is still writing, and its worker dies of it.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL or "atomicfs://"
+if CELERY_BROKER_URL.startswith(("atomicfs://", "filesystem://")):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(VAR_DIR / "broker" / "queue"),
         "data_folder_out": str(VAR_DIR / "broker" / "queue"),
         "control_folder": str(VAR_DIR / "broker" / "control"),
+        # Files that are not messages, moved out of the queue (atomicfs:// only).
+        "quarantine_folder": str(VAR_DIR / "broker" / "quarantine"),
         "polling_interval": 0.2,
     }
 CELERY_TASK_IGNORE_RESULT = True
