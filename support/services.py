@@ -45,8 +45,13 @@ class Plan:
         return self.contract.get_benefit_display()
 
 
+@transaction.atomic
 def add_contract(user, access_id, contract_id):
-    """Add the contract with both IDs to the account. Returns (link, created)."""
+    """Add the contract with both IDs to the account, once; audited.
+
+    Takes 9-digit strings. Returns (link, created): created is False when the account had
+    it already. Raises WrongIds when no contract has both IDs.
+    """
     # Locked, and on PostgreSQL read again after any re-issue holding it commits: the IDs a
     # re-issue just retired add nothing.
     contract = (
@@ -60,14 +65,17 @@ def add_contract(user, access_id, contract_id):
     try:
         with transaction.atomic():
             link = ContractLink.objects.create(user=user, contract=contract)
-            with translation.override(settings.LANGUAGE_CODE):
-                subject = f"{contract.get_benefit_display()} {contract.contract_id}: {user.email}"
-            record(contract.partner, AuditEntry.Action.CONTRACT_LINKED, subject, user)
-            return link, True
     except IntegrityError:
         return ContractLink.objects.select_related("contract").get(
             user=user, contract=contract
         ), False
+    record(
+        contract.partner,
+        AuditEntry.Action.CONTRACT_LINKED,
+        _contract_subject(contract, user.email),
+        user,
+    )
+    return link, True
 
 
 def draw_nine_digits():
