@@ -40,11 +40,6 @@ class Usage:
         return self.hits > self.limit.count
 
     @property
-    def used_up(self):
-        """No further hit fits in this window."""
-        return self.hits >= self.limit.count
-
-    @property
     def minutes_left(self):
         return max(1, round(self.seconds_left / 60))
 
@@ -69,22 +64,11 @@ def hit(limit, key, now=None):
             f"INSERT INTO {table} (key, window_start, hits) VALUES (%s, %s, 1) "  # noqa: S608
             f"ON CONFLICT (key, window_start) DO UPDATE SET hits = {table}.hits + 1 "
             "RETURNING hits",
-            # As the ORM stores it, so that peek() and give_back() find the same row.
+            # As the ORM stores it, so that give_back() finds the same row.
             [f"{limit.name}:{key}", connection.ops.adapt_datetimefield_value(window_start)],
         )
         (hits,) = cursor.fetchone()
     return Usage(hits, limit, seconds_left)
-
-
-def peek(limit, key, now=None):
-    """The Usage of `key` in the current window, without counting."""
-    window_start, seconds_left = _window(limit, now or timezone.now())
-    hits = (
-        LimitCounter.objects.filter(key=f"{limit.name}:{key}", window_start=window_start)
-        .values_list("hits", flat=True)
-        .first()
-    )
-    return Usage(hits or 0, limit, seconds_left)
 
 
 def give_back(limit, key, now=None):
