@@ -1,10 +1,11 @@
 from allauth.mfa.models import Authenticator
 from django.contrib import messages
-from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from entitlements.permissions import needs_two_factor
+
+from .decorators import redirect_to
 
 # Where an account without two-factor authentication may still go: setting it up, signing
 # out, choosing a language, and the static files those pages need.
@@ -44,5 +45,5 @@ class RequireTwoFactorMiddleware:
                     "app to continue."
                 ),
             )
-            return redirect(f"{reverse('mfa_activate_totp')}?next={request.get_full_path()}")
+            return redirect_to(request, reverse("mfa_activate_totp"))
         return self.get_response(request)

@@ -6,8 +6,9 @@ data only through `partner_object_or_404`, so another company's object is a 404.
 
 import functools
 
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, render
+
+from accounts.decorators import login_required
 
 from .models import Role
 

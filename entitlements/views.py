@@ -1,6 +1,5 @@
 from dataclasses import dataclass
 
-from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.shortcuts import render
@@ -9,6 +8,7 @@ from django.utils.text import get_text_list
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
+from accounts.decorators import login_required
 from activation import clock
 from activation.models import PENDING, ActivationRequest
 from support.models import Incident
