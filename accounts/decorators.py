@@ -52,7 +52,7 @@ def redirect_to(request, url):
         back = request.get_full_path()
     else:
         back = _same_site_path(request, request.headers.get("Referer"))
-    target = f"{url}?{urlencode({'next': back})}"
+    target = f"{url}?{urlencode({'next': back}, safe='/')}"  # as Django's own: /a/b, not %2F
     if is_htmx(request):
         response = HttpResponse(status=204)
         response["HX-Redirect"] = target
