@@ -1,4 +1,5 @@
 import datetime
+import time
 
 import factory
 from allauth.mfa.totp.internal.auth import (
@@ -59,7 +60,11 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 def totp_code(secret=None):
-    """The code an authenticator app with the secret shows now."""
+    """The code an authenticator app with the secret shows now; in the last two seconds of a
+    30-second period, the next one (a code read then may reach the server after its period
+    ended, as a person would wait for the next code)."""
+    while 30 - time.time() % 30 < 2:
+        time.sleep(0.2)
     counter = next(iter(yield_hotp_counters_from_time()))
     return format_hotp_value(hotp_value(secret or TOTP_SECRET, counter))
 
