@@ -204,17 +204,22 @@ print("counted")
 """
 
 
-def test_a_count_reads_back_the_same_on_this_database(deployment):
-    """What the upsert writes, the ORM's update finds (SQLite keeps datetimes as text: both
-    sides must write them alike)."""
+def run_in(deployment, code):
+    """Run Python code with the deployment's settings and database; its output."""
     done = subprocess.run(
-        [str(BIN / "python"), "manage.py", "shell", "-c", LIMIT_CHECK],
+        [str(BIN / "python"), "manage.py", "shell", "-c", code],
         cwd=ROOT,
         env=deployment.env,
         capture_output=True,
         text=True,
     )
-    assert done.stdout.strip().endswith("counted"), done.stderr
+    return done.stdout.strip() + done.stderr
+
+
+def test_a_count_reads_back_the_same_on_this_database(deployment):
+    """What the upsert writes, the ORM's update finds (SQLite keeps datetimes as text: both
+    sides must write them alike)."""
+    assert run_in(deployment, LIMIT_CHECK).endswith("counted")
 
 
 CACHE_CHECK = """
@@ -230,11 +235,4 @@ print("kept")
 def test_the_shared_cache_keeps_a_used_code_however_full_it_gets(deployment):
     """allauth marks a used two-factor code in the cache; a cache that culls its oldest-sorting
     keys when full would forget it, and the code would work again."""
-    done = subprocess.run(
-        [str(BIN / "python"), "manage.py", "shell", "-c", CACHE_CHECK],
-        cwd=ROOT,
-        env=deployment.env,
-        capture_output=True,
-        text=True,
-    )
-    assert done.stdout.strip().endswith("kept"), done.stderr
+    assert run_in(deployment, CACHE_CHECK).endswith("kept")

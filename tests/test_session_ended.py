@@ -60,13 +60,17 @@ def test_a_stale_add_contract_keeps_the_step_it_was_on(client, db):
     assert not ContractLink.objects.exists()
 
 
-def test_a_polling_row_whose_session_ended_navigates_to_sign_in(client, contoso):
-    offer = contoso.offers.get(level="gold")
-    response = client.get(
+def poll(client, offer):
+    """The request a pending row's htmx makes for itself, from the Technical benefits page."""
+    return client.get(
         f"{PAGE}/{offer.pk}/product_support",
         HTTP_HX_REQUEST="true",
         HTTP_HX_CURRENT_URL=f"{SITE}{PAGE}",
     )
+
+
+def test_a_polling_row_whose_session_ended_navigates_to_sign_in(client, contoso):
+    response = poll(client, contoso.offers.get(level="gold"))
     assert response.status_code == 204
     assert response.content == b""  # nothing to swap into the row
     assert response["HX-Redirect"].startswith("/accounts/login/?next=")
@@ -76,11 +80,6 @@ def test_a_polling_row_whose_session_ended_navigates_to_sign_in(client, contoso)
 def test_a_fragment_never_becomes_the_two_factor_set_up_page(client, contoso):
     admin = UserFactory(partner=contoso, roles=[Role.MPN_PARTNER_ADMIN], two_factor=False)
     client.force_login(admin)
-    offer = contoso.offers.get(level="gold")
-    response = client.get(
-        f"{PAGE}/{offer.pk}/product_support",
-        HTTP_HX_REQUEST="true",
-        HTTP_HX_CURRENT_URL=f"{SITE}{PAGE}",
-    )
+    response = poll(client, contoso.offers.get(level="gold"))
     assert response.status_code == 204
     assert response["HX-Redirect"].startswith("/accounts/2fa/totp/activate")
