@@ -1,3 +1,5 @@
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q, Window
@@ -116,6 +118,12 @@ class ActivationRequest(models.Model):
         blank=True,
         help_text=_("Why it failed or was rejected, as the partner reads it (English)."),
     )
+    failure_facts = models.JSONField(
+        default=dict,
+        blank=True,
+        editable=False,
+        help_text=_("What the reason says, as it was when the request failed."),
+    )
     notice_claimed_at = models.DateTimeField(null=True, blank=True)
     notified_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -173,17 +181,30 @@ class ActivationRequest(models.Model):
         wait = (self.due_at - clock.now()).total_seconds() if self.due_at else 30
         return int(min(30, max(3, wait)))
 
+    def facts_now(self):
+        """What a failure's reason states, as it is now: kept in `failure_facts` when the
+        request fails, so the reason reads the same however the offer changes later."""
+        return {
+            "ended": self.offer.ends_on.isoformat(),
+            "partner": self.offer.partner.name,
+            "attempts": self.attempts,
+        }
+
     @property
     def failure_message(self):
-        """Why it stopped, in the reader's language; support's own words for a rejection."""
+        """Why it stopped, in the reader's language; support's own words for a rejection.
+        Dates, names and counts are those of the moment it failed."""
         if not self.failure_code:
             return self.failure_reason
+        facts = self.failure_facts or self.facts_now()
         return Failure(self.failure_code).label % {
             "offer": self.offer.title,
-            "ended": formats.date_format(self.offer.ends_on, "DATE_FORMAT"),
-            "partner": self.offer.partner.name,
+            "ended": formats.date_format(
+                datetime.date.fromisoformat(facts["ended"]), "DATE_FORMAT"
+            ),
+            "partner": facts["partner"],
             "benefit": self.get_benefit_display(),
-            "attempts": self.attempts,
+            "attempts": facts["attempts"],
         }
 
     def timeline(self):

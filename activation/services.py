@@ -25,6 +25,7 @@ from entitlements.permissions import (
     can,
     people_who_can,
 )
+from entitlements.rules import RENEWAL_WINDOW_DAYS
 from support.models import SupportContract
 from support.services import draw_nine_digits
 
@@ -60,7 +61,8 @@ STAGES_LEFT = {State.SUBMITTED: 3, State.IN_REVIEW: 2, State.PROVISIONING: 1}
 # and the sweeper moves everything that is due anyway.
 NUDGE_HORIZON_SECONDS = 60
 CONTRACT_DAYS = 365
-CONTRACT_GRACE_DAYS = 30  # a contract may outlive its offer by this much, no more
+# A contract may outlive its offer by the renewal window, no more.
+CONTRACT_GRACE_DAYS = RENEWAL_WINDOW_DAYS
 
 
 class NotActivatable(Exception):
@@ -180,6 +182,7 @@ def retry(request_id, actor):
         request.expected_at = _due_after(now, STAGES_LEFT[request.state] - 1)
         request.attempts = 0
         request.failure_code = request.failure_reason = ""
+        request.failure_facts = {}
         request.save()
         _record(request, State.FAILED, actor=actor, note="Retried", at=now)
         _audit(request, Action.ACTIVATION_RETRIED, actor)
@@ -200,6 +203,7 @@ def reject(request_id, reason, actor):
         request.state = State.REJECTED
         request.due_at = None
         request.failure_code = ""
+        request.failure_facts = {}
         request.failure_reason = reason
         request.save()
         _record(request, from_state, actor=actor, note=reason)
@@ -349,6 +353,7 @@ def _fail(request, failure, actor=None, at=None, note=""):
     request.state = State.FAILED
     request.due_at = None
     request.failure_code = failure
+    request.failure_facts = request.facts_now()
     with translation.override("en"):
         request.failure_reason = str(request.failure_message)
     request.save()

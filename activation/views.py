@@ -27,6 +27,8 @@ def activate(request, partner, offer_id, benefit):
         messages.error(request, str(refusal))
         return _back_to(row)
     if created:
+        # True while the request is pending: the row's polling removes it (by this tag) once
+        # the request is active or stopped.
         messages.success(
             request,
             _(
@@ -34,19 +36,23 @@ def activate(request, partner, offer_id, benefit):
                 "Allow a few days to process your activation request."
             )
             % {"benefit": row.benefit.label},
+            extra_tags=f"pending-{row.key}",
         )
     elif activation.state == State.FAILED:
         messages.warning(request, _("This activation failed. Select Try again to start it again."))
     elif activation.state == State.ACTIVE:
         messages.info(request, _("%(benefit)s is already active.") % {"benefit": row.benefit.label})
     else:
-        who = activation.requested_by.display_name if activation.requested_by else _("someone")
         when = formats.date_format(timezone.localtime(activation.requested_at), "DATE_FORMAT")
-        messages.info(
-            request,
-            _("Activation was already requested by %(who)s on %(when)s.")
-            % {"who": who, "when": when},
-        )
+        if activation.requested_by_id == request.user.pk:
+            said = _("Activation was already requested by you on %(when)s.") % {"when": when}
+        else:
+            who = activation.requested_by.display_name if activation.requested_by else _("someone")
+            said = _("Activation was already requested by %(who)s on %(when)s.") % {
+                "who": who,
+                "when": when,
+            }
+        messages.info(request, said, extra_tags=f"pending-{row.key}")
     return _back_to(row)
 
 

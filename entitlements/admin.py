@@ -5,7 +5,7 @@ from django.utils import timezone
 from benefits_portal.admin import TypedSearchMixin
 from benefits_portal.text import DigitsField
 
-from .models import Competency, MembershipOffer, Partner, RoleAssignment
+from .models import TERMS, Competency, MembershipOffer, Partner, RoleAssignment
 
 
 class OfferInline(admin.TabularInline):
@@ -73,9 +73,10 @@ class MembershipOfferAdmin(TypedSearchMixin, admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         # Once a benefit was activated, the offer's terms are what its contracts were made
         # from: changing them would move IDs to another company or break pending requests.
+        # The terms are recorded from the catalogue when the offer is saved, never typed.
         if obj is not None and obj.activations.exists():
-            return ["partner", "kind", "competency", "level"]
-        return []
+            return ["partner", "kind", "competency", "level", *TERMS]
+        return TERMS
 
     @admin.display(boolean=True)
     def active(self, offer):

@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 # reaches them. Users: the company's (activators, requesters) with their roles, and whoever
 # opened the incidents shown. `txid_current_if_assigned()` is set once this transaction has
 # written: its own rows carry its xid until it commits, so their fingerprint can't be trusted.
+# It also lists the people the benefits name (requesters, openers of incidents): the page
+# tells each of them "you", so each of them gets a page of their own.
 PREPARE_FINGERPRINT = """
 PREPARE technical_benefits_fingerprint (bigint, integer) AS
 WITH requests AS (
@@ -45,8 +47,16 @@ WITH requests AS (
 ), contracts AS (
     SELECT s.id, s.xmin FROM support_supportcontract s
     WHERE s.activation_id IN (SELECT id FROM requests)
+), incidents AS (
+    SELECT i.id, i.xmin, i.opened_by_id, i.product_version_id
+    FROM contracts s
+    CROSS JOIN LATERAL (
+        SELECT id, xmin, opened_by_id, product_version_id FROM support_incident
+        WHERE contract_id = s.id ORDER BY opened_at DESC, id DESC LIMIT $2
+    ) i
 )
-SELECT txid_current_if_assigned() IS NULL, md5(string_agg(part, ' ' ORDER BY part))
+SELECT txid_current_if_assigned() IS NULL, md5(string_agg(part, ' ' ORDER BY part)),
+       ARRAY(SELECT requested_by_id FROM requests UNION SELECT opened_by_id FROM incidents)
 FROM (
     SELECT 'p.' || id || '.' || xmin FROM entitlements_partner WHERE id = $1
   UNION ALL
@@ -63,11 +73,7 @@ FROM (
   UNION ALL
     SELECT 'i.' || i.id || '.' || i.xmin || ' u.' || u.id || '.' || u.xmin
         || ' v.' || v.id || '.' || v.xmin || ' d.' || d.id || '.' || d.xmin
-    FROM contracts s
-    CROSS JOIN LATERAL (
-        SELECT id, xmin, opened_by_id, product_version_id FROM support_incident
-        WHERE contract_id = s.id ORDER BY opened_at DESC, id DESC LIMIT $2
-    ) i
+    FROM incidents i
     JOIN accounts_user u ON u.id = i.opened_by_id
     JOIN support_productversion v ON v.id = i.product_version_id
     JOIN support_product d ON d.id = v.product_id
@@ -96,7 +102,7 @@ RELEASE_FOLDERS = ["accounts", "activation", "entitlements", "support", "templat
 def render(request, partner, can_activate, recent_incidents, render_fresh):
     """The company's benefits as HTML. `render_fresh(partner, csrf_token)` renders them and
     returns the HTML with how many seconds it may be reused (0: not at all)."""
-    key = _key(partner, can_activate, recent_incidents)
+    key = _key(partner, can_activate, recent_incidents, request.user.pk)
     cached = _get(key) if key else None
     if cached is None:
         # The CSRF token belongs to one session: a stand-in nobody can guess is rendered in
@@ -126,7 +132,7 @@ def seconds_to_keep(activations):
     return max(seconds, 0)
 
 
-def _key(partner, can_activate, recent_incidents):
+def _key(partner, can_activate, recent_incidents, viewer):
     if connection.vendor != "postgresql" or not settings.TECHNICAL_BENEFITS_CACHE_SECONDS:
         return None
     with connection.cursor() as cursor:
@@ -136,11 +142,11 @@ def _key(partner, can_activate, recent_incidents):
         cursor.execute(
             "EXECUTE technical_benefits_fingerprint (%s, %s)", [partner.pk, recent_incidents]
         )
-        untouched, rows = cursor.fetchone()
+        untouched, rows, named = cursor.fetchone()
     if not untouched:
         return None
-    # The same rows read differently: in another language, time zone or day, or by someone
-    # who can't activate.
+    # The same rows read differently: in another language, time zone or day, by someone
+    # who can't activate, or by someone the page names.
     parts = [
         cluster,
         rows,
@@ -148,6 +154,7 @@ def _key(partner, can_activate, recent_incidents):
         timezone.get_current_timezone_name(),
         clock.today().isoformat(),
         can_activate,
+        viewer if viewer in named else None,
         _release(),
     ]
     return "technical-benefits:" + hashlib.sha256(repr(parts).encode()).hexdigest()

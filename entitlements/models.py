@@ -1,3 +1,5 @@
+import datetime
+
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateRangeField, RangeBoundary, RangeOperators
@@ -104,7 +106,10 @@ class Competency(models.Model):
     is_cloud = models.BooleanField(
         _("cloud competency"),
         default=False,
-        help_text=_("Cloud competencies get unlimited Signature Cloud Support."),
+        help_text=_(
+            "Cloud competencies get unlimited Signature Cloud Support. A change applies to "
+            "offers that start afterwards; offers already started keep their terms."
+        ),
     )
 
     class Meta:
@@ -113,6 +118,16 @@ class Competency(models.Model):
 
     def __str__(self):
         return self.name
+
+    @transaction.atomic
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        # Offers of this competency that have not started yet take the catalogue as it is now;
+        # those already started keep the terms they started with (DOMAIN.md).
+        for offer in self.offers.filter(starts_on__gt=timezone.localdate()):
+            offer.competency = self
+            offer.record_terms()
+            offer.save(update_fields=TERMS)
 
 
 class DateRange(Func):
@@ -212,10 +227,22 @@ class NoOverlappingPeriods(ExclusionConstraint):
             )
 
 
+# An offer's technical support terms, recorded on it when it starts.
+TERMS = ["product_support_incidents", "includes_cloud_support", "cloud_support_incidents"]
+
+
 class MembershipOfferQuerySet(models.QuerySet):
     def active(self, on=None):
         on = on or timezone.localdate()
         return self.filter(starts_on__lte=on, ends_on__gte=on)
+
+    def bulk_create(self, objs, *args, **kwargs):
+        """As Django's, with each new offer's terms recorded, as save() records them."""
+        objs = list(objs)
+        for offer in objs:
+            if offer.product_support_incidents is None:
+                offer.record_terms()
+        return super().bulk_create(objs, *args, **kwargs)
 
 
 class MembershipOffer(models.Model):
@@ -229,6 +256,20 @@ class MembershipOffer(models.Model):
     level = models.CharField(max_length=10, choices=Level.choices, blank=True)
     starts_on = models.DateField()
     ends_on = models.DateField()
+    # The terms the offer started with, from the catalogue of that day (`record_terms`).
+    product_support_incidents = models.PositiveSmallIntegerField(
+        _("Microsoft Product Support incidents"), editable=False
+    )
+    includes_cloud_support = models.BooleanField(
+        _("includes Signature Cloud Support"), editable=False
+    )
+    cloud_support_incidents = models.PositiveSmallIntegerField(
+        _("Signature Cloud Support incidents"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Empty for unlimited."),
+    )
 
     objects = MembershipOfferQuerySet.as_manager()
 
@@ -248,6 +289,13 @@ class MembershipOffer(models.Model):
                 violation_error_message=_(
                     "A competency offer needs a competency and a level (Silver or Gold); "
                     "Microsoft Action Pack has neither."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(includes_cloud_support=True) | Q(cloud_support_incidents__isnull=True),
+                name="offer_cloud_incidents_only_with_cloud_support",
+                violation_error_message=_(
+                    "An offer without Signature Cloud Support has no cloud support incidents."
                 ),
             ),
             models.CheckConstraint(
@@ -294,6 +342,42 @@ class MembershipOffer(models.Model):
     def __str__(self):
         return f"{self.title}, {self.partner.name}"
 
+    def save(self, *args, **kwargs):
+        # Terms are recorded when the offer is made, and again only if support staff correct
+        # what it is (admin allows that only before any benefit was activated).
+        if self.product_support_incidents is None or self._terms_source() != getattr(
+            self, "_saved_terms_source", self._terms_source()
+        ):
+            self.record_terms()
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], *TERMS}
+        super().save(*args, **kwargs)
+        self._saved_terms_source = self._terms_source()
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        offer = super().from_db(db, field_names, values)
+        offer._saved_terms_source = offer._terms_source()
+        return offer
+
+    def record_terms(self):
+        """Fix the offer's technical support terms from the catalogue as it is now: its kind,
+        level and whether its competency is a cloud one (rules.technical_support). Later
+        changes to the catalogue leave them as they are (DOMAIN.md: an offer's entitlements
+        are fixed when it starts). Sets the fields; the caller saves."""
+        cloud = bool(self.competency_id and self.competency.is_cloud)
+        support = {
+            item.benefit: item
+            for item in rules.technical_support(self.kind, self.level or None, cloud)
+        }
+        self.product_support_incidents = support[rules.Benefit.PRODUCT_SUPPORT].incidents
+        cloud_support = support.get(rules.Benefit.SIGNATURE_CLOUD_SUPPORT)
+        self.includes_cloud_support = cloud_support is not None
+        self.cloud_support_incidents = cloud_support.incidents if cloud_support else None
+
+    def _terms_source(self):
+        return (self.kind, self.level, self.competency_id)
+
     def validate_constraints(self, exclude=None):
         # Two staff saving overlapping offers of one company at once would each validate
         # before the other's row exists, and the second would meet the database's constraint
@@ -322,10 +406,28 @@ class MembershipOffer(models.Model):
         on = on or timezone.localdate()
         return self.starts_on <= on <= self.ends_on
 
+    @property
+    def renewal_last_day(self):
+        """The last day of the renewal window: 30 days from the day after the offer ends
+        (DOMAIN.md, later docs). Its benefits stay usable until then."""
+        return self.ends_on + datetime.timedelta(days=rules.RENEWAL_WINDOW_DAYS)
+
+    def in_renewal_window(self, on=None):
+        on = on or timezone.localdate()
+        return self.ends_on < on <= self.renewal_last_day
+
     def entitlements(self):
-        cloud = bool(self.competency and self.competency.is_cloud)
-        return rules.technical_support(self.kind, self.level or None, cloud)
+        """The offer's technical support benefits (rules.Entitlement), as recorded when it
+        started: what the page, its contracts and Support for Business all go by."""
+        return rules.recorded_support(
+            self.product_support_incidents,
+            self.includes_cloud_support,
+            self.cloud_support_incidents,
+        )
 
     def entitlement(self, benefit):
-        cloud = bool(self.competency and self.competency.is_cloud)
-        return rules.entitlement(self.kind, self.level or None, cloud, benefit)
+        """One benefit of the offer's recorded terms, or None when the offer lacks it."""
+        for item in self.entitlements():
+            if item.benefit == benefit:
+                return item
+        return None

@@ -113,7 +113,12 @@ def capability_required(capability):
         def wrapper(request, *args, **kwargs):
             user = request.user
             if capability in MPN_CAPABILITIES and not is_mpn_member(user):
-                return render(request, "entitlements/not_mpn_associated.html", status=403)
+                context = {
+                    "global_admins": (
+                        people_who_can(user.partner, ASSIGN_ANY_ROLE) if user.partner else []
+                    )
+                }
+                return render(request, "entitlements/not_mpn_associated.html", context, status=403)
             if not can(user, capability):
                 context = {
                     "ask": people_who_can(user.partner, ASSIGN_ANY_ROLE) if user.partner else [],

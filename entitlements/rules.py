@@ -59,6 +59,9 @@ class Benefit(models.TextChoices):
 
 
 UNLIMITED = None  # an incident count of None means the plan never counts down
+# The renewal window opens the day after an offer ends and lasts 30 days; benefits stay usable
+# until its last day (DOMAIN.md, later docs). A support contract ends by then at the latest.
+RENEWAL_WINDOW_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -103,12 +106,30 @@ def technical_support(kind, level=None, cloud_competency=False):
     benefits = [Entitlement(Benefit.PRODUCT_SUPPORT, PRODUCT_SUPPORT_INCIDENTS[level])]
     if level is None:
         return benefits  # Action Pack has no cloud support.
-    if cloud_competency:
-        benefits.append(Entitlement(Benefit.SIGNATURE_CLOUD_SUPPORT, UNLIMITED))
-    else:
-        incidents = SIGNATURE_PACK_INCIDENTS[level]
+    incidents = UNLIMITED if cloud_competency else SIGNATURE_PACK_INCIDENTS[level]
+    benefits.append(Entitlement(Benefit.SIGNATURE_CLOUD_SUPPORT, incidents, pack_name(incidents)))
+    return benefits
+
+
+def pack_name(cloud_support_incidents):
+    """Signature Cloud Support's name for a counted plan ("Signature 5-pack"); "" if unlimited."""
+    if cloud_support_incidents is UNLIMITED:
+        return ""
+    return f"Signature {cloud_support_incidents}-pack"
+
+
+def recorded_support(product_support_incidents, includes_cloud_support, cloud_support_incidents):
+    """The technical support benefits of an offer as recorded on it when it started, in the
+    order the page lists them. An offer keeps these terms whatever the catalogue says later
+    (DOMAIN.md: an offer's entitlements are fixed when it starts)."""
+    benefits = [Entitlement(Benefit.PRODUCT_SUPPORT, product_support_incidents)]
+    if includes_cloud_support:
         benefits.append(
-            Entitlement(Benefit.SIGNATURE_CLOUD_SUPPORT, incidents, f"Signature {incidents}-pack")
+            Entitlement(
+                Benefit.SIGNATURE_CLOUD_SUPPORT,
+                cloud_support_incidents,
+                pack_name(cloud_support_incidents),
+            )
         )
     return benefits
 

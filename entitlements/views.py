@@ -1,3 +1,4 @@
+import datetime
 from dataclasses import dataclass
 
 from django.db.models import Prefetch, Q
@@ -96,11 +97,12 @@ def _activation_context(request, partner):
 def _render_benefits(request, partner, open_key=None, csrf_token=None):
     """The page's benefits as HTML, and for how many seconds that HTML stays right."""
     today = clock.today()
-    # Active offers, and ended ones still holding something: a usable contract (it may outlive
-    # its offer by 30 days) or a request still pending or failed.
+    # Active offers, ended ones in their renewal window, and ended ones still holding
+    # something: a usable contract or a request still pending or failed.
+    window_opened_after = today - datetime.timedelta(days=rules.RENEWAL_WINDOW_DAYS)
     offers = list(
         partner.offers.filter(
-            Q(starts_on__lte=today, ends_on__gte=today)
+            Q(ends_on__gte=window_opened_after)
             | Q(activations__contract__ends_on__gte=today)
             | Q(activations__state__in=[*PENDING, ActivationRequest.State.FAILED]),
             starts_on__lte=today,
@@ -111,11 +113,18 @@ def _render_benefits(request, partner, open_key=None, csrf_token=None):
     rows = _with_activations(
         [BenefitRow(offer, entitlement) for offer in offers for entitlement in offer.entitlements()]
     )
+    active = [offer for offer in offers if offer.is_active(today)]
+    ended = [offer for offer in offers if offer.ends_on < today]
+    if not offers:
+        # Nothing to show: either the company never held an offer, or its membership ended.
+        ended = list(partner.offers.filter(ends_on__lt=today).order_by("-ends_on")[:1])
     context = {
         **_activation_context(request, partner),
         "sections": [(offer, [row for row in rows if row.offer == offer]) for offer in offers],
+        "held": get_text_list([offer.title for offer in active], gettext("and")),
+        "membership_ended": None if active else max(ended, key=lambda o: o.ends_on, default=None),
         "advisory_hours": rules.advisory_hours(
-            (offer.kind, offer.level or None) for offer in offers if offer.is_active(today)
+            (offer.kind, offer.level or None) for offer in active
         ),
         "today": today,
         "open_key": open_key,
@@ -154,7 +163,12 @@ def benefit_detail(request, partner, offer_id, benefit):
     if not request.htmx:
         return _render_page(request, partner, open_key=row.key)
     [row] = _with_activations([row])
-    context = {**_activation_context(request, partner), "row": row, "today": clock.today()}
+    context = {
+        **_activation_context(request, partner),
+        "row": row,
+        "today": clock.today(),
+        "polled": True,
+    }
     return render(request, "entitlements/_benefit_content.html", context)
 
 
