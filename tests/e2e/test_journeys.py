@@ -27,7 +27,7 @@ PAGE = "/dashboard/mpn/membership/benefits/technical"
         ("useradmin@contoso.example", "Contact your Partner Center Global admin"),
         ("member@contoso.example", "Your account has no role in Contoso Ltd"),
         ("admin@fabrikam.example", "Microsoft Action Pack"),
-        ("admin@northwind.example", "Looks like you don't have any benefits yet"),
+        ("admin@northwind.example", "Your membership ended on"),
         ("agent@tailspin.example", "You are not authorized for this action"),
     ],
 )
