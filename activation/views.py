@@ -27,8 +27,8 @@ def activate(request, partner, offer_id, benefit):
         messages.error(request, str(refusal))
         return _back_to(row)
     if created:
-        # True while the request is pending: the row's polling removes it (by this tag) once
-        # the request is active or stopped.
+        # True while the request is pending: the page removes it (by this tag) once the
+        # row's polling shows the request active or stopped (static/js/portal.js).
         messages.success(
             request,
             _(

@@ -1,3 +1,4 @@
+import contextlib
 import datetime
 
 from django.conf import settings
@@ -343,16 +344,20 @@ class MembershipOffer(models.Model):
         return f"{self.title}, {self.partner.name}"
 
     def save(self, *args, **kwargs):
-        # Terms are recorded when the offer is made, and again only if support staff correct
-        # what it is (admin allows that only before any benefit was activated).
-        if self.product_support_incidents is None or self._terms_source() != getattr(
-            self, "_saved_terms_source", self._terms_source()
-        ):
+        if self._terms_due():
             self.record_terms()
             if kwargs.get("update_fields") is not None:
                 kwargs["update_fields"] = {*kwargs["update_fields"], *TERMS}
         super().save(*args, **kwargs)
         self._saved_terms_source = self._terms_source()
+
+    def clean_fields(self, exclude=None):
+        # The terms follow from what the offer is: recorded before they are validated. An
+        # offer that isn't valid yet (a competency without a level) gets its own errors.
+        if self._terms_due():
+            with contextlib.suppress(ValueError, Competency.DoesNotExist):
+                self.record_terms()
+        super().clean_fields(exclude)
 
     @classmethod
     def from_db(cls, db, field_names, values):
@@ -377,6 +382,13 @@ class MembershipOffer(models.Model):
 
     def _terms_source(self):
         return (self.kind, self.level, self.competency_id)
+
+    def _terms_due(self):
+        """Terms are recorded when the offer is made, and again only if support staff correct
+        what it is (admin allows that only before any benefit was activated)."""
+        return self.product_support_incidents is None or self._terms_source() != getattr(
+            self, "_saved_terms_source", self._terms_source()
+        )
 
     def validate_constraints(self, exclude=None):
         # Two staff saving overlapping offers of one company at once would each validate

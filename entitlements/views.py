@@ -163,12 +163,7 @@ def benefit_detail(request, partner, offer_id, benefit):
     if not request.htmx:
         return _render_page(request, partner, open_key=row.key)
     [row] = _with_activations([row])
-    context = {
-        **_activation_context(request, partner),
-        "row": row,
-        "today": clock.today(),
-        "polled": True,
-    }
+    context = {**_activation_context(request, partner), "row": row, "today": clock.today()}
     return render(request, "entitlements/_benefit_content.html", context)
 
 

@@ -49,6 +49,11 @@ document.addEventListener("htmx:afterSwap", (event) => {
   markExpanders(event.detail.target.parentElement || document);
   const row = event.detail.target.closest("details.benefit");
   if (!row) return;
+  // A message true only while this row waited ("Allow a few days...") goes once it doesn't.
+  if (!row.querySelector(".status-pending")) {
+    const key = row.id.replace(/^benefit-/, "");
+    document.querySelectorAll(`.message.pending-${key}`).forEach((message) => message.remove());
+  }
   const text = statusOf(row);
   if (row.dataset.announced !== text) {  // only a change is read out, not every poll
     announce(text);
