@@ -13,6 +13,8 @@ from activation import services
 from activation.models import ActivationRequest
 from entitlements.models import Competency
 
+from .conftest import give_the_authenticator_code
+
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     # axe-core is injected as an inline script, which the portal's CSP rightly blocks.
@@ -116,3 +118,21 @@ def test_a_failure_reason_keeps_the_date_the_offer_had_ended_on(page, sign_in_as
     failure = page.locator("p.failure")
     expect(failure).to_contain_text(f"ended on {date_format(ended)}")
     expect(failure).not_to_contain_text(date_format(gold.ends_on))
+
+
+@pytest.mark.parametrize(
+    "email", ["admin@contoso.example", "admin@fabrikam.example", "admin@northwind.example"]
+)
+def test_the_terms_fit_a_phone(browser, portal, email):
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(f"{portal}/accounts/login/")
+    page.locator("input[name=login]").fill(email)
+    page.locator("input[name=password]").fill("Partner!2026")
+    page.locator("main form button[type=submit]").first.click()
+    page.wait_for_load_state()
+    give_the_authenticator_code(page)
+    expect(page.locator("dl.company-facts")).to_be_visible()
+    facts = page.locator("dl.company-facts").bounding_box()
+    assert facts["x"] + facts["width"] <= 390
+    context.close()
