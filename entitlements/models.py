@@ -430,7 +430,10 @@ class MembershipOffer(models.Model):
 
     def entitlements(self):
         """The offer's technical support benefits (rules.Entitlement), as recorded when it
-        started: what the page, its contracts and Support for Business all go by."""
+        started: what the page, its contracts and Support for Business all go by. An offer
+        not saved yet reads them from the catalogue as it is now."""
+        if self.product_support_incidents is None:
+            self.record_terms()
         return rules.recorded_support(
             self.product_support_incidents,
             self.includes_cloud_support,
