@@ -353,3 +353,28 @@ def test_details_and_role_names_read_in_the_readers_language(sign_in, alice, con
         assert role != "User admin"
         assert role in page.split("<tbody>")[1]
         assert "User admin" not in page
+
+
+def test_entries_written_before_facts_read_in_the_readers_language_too():
+    import importlib
+
+    from django.utils import translation
+
+    from audit.describe import describe
+
+    migration = importlib.import_module("audit.migrations.0005_facts_of_earlier_entries")
+    written = {
+        ("role_granted", "Admin agent: newcomer@contoso.example"): "管理エージェント",
+        ("activation_requested", "Microsoft Product Support, Gold Cloud Platform"): "ゴールド",
+        ("activation_rejected", "Signature Cloud Support, Microsoft Action Pack: Not eligible"): (
+            "Not eligible"
+        ),
+        ("contract_unlinked", "Microsoft Product Support 123456789: bob@x.example (moved)"): (
+            "123456789"
+        ),
+    }
+    for (action, subject), expected in written.items():
+        facts = migration.facts_of(action, subject)
+        with translation.override("ja"):
+            assert expected in describe(facts), (subject, describe(facts))
+    assert migration.facts_of("password_changed", "alice@x.example: reset") is None
