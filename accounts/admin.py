@@ -228,7 +228,13 @@ class UserAdmin(TypedSearchMixin, BaseUserAdmin):
         if "is_active" in form.changed_data and not obj.is_active:
             remove_links_of(obj, request.user, "account deactivated")
             if obj.partner_id:
-                record(obj.partner, Action.ACCOUNT_DEACTIVATED, obj.email, request.user)
+                record(
+                    obj.partner,
+                    Action.ACCOUNT_DEACTIVATED,
+                    obj.email,
+                    request.user,
+                    {"email": obj.email},
+                )
             end_sessions(obj)
 
     @staticmethod

@@ -28,7 +28,15 @@ FIELD_LABELS = {
     "mpn_id": _("MPN ID"),
     "is_mpn_associated": _("Associated with MPN"),
     "is_csp": _("In CSP"),
+    "email": _("Sign-in email"),
 }
+# How a password changed, and which link was sent.
+PASSWORD = {
+    "changed": _("password changed"),
+    "set": _("password set"),
+    "reset": _("password reset by email link"),
+}
+LINKS = {"invitation": _("invitation"), "password_reset": _("password reset link")}
 
 
 def _value(field, value):
@@ -69,6 +77,14 @@ def _failure(facts, title):
     }
 
 
+def _authenticator(kind):
+    from allauth.mfa.models import Authenticator
+
+    if kind in Authenticator.Type.values:
+        return str(Authenticator.Type(kind).label)
+    return kind
+
+
 def describe(facts):
     """The facts of one entry as one line of text in the active language."""
     parts = []
@@ -87,6 +103,16 @@ def describe(facts):
         parts.append(str(Role(facts["role"]).label))
     if "email" in facts:
         parts.append(facts["email"])
+    if "address" in facts:
+        parts.append(facts["address"])
+    if facts.get("password") in PASSWORD:
+        parts.append(str(PASSWORD[facts["password"]]))
+    if facts.get("link") in LINKS:
+        parts.append(str(LINKS[facts["link"]]))
+    if "authenticator" in facts:
+        parts.append(_authenticator(facts["authenticator"]))
+        if facts.get("new_codes"):
+            parts.append(gettext("new codes"))
     if "from" in facts:
         parts.append(gettext("from %(company)s") % {"company": facts["from"] or "–"})
     if "to" in facts:

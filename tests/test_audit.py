@@ -378,3 +378,14 @@ def test_entries_written_before_facts_read_in_the_readers_language_too():
         with translation.override("ja"):
             assert expected in describe(facts), (subject, describe(facts))
     assert migration.facts_of("password_changed", "alice@x.example: reset") is None
+
+
+def test_credential_changes_read_in_the_readers_language(sign_in, alice, rf):
+    from allauth.account import signals as account_signals
+
+    request = rf.get("/")
+    request.user = alice
+    account_signals.password_reset.send(sender=type(alice), request=request, user=alice)
+    page = sign_in(alice).get(LOG, headers={"accept-language": "ja"}).content.decode()
+    rows = page.split("<tbody>")[1]
+    assert "メールのリンクでパスワードをリセット" in rows and "reset by email link" not in rows
