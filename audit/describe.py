@@ -37,6 +37,10 @@ PASSWORD = {
     "reset": _("password reset by email link"),
 }
 LINKS = {"invitation": _("invitation"), "password_reset": _("password reset link")}
+BECAUSE = {
+    "moved": _("the account moved to another company"),
+    "deactivated": _("the account was deactivated"),
+}
 
 
 def _value(field, value):
@@ -131,6 +135,8 @@ def describe(facts):
     for field, old, new in facts.get("changes", []):
         label = FIELD_LABELS.get(field, field)
         parts.append(f"{label}: {_value(field, old)} → {_value(field, new)}")
+    if facts.get("because") in BECAUSE:
+        parts.append(str(BECAUSE[facts["because"]]))
     if "failure" in facts:
         parts.append(_failure(facts, title))
     if facts.get("reason"):

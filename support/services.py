@@ -134,11 +134,18 @@ def remove_link(contract, link_id, actor):
     return True
 
 
-def remove_links_of(user, actor, why):
-    """Take every contract off an account that left its company (moved or deactivated).
+# Why an account lost its contracts, as remove_links_of is told it; English for the subject.
+LINKS_REMOVED_BECAUSE = {
+    "moved": "moved to another company",
+    "deactivated": "account deactivated",
+}
 
-    Returns how many links were removed; each is audited in its contract's company's log,
-    with `why` (English) after the account.
+
+def remove_links_of(user, actor, why):
+    """Take every contract off an account that left its company: `why` is "moved" or
+    "deactivated" (LINKS_REMOVED_BECAUSE).
+
+    Returns how many links were removed; each is audited in its contract's company's log.
     """
     links = list(ContractLink.objects.filter(user=user).select_related("contract__partner", "user"))
     for link in links:
@@ -146,9 +153,9 @@ def remove_links_of(user, actor, why):
         record(
             link.contract.partner,
             AuditEntry.Action.CONTRACT_UNLINKED,
-            f"{_contract_subject(link.contract, user.email)} ({why})",
+            f"{_contract_subject(link.contract, user.email)} ({LINKS_REMOVED_BECAUSE[why]})",
             actor,
-            _contract_facts(link.contract, user.email),
+            _contract_facts(link.contract, user.email, because=why),
         )
     return len(links)
 
