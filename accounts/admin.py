@@ -215,7 +215,7 @@ class UserAdmin(TypedSearchMixin, BaseUserAdmin):
         if "partner" in form.changed_data:
             old = Partner.objects.filter(pk=form.initial.get("partner")).first()
             account_moved(obj, old, actor=request.user)
-            remove_links_of(obj, request.user, "moved to another company")
+            remove_links_of(obj, request.user, "moved")
             self.message_user(
                 request,
                 _(
@@ -226,9 +226,15 @@ class UserAdmin(TypedSearchMixin, BaseUserAdmin):
                 messages.WARNING,
             )
         if "is_active" in form.changed_data and not obj.is_active:
-            remove_links_of(obj, request.user, "account deactivated")
+            remove_links_of(obj, request.user, "deactivated")
             if obj.partner_id:
-                record(obj.partner, Action.ACCOUNT_DEACTIVATED, obj.email, request.user)
+                record(
+                    obj.partner,
+                    Action.ACCOUNT_DEACTIVATED,
+                    obj.email,
+                    request.user,
+                    {"email": obj.email},
+                )
             end_sessions(obj)
 
     @staticmethod

@@ -46,7 +46,11 @@ def send_password_link(request, user, actor, invitation=False):
         with translation.override(settings.LANGUAGE_CODE):
             kind = "invitation" if invitation else "password reset link"
             record(
-                user.partner, AuditEntry.Action.PASSWORD_LINK_SENT, f"{kind}: {user.email}", actor
+                user.partner,
+                AuditEntry.Action.PASSWORD_LINK_SENT,
+                f"{kind}: {user.email}",
+                actor,
+                {"email": user.email, "link": "invitation" if invitation else "password_reset"},
             )
 
 
@@ -60,4 +64,10 @@ def change_sign_in_email(request, user, old_email, actor):
     for address in (old_email, user.email):
         adapter.send_notification_mail("account/email/email_changed", user, context, email=address)
     if user.partner_id:
-        record(user.partner, AuditEntry.Action.EMAIL_CHANGED, f"{old_email} -> {user.email}", actor)
+        record(
+            user.partner,
+            AuditEntry.Action.EMAIL_CHANGED,
+            f"{old_email} -> {user.email}",
+            actor,
+            {"email": user.email, "changes": [["email", old_email, user.email]]},
+        )

@@ -89,10 +89,11 @@ def _record(request, from_state, actor=None, note="", at=None):
     )
 
 
-def _audit(request, action, actor=None, extra=""):
+def _audit(request, action, actor=None, extra="", **facts):
     with translation.override(settings.LANGUAGE_CODE):  # the record reads the same to all
         subject = f"{request.get_benefit_display()}, {request.offer.title}{extra}"
-    record(request.offer.partner, action, subject, actor)
+    facts = {"benefit": request.benefit, "offer": request.offer.facts, **facts}
+    record(request.offer.partner, action, subject, actor, facts)
 
 
 def _nudge(request):
@@ -207,7 +208,7 @@ def reject(request_id, reason, actor):
         request.failure_reason = reason
         request.save()
         _record(request, from_state, actor=actor, note=reason)
-        _audit(request, Action.ACTIVATION_REJECTED, actor, extra=f": {reason}")
+        _audit(request, Action.ACTIVATION_REJECTED, actor, extra=f": {reason}", reason=reason)
     return True
 
 
@@ -358,7 +359,18 @@ def _fail(request, failure, actor=None, at=None, note=""):
         request.failure_reason = str(request.failure_message)
     request.save()
     _record(request, from_state, actor=actor, note=note or request.failure_reason, at=at)
-    _audit(request, Action.ACTIVATION_FAILED, actor, extra=f": {request.failure_reason}")
+    _audit(
+        request,
+        Action.ACTIVATION_FAILED,
+        actor,
+        extra=f": {request.failure_reason}",
+        failure=failure,
+        failure_params={
+            "ended": request.offer.ends_on.isoformat(),
+            "partner": request.offer.partner.name,
+            "attempts": request.attempts,
+        },
+    )
 
 
 def _issue_contract(request, now):

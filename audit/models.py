@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.db.models.fields.json import KT
 from django.utils.translation import gettext_lazy as _
 
 
@@ -27,6 +28,15 @@ class AuditEntry(models.Model):
         EMAIL_CHANGED = "email_changed", _("Sign-in email changed")
         TWO_FACTOR_ADDED = "two_factor_added", _("Two-factor authentication added")
         TWO_FACTOR_REMOVED = "two_factor_removed", _("Two-factor authentication removed")
+        CONTRACT_ADDED_AGAIN = "contract_added_again", _("Contract added again (already added)")
+        IDS_FIRST_VIEWED = "ids_first_viewed", _("Access ID and Contract ID first viewed")
+        INCIDENT_OPENED = "incident_opened", _("Incident opened")
+        INCIDENT_CHANGED = "incident_changed", _("Incident changed by support")
+        INCIDENTS_GIVEN_BACK = "incidents_given_back", _("Incidents given back")
+        OFFER_ADDED = "offer_added", _("Membership offer added")
+        OFFER_CHANGED = "offer_changed", _("Membership offer changed")
+        OFFER_REMOVED = "offer_removed", _("Membership offer removed")
+        COMPANY_CHANGED = "company_changed", _("Company details changed")
 
     partner = models.ForeignKey(
         "entitlements.Partner", on_delete=models.CASCADE, related_name="audit_entries"
@@ -43,11 +53,33 @@ class AuditEntry(models.Model):
     actor_email = models.EmailField(blank=True, help_text=_("Kept if the account is deleted."))
     action = models.CharField(max_length=32, choices=Action.choices)
     subject = models.CharField(max_length=300)
+    # What happened, as codes and values rather than words, so the log reads in each reader's
+    # language (see `details`); `subject` keeps the same in English for support staff.
+    facts = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-at", "-pk"]
         indexes = [models.Index(fields=["partner", "-at"], name="audit_partner_newest")]
+        constraints = [
+            # Who first saw a contract's Access ID and Contract ID: one entry per contract
+            # and pair of IDs (a re-issue's new pair is seen anew), made so by the database.
+            models.UniqueConstraint(
+                KT("facts__contract_pk"),
+                KT("facts__contract_id"),
+                condition=models.Q(action="ids_first_viewed"),
+                name="ids_first_viewed_once_per_contract",
+                violation_error_message=_("The first view of these IDs is recorded already."),
+            ),
+        ]
         verbose_name_plural = _("audit entries")
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.get_action_display()}: {self.subject}"
+
+    @property
+    def details(self):
+        """What happened, in the active language; the English subject for entries written
+        before facts were kept."""
+        from .describe import describe
+
+        return describe(self.facts) if self.facts else self.subject

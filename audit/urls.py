@@ -4,4 +4,7 @@ from . import views
 
 app_name = "audit"
 
-urlpatterns = [path("account/auditlog", views.audit_log, name="log")]
+urlpatterns = [
+    path("account/auditlog", views.audit_log, name="log"),
+    path("account/auditlog/export", views.audit_log_csv, name="csv"),
+]

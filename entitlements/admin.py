@@ -5,6 +5,7 @@ from django.utils import timezone
 from benefits_portal.admin import TypedSearchMixin
 from benefits_portal.text import DigitsField
 
+from . import services
 from .models import TERMS, Competency, MembershipOffer, Partner, RoleAssignment
 
 
@@ -36,6 +37,9 @@ class PartnerAdmin(TypedSearchMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(user_count=Count("users"))
+
+    def save_model(self, request, obj, form, change):
+        services.save_company(obj, request.user)  # audited in the company's log
 
     @admin.display(description="users", ordering="user_count")
     def user_count(self, partner):
@@ -81,6 +85,17 @@ class MembershipOfferAdmin(TypedSearchMixin, admin.ModelAdmin):
     @admin.display(boolean=True)
     def active(self, offer):
         return offer.is_active()
+
+    # Through the services, so each add, change and removal is in the company's log.
+    def save_model(self, request, obj, form, change):
+        services.save_offer(obj, request.user)
+
+    def delete_model(self, request, obj):
+        services.remove_offer(obj, request.user)
+
+    def delete_queryset(self, request, queryset):
+        for offer in queryset.select_related("partner", "competency"):
+            services.remove_offer(offer, request.user)
 
 
 @admin.register(Competency)

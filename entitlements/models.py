@@ -232,6 +232,19 @@ class NoOverlappingPeriods(ExclusionConstraint):
 TERMS = ["product_support_incidents", "includes_cloud_support", "cloud_support_incidents"]
 
 
+def offer_title(kind, level, competency):
+    """An offer's name in the active language: "Microsoft Action Pack", or a competency at a
+    level. Level and competency name are both in the reader's language (the catalogs hold
+    every competency of rules.py), never one translated beside one left in English."""
+    if kind == OfferKind.ACTION_PACK:
+        return str(OfferKind.ACTION_PACK.label)
+    # Translators: a competency at a level, e.g. "Gold Cloud Platform".
+    return gettext("%(level)s %(competency)s") % {
+        "level": Level(level).label if level in Level.values else level,
+        "competency": gettext(competency),
+    }
+
+
 class MembershipOfferQuerySet(models.QuerySet):
     def active(self, on=None):
         on = on or timezone.localdate()
@@ -406,12 +419,15 @@ class MembershipOffer(models.Model):
 
     @property
     def title(self):
-        if self.kind == OfferKind.ACTION_PACK:
-            return str(OfferKind.ACTION_PACK.label)
-        # Translators: a competency at a level, e.g. "Gold Cloud Platform".
-        return gettext("%(level)s %(competency)s") % {
-            "level": self.get_level_display(),
-            "competency": gettext(self.competency.name),
+        return offer_title(self.kind, self.level, self.competency.name if self.competency else "")
+
+    @property
+    def facts(self):
+        """The offer as the audit log keeps it: codes and names, shown in each reader's words."""
+        return {
+            "kind": self.kind,
+            "level": self.level,
+            "competency": self.competency.name if self.competency else "",
         }
 
     def is_active(self, on=None):

@@ -8,7 +8,7 @@ from accounts.models import end_sessions
 from audit.models import AuditEntry
 from audit.services import record
 
-from .models import Role, RoleAssignment
+from .models import MembershipOffer, Partner, Role, RoleAssignment
 
 Action = AuditEntry.Action
 
@@ -34,11 +34,19 @@ def set_roles(user, roles, actor=None):
         with translation.override(settings.LANGUAGE_CODE):
             for role in sorted(wanted - current):
                 record(
-                    user.partner, Action.ROLE_GRANTED, f"{Role(role).label}: {user.email}", actor
+                    user.partner,
+                    Action.ROLE_GRANTED,
+                    f"{Role(role).label}: {user.email}",
+                    actor,
+                    {"role": role, "email": user.email},
                 )
             for role in sorted(current - wanted):
                 record(
-                    user.partner, Action.ROLE_REMOVED, f"{Role(role).label}: {user.email}", actor
+                    user.partner,
+                    Action.ROLE_REMOVED,
+                    f"{Role(role).label}: {user.email}",
+                    actor,
+                    {"role": role, "email": user.email},
                 )
     if hasattr(user, "_partner_roles"):
         del user._partner_roles
@@ -57,13 +65,131 @@ def account_moved(user, old_partner, actor=None):
     with translation.override(settings.LANGUAGE_CODE):
         if old_partner is not None:
             for role in removed:
-                record(old_partner, Action.ROLE_REMOVED, f"{Role(role).label}: {user.email}", actor)
+                record(
+                    old_partner,
+                    Action.ROLE_REMOVED,
+                    f"{Role(role).label}: {user.email}",
+                    actor,
+                    {"role": role, "email": user.email},
+                )
             to = user.partner.name if user.partner_id else "no company"
-            record(old_partner, Action.ACCOUNT_LEFT, f"{user.email} -> {to}", actor)
+            record(
+                old_partner,
+                Action.ACCOUNT_LEFT,
+                f"{user.email} -> {to}",
+                actor,
+                {"email": user.email, "to": user.partner.name if user.partner_id else ""},
+            )
         if user.partner_id is not None:
             came_from = old_partner.name if old_partner else "no company"
-            record(user.partner, Action.ACCOUNT_JOINED, f"{user.email} <- {came_from}", actor)
+            record(
+                user.partner,
+                Action.ACCOUNT_JOINED,
+                f"{user.email} <- {came_from}",
+                actor,
+                {"email": user.email, "from": old_partner.name if old_partner else ""},
+            )
     if hasattr(user, "_partner_roles"):
         del user._partner_roles
     transaction.on_commit(lambda: end_sessions(user))
     return removed
+
+
+OFFER_FIELDS = ["partner", "kind", "competency", "level", "starts_on", "ends_on"]
+COMPANY_FIELDS = ["name", "mpn_id", "is_mpn_associated", "is_csp"]
+
+
+def _fact(value):
+    """A field's value as the audit log keeps it: a name, a date as ISO text, or as is."""
+    if isinstance(value, Partner):
+        return value.name
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "name"):  # a competency
+        return value.name
+    return value
+
+
+def _changes(before, after, fields):
+    return [
+        [field, _fact(getattr(before, field)), _fact(getattr(after, field))]
+        for field in fields
+        if getattr(before, field) != getattr(after, field)
+    ]
+
+
+def _english(changes):
+    return "; ".join(f"{field} {old} -> {new}" for field, old, new in changes)
+
+
+@transaction.atomic
+def save_offer(offer, actor=None):
+    """Add or change a membership offer (support staff in Django admin, the demo data), and
+    audit it in its company's log once: what was added, or which fields changed from what to
+    what. An offer moved to another company is audited in both. Saving with nothing changed
+    records nothing. Returns the offer; raises what the model's constraints raise."""
+    before = None
+    if offer.pk is not None:
+        before = (
+            MembershipOffer.objects.select_for_update(of=("self",))
+            .select_related("partner", "competency")
+            .filter(pk=offer.pk)
+            .first()
+        )
+    offer.save()
+    with translation.override(settings.LANGUAGE_CODE):
+        if before is None:
+            record(
+                offer.partner,
+                Action.OFFER_ADDED,
+                f"{offer.title}: {offer.starts_on} - {offer.ends_on}",
+                actor,
+                {
+                    "offer": offer.facts,
+                    "changes": [
+                        ["starts_on", None, offer.starts_on.isoformat()],
+                        ["ends_on", None, offer.ends_on.isoformat()],
+                    ],
+                },
+            )
+            return offer
+        changes = _changes(before, offer, OFFER_FIELDS)
+        if not changes:
+            return offer
+        partners = {before.partner_id: before.partner, offer.partner_id: offer.partner}
+        for partner in partners.values():
+            record(
+                partner,
+                Action.OFFER_CHANGED,
+                f"{before.title}: {_english(changes)}",
+                actor,
+                {"offer": before.facts, "changes": changes},
+            )
+    return offer
+
+
+@transaction.atomic
+def remove_offer(offer, actor=None):
+    """Delete a membership offer (support staff in Django admin); audited in its company's log.
+    Raises ProtectedError if benefits of it were activated: those offers stay."""
+    partner, facts, title = offer.partner, offer.facts, offer.title
+    dates = f"{offer.starts_on} - {offer.ends_on}"
+    offer.delete()
+    with translation.override(settings.LANGUAGE_CODE):
+        record(partner, Action.OFFER_REMOVED, f"{title}: {dates}", actor, {"offer": facts})
+
+
+@transaction.atomic
+def save_company(partner, actor=None):
+    """Change a company's name, MPN ID, MPN association or CSP status (support staff in
+    Django admin): what it may use depends on them, so each change is in its log, once.
+    A new company's creation is not audited: it has no log to read yet. Returns the partner."""
+    before = None
+    if partner.pk is not None:
+        before = Partner.objects.select_for_update().filter(pk=partner.pk).first()
+    partner.save()
+    if before is not None:
+        changes = _changes(before, partner, COMPANY_FIELDS)
+        if changes:
+            record(partner, Action.COMPANY_CHANGED, _english(changes), actor, {"changes": changes})
+    return partner

@@ -13,6 +13,7 @@ from accounts.decorators import login_required
 from activation import clock
 from activation.models import PENDING, ActivationRequest
 from support.models import Incident
+from support.services import first_view_recorded, record_first_views
 
 from . import benefits_cache, rules
 from .models import MembershipOffer
@@ -73,12 +74,22 @@ def _with_activations(rows):
         ],
         to_attr="recent_incidents",
     )
-    latest = ActivationRequest.objects.prefetch_related(recent_incidents).latest_by_benefit(
-        [row.offer for row in rows]
+    latest = (
+        ActivationRequest.objects.annotate(ids_first_viewed=first_view_recorded("contract"))
+        .prefetch_related(recent_incidents)
+        .latest_by_benefit([row.offer for row in rows])
     )
     return [
         BenefitRow(row.offer, row.entitlement, latest.get((row.offer.pk, row.benefit)))
         for row in rows
+    ]
+
+
+def _ids_not_seen_yet(rows):
+    return [
+        (row.contract, row.offer)
+        for row in rows
+        if row.contract and not row.activation.ids_first_viewed
     ]
 
 
@@ -118,6 +129,8 @@ def _render_benefits(request, partner, open_key=None, csrf_token=None):
     if not offers:
         # Nothing to show: either the company never held an offer, or its membership ended.
         ended = list(partner.offers.filter(ends_on__lt=today).order_by("-ends_on")[:1])
+    # Rendered afresh (a cached copy shows the same IDs, whose first view is recorded).
+    record_first_views(request.user, partner, _ids_not_seen_yet(rows))
     context = {
         **_activation_context(request, partner),
         "sections": [(offer, [row for row in rows if row.offer == offer]) for offer in offers],
@@ -163,6 +176,7 @@ def benefit_detail(request, partner, offer_id, benefit):
     if not request.htmx:
         return _render_page(request, partner, open_key=row.key)
     [row] = _with_activations([row])
+    record_first_views(request.user, partner, _ids_not_seen_yet([row]))
     context = {**_activation_context(request, partner), "row": row, "today": clock.today()}
     return render(request, "entitlements/_benefit_content.html", context)
 

@@ -261,6 +261,9 @@ class IncidentAdmin(TypedSearchMixin, admin.ModelAdmin):
     def plan(self, incident):
         return incident.plan_name
 
+    def save_model(self, request, obj, form, change):
+        services.change_incident(obj, request.user)  # audited in the company's log
+
 
 @admin.register(IncidentCredit)
 class IncidentCreditAdmin(TypedSearchMixin, ReadOnlyAdminMixin, admin.ModelAdmin):

@@ -5,13 +5,15 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Prefetch
+from django.db.models import CharField, Exists, F, OuterRef, Prefetch
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from audit.models import AuditEntry
-from audit.services import record
+from audit.services import entry, record
 
 from . import rules
 from .models import ContractLink, Incident, IncidentCredit, ProductVersion, SupportContract
@@ -66,6 +68,14 @@ def add_contract(user, access_id, contract_id):
         with transaction.atomic():
             link = ContractLink.objects.create(user=user, contract=contract)
     except IntegrityError:
+        # Someone with both IDs tried again: the company's admins see that too.
+        record(
+            contract.partner,
+            AuditEntry.Action.CONTRACT_ADDED_AGAIN,
+            _contract_subject(contract, user.email),
+            user,
+            _contract_facts(contract, user.email),
+        )
         return ContractLink.objects.select_related("contract").get(
             user=user, contract=contract
         ), False
@@ -74,6 +84,7 @@ def add_contract(user, access_id, contract_id):
         AuditEntry.Action.CONTRACT_LINKED,
         _contract_subject(contract, user.email),
         user,
+        _contract_facts(contract, user.email),
     )
     return link, True
 
@@ -87,6 +98,13 @@ def draw_nine_digits():
 def _contract_subject(contract, email):
     with translation.override(settings.LANGUAGE_CODE):
         return f"{contract.get_benefit_display()} {contract.contract_id}: {email}"
+
+
+def _contract_facts(contract, email=None, **more):
+    facts = {"benefit": contract.benefit, "contract_id": contract.contract_id, **more}
+    if email:
+        facts["email"] = email
+    return facts
 
 
 def remove_link(contract, link_id, actor):
@@ -111,15 +129,23 @@ def remove_link(contract, link_id, actor):
             AuditEntry.Action.CONTRACT_UNLINKED,
             _contract_subject(contract, link.user.email),
             actor,
+            _contract_facts(contract, link.user.email),
         )
     return True
 
 
-def remove_links_of(user, actor, why):
-    """Take every contract off an account that left its company (moved or deactivated).
+# Why an account lost its contracts, as remove_links_of is told it; English for the subject.
+LINKS_REMOVED_BECAUSE = {
+    "moved": "moved to another company",
+    "deactivated": "account deactivated",
+}
 
-    Returns how many links were removed; each is audited in its contract's company's log,
-    with `why` (English) after the account.
+
+def remove_links_of(user, actor, why):
+    """Take every contract off an account that left its company: `why` is "moved" or
+    "deactivated" (LINKS_REMOVED_BECAUSE).
+
+    Returns how many links were removed; each is audited in its contract's company's log.
     """
     links = list(ContractLink.objects.filter(user=user).select_related("contract__partner", "user"))
     for link in links:
@@ -127,8 +153,9 @@ def remove_links_of(user, actor, why):
         record(
             link.contract.partner,
             AuditEntry.Action.CONTRACT_UNLINKED,
-            f"{_contract_subject(link.contract, user.email)} ({why})",
+            f"{_contract_subject(link.contract, user.email)} ({LINKS_REMOVED_BECAUSE[why]})",
             actor,
+            _contract_facts(link.contract, user.email, because=why),
         )
     return len(links)
 
@@ -168,7 +195,13 @@ def reissue_ids(contract_pk, seen_access_id, actor, draw=None):
                 f"{contract.get_benefit_display()} {old_contract_id} -> {contract.contract_id}; "
                 f"removed from {dropped} account(s)"
             )
-        record(contract.partner, AuditEntry.Action.CONTRACT_IDS_REISSUED, subject, actor)
+        record(
+            contract.partner,
+            AuditEntry.Action.CONTRACT_IDS_REISSUED,
+            subject,
+            actor,
+            _contract_facts(contract, accounts_removed=dropped),
+        )
     return contract, True
 
 
@@ -247,6 +280,14 @@ def open_incident(user, version, plan_key, **details):
         incident = Incident.objects.create(
             opened_by=user, contract=contract, product_version=version, **details
         )
+        if contract is not None:
+            record(
+                contract.partner,
+                AuditEntry.Action.INCIDENT_OPENED,
+                f"{_contract_subject(contract, user.email)}; incident {incident.number}",
+                user,
+                _contract_facts(contract, user.email, incident=incident.number),
+            )
     return incident
 
 
@@ -276,7 +317,82 @@ def give_back_incidents(contract_id, incidents, reason, given_by):
         IncidentCredit.objects.create(
             contract=contract, incidents=incidents, reason=reason, given_by=given_by
         )
+        record(
+            contract.partner,
+            AuditEntry.Action.INCIDENTS_GIVEN_BACK,
+            f"{_contract_subject(contract, '')} +{incidents}: {reason}",
+            given_by,
+            _contract_facts(contract, incidents=incidents, reason=reason),
+        )
     return contract
+
+
+INCIDENT_FIELDS = ["state", "severity"]
+
+
+def change_incident(incident, actor):
+    """Save what support staff changed on an incident in Django admin (its state, its
+    severity), audited once in the log of the company whose contract it was opened under
+    (the opener's company for the CSP plan). Nothing changed, nothing recorded. Returns the
+    incident."""
+    with transaction.atomic():
+        before = Incident.objects.select_for_update(of=("self",)).get(pk=incident.pk)
+        incident.save()
+        changes = [
+            [field, getattr(before, field), getattr(incident, field)]
+            for field in INCIDENT_FIELDS
+            if getattr(before, field) != getattr(incident, field)
+        ]
+        partner = incident.contract.partner if incident.contract else incident.opened_by.partner
+        if changes and partner is not None:
+            record(
+                partner,
+                AuditEntry.Action.INCIDENT_CHANGED,
+                f"incident {incident.number}: "
+                + "; ".join(f"{field} {old} -> {new}" for field, old, new in changes),
+                actor,
+                {"incident": incident.number, "changes": changes},
+            )
+    return incident
+
+
+def first_view_recorded(contract):
+    """An expression: whether the first view of the IDs of the contract at the path
+    `contract` (from the queryset's model) is in the audit log. Read with the page's rows, so
+    a page whose IDs were all seen before writes nothing and asks nothing more."""
+    return Exists(
+        AuditEntry.objects.alias(
+            seen_pk=KT("facts__contract_pk"), seen_id=KT("facts__contract_id")
+        ).filter(
+            action=AuditEntry.Action.IDS_FIRST_VIEWED,
+            seen_pk=Cast(OuterRef(f"{contract}__pk"), CharField()),
+            seen_id=OuterRef(f"{contract}__contract_id"),
+        )
+    )
+
+
+def record_first_views(user, partner, shown):
+    """Record `user` as the first to see the Access ID and Contract ID of the contracts a page
+    shows them: `shown` is (contract or None, its offer) pairs of `partner`'s benefits.
+
+    Only the first view of each contract's pair of IDs is kept, in the company's audit log:
+    its unique constraint on (contract, Contract ID) of that action makes any later view, or
+    a second one at the same moment, a conflict the insert skips. At most one query, however
+    many contracts. Returns nothing.
+    """
+    entries = [
+        entry(
+            partner,
+            AuditEntry.Action.IDS_FIRST_VIEWED,
+            _contract_subject(contract, user.email),
+            user,
+            _contract_facts(contract, user.email, contract_pk=str(contract.pk), offer=offer.facts),
+        )
+        for contract, offer in shown
+        if contract is not None
+    ]
+    if entries:
+        AuditEntry.objects.bulk_create(entries, ignore_conflicts=True)
 
 
 def versions_for_choice():

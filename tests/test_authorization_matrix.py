@@ -83,6 +83,10 @@ MATRIX = {
         "GET": benefit_page(viewers={"global_admin"}, other_company=200, method_ok=200),
         "POST": everyone(405),
     },
+    "audit:csv": {
+        "GET": benefit_page(viewers={"global_admin"}, other_company=200, method_ok=200),
+        "POST": everyone(405),
+    },
     "contract_holders": {
         "GET": benefit_page(viewers={"global_admin"}, other_company=200, method_ok=200),
         "POST": everyone(405),

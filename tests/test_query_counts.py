@@ -20,6 +20,7 @@ from audit.models import AuditEntry
 from entitlements.models import Competency, MembershipOffer, Role, RoleAssignment
 from entitlements.rules import Benefit, Level, OfferKind
 from support.models import ContractLink, Incident, IncidentCredit, ProductVersion, SupportContract
+from support.services import record_first_views
 
 from .factories import UserFactory
 
@@ -101,6 +102,8 @@ class Company:
             for i in range(5)
         )
         IncidentCredit.objects.create(contract=contract, incidents=1, reason="Closed unused")
+        # Seen before: a first view is a one-time write (its own test counts it).
+        record_first_views(self.people[0], self.partner, [(contract, offer)])
         # Signature Cloud Support: one rejected request, then one pending or failed.
         ActivationRequest.objects.create(
             offer=offer,
@@ -134,6 +137,7 @@ class Company:
             subject=f"{user.email}: {role}",
             actor=self.people[0],
             actor_email=self.people[0].email,
+            facts={"role": role, "email": user.email},
         )
 
 
@@ -211,8 +215,24 @@ def test_the_support_portal_pages_run_the_same_queries_at_any_size(client, aaron
 
 @pytest.mark.django_db
 def test_the_audit_log_runs_the_same_queries_at_any_size(client, alice, company):
-    counts = query_counts(client, [(alice, reverse("audit:log"))], company)
+    filtered = f"{reverse('audit:log')}?action=role_granted&person={alice.email}&start=2020-01-01"
+    visits = [(alice, reverse("audit:log")), (alice, filtered)]
+    counts = query_counts(client, visits, company)
     assert not growing(counts), counts
+
+
+@pytest.mark.django_db
+def test_the_audit_logs_csv_runs_the_same_queries_at_any_size(client, alice, company):
+    client.force_login(alice)
+    counts = []
+    for size in SIZES:
+        company.grow_to(size)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(reverse("audit:csv"), {"action": "role_granted"})
+            lines = b"".join(response.streaming_content).decode().count("\n")
+        assert lines > size  # a row each, and the header
+        counts.append(len(queries))
+    assert len(set(counts)) == 1, counts
 
 
 @pytest.mark.django_db
@@ -225,3 +245,29 @@ def test_every_admin_change_list_runs_the_same_queries_at_any_size(client, suppo
     support.save()
     counts = query_counts(client, [(support, url) for url in urls], company)
     assert not growing(counts), counts
+
+
+@pytest.mark.django_db
+def test_first_views_of_any_number_of_contracts_are_one_query(alice, company):
+    from entitlements.views import BenefitRow, _ids_not_seen_yet, _with_activations
+
+    counts = []
+    for size in SIZES:
+        company.grow_to(size)
+        AuditEntry.objects.filter(action=AuditEntry.Action.IDS_FIRST_VIEWED).delete()
+        offers = MembershipOffer.objects.filter(partner=company.partner).select_related(
+            "competency"
+        )
+        rows = _with_activations(
+            [
+                BenefitRow(offer, entitlement)
+                for offer in offers
+                for entitlement in offer.entitlements()
+            ]
+        )
+        shown = _ids_not_seen_yet(rows)
+        with CaptureQueriesContext(connection) as queries:
+            record_first_views(alice, company.partner, shown)
+        counts.append(len(queries))
+        assert AuditEntry.objects.filter(action=AuditEntry.Action.IDS_FIRST_VIEWED).count() == size
+    assert counts == [1, 1, 1]

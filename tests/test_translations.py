@@ -2,6 +2,7 @@
 the account menu and remembered, dates in the reader's format."""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -120,3 +121,118 @@ def test_messages_from_the_code_are_translated_too(sign_in, alice, contoso, cloc
             "Allow a few days to process your activation request."
         ) % {"benefit": gettext("Microsoft Product Support")}
     assert expected in page
+
+
+# Japanese and Chinese put no space after 。，： (a space there reads as a gap in the text).
+NO_SPACE_AFTER = re.compile(r"[。，：] ")
+BLOCK_TAGS = re.compile(
+    r"</?(p|div|li|h[1-6]|dt|dd|section|header|footer|td|th|tr|ul|ol|nav|form|label|summary|"
+    r"details|table|main|option|select|button|title|br|fieldset|legend|dl|textarea)\b[^>]*>"
+)
+
+
+def paragraphs(html):
+    """The text of each block of the page, its white space as a browser shows it."""
+    html = re.sub(r"<(script|style)\b.*?</\1>", "", html, flags=re.S)
+    html = re.sub(r"<[^>]+>", "", BLOCK_TAGS.sub("\u2029", html))
+    return [re.sub(r"\s+", " ", block).strip() for block in html.split("\u2029")]
+
+
+@pytest.mark.parametrize("language", ["ja", "zh_Hans"])
+def test_no_catalog_text_has_a_space_after_a_full_stop_or_comma(language):
+    with open(ROOT / "locale" / language / "LC_MESSAGES" / "django.po", "rb") as po:
+        catalog = read_po(po)
+    spaced = [
+        message.id
+        for message in catalog
+        for text in (message.string if isinstance(message.string, tuple) else [message.string])
+        if message.id and NO_SPACE_AFTER.search(text or "")
+    ]
+    assert spaced == []
+
+
+@pytest.mark.parametrize("language", ["ja", "zh-hans"])
+def test_sentences_joined_on_a_page_have_no_space_between_them(
+    client, sign_in, alice, aaron, nora, bob, carol, language
+):
+    from entitlements.models import Role
+    from entitlements.services import set_roles
+
+    visits = [
+        (aaron, PAGE),  # who may activate, and the advisory hours
+        (bob, PAGE),  # Action Pack's hours
+        (nora, PAGE),  # no role
+        (aaron, reverse("audit:log")),  # a role, not the right one
+        (carol, PAGE),  # not in MPN
+    ]
+    set_roles(bob, [Role.ADMIN_AGENT])  # Fabrikam's page names who may activate: nobody
+    spaced = []
+    for user, url in visits:
+        html = sign_in(user).get(url, headers={"accept-language": language}).content.decode()
+        spaced += [(user.email, text) for text in paragraphs(html) if NO_SPACE_AFTER.search(text)]
+    client.logout()
+    html = client.get("/accounts/login/", headers={"accept-language": language}).content.decode()
+    spaced += [("signed out", text) for text in paragraphs(html) if NO_SPACE_AFTER.search(text)]
+    assert spaced == []
+
+
+# One term for signing in: Partner Center's サインイン, and the portal's 登录/注销, on allauth's
+# pages and messages too (the project's catalogs come before allauth's).
+OTHER_TERMS = {"ja": ("ログイン", "ログアウト"), "zh-hans": ("登出", "退出")}
+
+
+@pytest.mark.parametrize("language", ["ja", "zh-hans"])
+def test_allauths_strings_say_sign_in_as_the_portal_does(language):
+    import allauth
+
+    folder = "ja" if language == "ja" else "zh_Hans"
+    path = Path(allauth.__file__).parent / "locale" / folder / "LC_MESSAGES" / "django.po"
+    with open(path, "rb") as po:
+        allauths = read_po(po)
+    with translation.override(language):
+        shown = {
+            message.id: translation.pgettext(message.context, message.id)
+            if message.context
+            else gettext(message.id)
+            for message in allauths
+            if message.id and isinstance(message.id, str)
+        }
+    others = {
+        msgid: text
+        for msgid, text in shown.items()
+        if any(term in text for term in OTHER_TERMS[language])
+    }
+    assert others == {}
+
+
+def test_the_sign_in_and_sign_out_pages_say_sign_in_in_japanese(client, sign_in, alice):
+    page = client.get("/accounts/login/", headers={"accept-language": "ja"}).content.decode()
+    assert "サインイン" in page and "ログイン" not in page
+    page = sign_in(alice).get("/accounts/logout/", headers={"accept-language": "ja"})
+    assert "サインアウト" in page.content.decode() and "ログアウト" not in page.content.decode()
+
+
+# One rule for offer titles: the level and the competency both in the reader's language (as
+# Microsoft's localized docs name them), never one translated beside one left in English.
+PRODUCT_NAMES = re.compile(r"DevOps|Windows")
+
+
+@pytest.mark.parametrize("language", ["ja", "zh-hans"])
+def test_offer_titles_are_in_one_language(language):
+    from entitlements.models import offer_title
+    from entitlements.rules import CLOUD_COMPETENCIES, OTHER_COMPETENCIES, Level, OfferKind
+
+    mixed = []
+    with translation.override(language):
+        for level in Level:
+            for competency in CLOUD_COMPETENCIES + OTHER_COMPETENCIES:
+                title = offer_title(OfferKind.COMPETENCY, level, competency)
+                if re.search("[A-Za-z]", PRODUCT_NAMES.sub("", title)):
+                    mixed.append(title)
+    assert mixed == []
+
+
+def test_the_page_names_the_offers_in_japanese(sign_in, alice):
+    html = sign_in(alice).get(PAGE, headers={"accept-language": "ja"}).content.decode()
+    titles = re.findall(r'<h2 id="offer-\d+">([^<]*)</h2>', html)
+    assert titles == ["ゴールド クラウド プラットフォーム", "シルバー データ分析"]

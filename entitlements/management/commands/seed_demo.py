@@ -10,7 +10,7 @@ from accounts.models import sync_email_address
 from entitlements.models import Competency, MembershipOffer, Partner, Role
 from entitlements.permissions import needs_two_factor
 from entitlements.rules import Level, OfferKind
-from entitlements.services import set_roles
+from entitlements.services import save_offer, set_roles
 
 PASSWORD = "Partner!2026"  # noqa: S105 - the documented demo password
 # Every role that sees the Access ID and Contract ID (Global admin, MPN partner admin, Admin
@@ -60,16 +60,22 @@ class Command(BaseCommand):
 
         for key, kind, competency, level, active in OFFERS:
             ends_on = today + timezone.timedelta(days=245 if active else -30)
-            MembershipOffer.objects.get_or_create(
+            held = MembershipOffer.objects.filter(
                 partner=partners[key],
                 kind=kind,
                 competency=Competency.objects.get(name=competency) if competency else None,
-                defaults={
-                    "level": level,
-                    "starts_on": ends_on - timezone.timedelta(days=365),
-                    "ends_on": ends_on,
-                },
             )
+            if not held.exists():  # through the service, so the company's log shows it
+                save_offer(
+                    MembershipOffer(
+                        partner=partners[key],
+                        kind=kind,
+                        competency=Competency.objects.get(name=competency) if competency else None,
+                        level=level,
+                        starts_on=ends_on - timezone.timedelta(days=365),
+                        ends_on=ends_on,
+                    )
+                )
 
         rows = []
         for email, first, last, key, roles in PEOPLE:

@@ -1,0 +1,145 @@
+"""An audit entry's details in the reader's language, from the facts it keeps.
+
+Entries keep codes and names (a benefit, a role, an offer's level and competency, a failure's
+code), never sentences, so a Japanese admin reads the same entry in Japanese that an English
+one reads in English. Free text typed by support staff (a reason) is kept as typed.
+"""
+
+import datetime
+
+from django.utils import formats
+from django.utils.translation import gettext, ngettext, pgettext
+from django.utils.translation import gettext_lazy as _
+
+from entitlements.models import Role, offer_title
+from entitlements.rules import Benefit, Level, OfferKind
+
+# The fields a change names, in the reader's words.
+FIELD_LABELS = {
+    "kind": _("Kind"),
+    "level": _("Level"),
+    "competency": _("Competency"),
+    "starts_on": _("Start date"),
+    "ends_on": _("End date"),
+    "partner": _("Company"),
+    "state": _("State"),
+    "severity": _("Severity"),
+    "name": _("Name"),
+    "mpn_id": _("MPN ID"),
+    "is_mpn_associated": _("Associated with MPN"),
+    "is_csp": _("In CSP"),
+    "email": _("Sign-in email"),
+}
+# How a password changed, and which link was sent.
+PASSWORD = {
+    "changed": _("password changed"),
+    "set": _("password set"),
+    "reset": _("password reset by email link"),
+}
+LINKS = {"invitation": _("invitation"), "password_reset": _("password reset link")}
+BECAUSE = {
+    "moved": _("the account moved to another company"),
+    "deactivated": _("the account was deactivated"),
+}
+
+
+def _value(field, value):
+    from support.models import Incident
+
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, bool):
+        return gettext("Yes") if value else gettext("No")
+    choices = {
+        "kind": OfferKind,
+        "level": Level,
+        "state": Incident.State,
+        "severity": Incident.Severity,
+    }.get(field)
+    if choices is not None and value in choices.values:
+        return str(choices(value).label)
+    if field == "competency":
+        return gettext(value)
+    if field in ("starts_on", "ends_on"):
+        return formats.date_format(datetime.date.fromisoformat(value), "DATE_FORMAT")
+    return str(value)
+
+
+def _failure(facts, title):
+    from activation.models import Failure
+
+    params = facts.get("failure_params", {})
+    ended = params.get("ended")
+    return str(Failure(facts["failure"]).label) % {
+        "offer": title,
+        "ended": formats.date_format(datetime.date.fromisoformat(ended), "DATE_FORMAT")
+        if ended
+        else "–",
+        "partner": params.get("partner", ""),
+        "benefit": Benefit(facts["benefit"]).label if "benefit" in facts else "",
+        "attempts": params.get("attempts", ""),
+    }
+
+
+def _authenticator(kind):
+    from allauth.mfa.models import Authenticator
+
+    if kind in Authenticator.Type.values:
+        return str(Authenticator.Type(kind).label)
+    return kind
+
+
+def describe(facts):
+    """The facts of one entry as one line of text in the active language."""
+    parts = []
+    title = ""
+    if "benefit" in facts:
+        parts.append(str(Benefit(facts["benefit"]).label))
+    if "offer" in facts:
+        offer = facts["offer"]
+        title = offer_title(offer["kind"], offer["level"], offer["competency"])
+        parts.append(title)
+    if "contract_id" in facts:
+        parts.append(f"{gettext('Contract ID')} {facts['contract_id']}")
+    if "incident" in facts:
+        parts.append(gettext("Incident %(number)s") % {"number": facts["incident"]})
+    if "role" in facts:
+        parts.append(str(Role(facts["role"]).label))
+    if "email" in facts:
+        parts.append(facts["email"])
+    if "address" in facts:
+        parts.append(facts["address"])
+    if facts.get("password") in PASSWORD:
+        parts.append(str(PASSWORD[facts["password"]]))
+    if facts.get("link") in LINKS:
+        parts.append(str(LINKS[facts["link"]]))
+    if "authenticator" in facts:
+        parts.append(_authenticator(facts["authenticator"]))
+        if facts.get("new_codes"):
+            parts.append(gettext("new codes"))
+    if "from" in facts:
+        parts.append(gettext("from %(company)s") % {"company": facts["from"] or "–"})
+    if "to" in facts:
+        parts.append(gettext("to %(company)s") % {"company": facts["to"] or "–"})
+    if "accounts_removed" in facts:
+        count = facts["accounts_removed"]
+        parts.append(
+            ngettext("removed from %(count)s account", "removed from %(count)s accounts", count)
+            % {"count": count}
+        )
+    if "incidents" in facts:
+        count = facts["incidents"]
+        parts.append(
+            ngettext("%(count)s incident", "%(count)s incidents", count) % {"count": count}
+        )
+    for field, old, new in facts.get("changes", []):
+        label = FIELD_LABELS.get(field, field)
+        parts.append(f"{label}: {_value(field, old)} → {_value(field, new)}")
+    if facts.get("because") in BECAUSE:
+        parts.append(str(BECAUSE[facts["because"]]))
+    if "failure" in facts:
+        parts.append(_failure(facts, title))
+    if facts.get("reason"):
+        parts.append(facts["reason"])
+    # Translators: between the parts of an audit entry's details.
+    return pgettext("list separator", ", ").join(parts)
