@@ -68,9 +68,13 @@ def _render_create(request, product_form, incident_form=None, contract_form=None
             version=version,
             usable=usable,
             unavailable=unavailable,
+            # Why none of the plans covers the product, said once each (e.g. Action Pack has
+            # no cloud support; only the current and the previous version are covered).
+            rules_not_met=[r for r in dict.fromkeys(p.availability.rule for p in unavailable) if r],
             incident_form=incident_form
             or IncidentForm(
-                plans=usable,
+                usable=usable,
+                unavailable=unavailable,
                 initial={
                     "contact_name": request.user.display_name,
                     "contact_email": request.user.email,
@@ -96,10 +100,15 @@ def create(request):
         return _render_create(request, product_form, status=200 if request.method == "GET" else 400)
 
     version = product_form.cleaned_data["version"]
-    usable, _unavailable = services.plans_for(request.user, version)
-    incident_form = IncidentForm(request.POST, plans=usable)
+    usable, unavailable = services.plans_for(request.user, version)
+    incident_form = IncidentForm(request.POST, usable=usable, unavailable=unavailable)
     if not incident_form.is_valid():
-        return _render_create(request, product_form, incident_form, status=400)
+        # A plan refused for what it is now (the other tab took its last incident) is a
+        # conflict, not a mistake in the form.
+        chosen = request.POST.get("plan")
+        refused = incident_form.has_error("plan") and chosen in incident_form.plans
+        status = 409 if refused else 400
+        return _render_create(request, product_form, incident_form, status=status)
     opened_lately = limits.hit(INCIDENTS_BY_ACCOUNT, request.user.pk)
     if opened_lately.exceeded:
         incident_form.add_error(
@@ -115,6 +124,7 @@ def create(request):
         )
         return _render_create(request, product_form, incident_form, status=429)
     details = {k: v for k, v in incident_form.cleaned_data.items() if k != "plan"}
+    details["support_type"] = product_form.cleaned_data["support_type"]
     try:
         incident = services.open_incident(
             request.user, version, incident_form.cleaned_data["plan"], **details
@@ -123,7 +133,7 @@ def create(request):
         limits.give_back(INCIDENTS_BY_ACCOUNT, request.user.pk)
         incident_form.add_error(
             "plan",
-            _("%(reason)s. The incident was not opened. Choose another plan, or add a contract.")
+            _("%(reason)s The incident was not opened. Choose another plan, or add a contract.")
             % {"reason": refusal},
         )
         return _render_create(request, product_form, incident_form, status=409)
@@ -140,8 +150,9 @@ def create(request):
     return redirect("support:incidents")
 
 
-def _standing_advice(contract, today):
-    """What the account can do with the contract now, in a sentence or two."""
+def _standing_advice(contract, version, today):
+    """What the account can do with the contract now, in a sentence or two: true for the
+    product chosen in step 1 (`version`, or None when none is chosen yet)."""
     partner = contract.partner.name
     if today > contract.ends_on:
         return _(
@@ -157,7 +168,22 @@ def _standing_advice(contract, today):
             "It is not usable: it has no incidents remaining. Purchase a support plan, or ask "
             "a Global admin of %(partner)s to activate another benefit."
         ) % {"partner": partner}
-    return _("It is usable: choose it under Types of support.")
+    if version is None:
+        return _(
+            "It is usable for %(coverage)s: choose a product, then this plan under Types of "
+            "support."
+        ) % {"coverage": rules.coverage(contract.benefit)}
+    rule = rules.coverage_rule(
+        contract.benefit, services.product_facts(version), services.is_action_pack(contract)
+    )
+    if rule:
+        return _("It cannot be used for %(product)s. %(rule)s") % {
+            "product": version,
+            "rule": rule,
+        }
+    return _("It is usable for %(product)s: choose it under Types of support.") % {
+        "product": version
+    }
 
 
 @require_POST
@@ -200,7 +226,8 @@ def add_contract(request):
     limits.give_back(WRONG_IDS_BY_ADDRESS, address_key)
 
     contract = link.contract
-    advice = _standing_advice(contract, timezone.localdate())
+    version = product_form.cleaned_data["version"] if product_form.is_valid() else None
+    advice = _standing_advice(contract, version, timezone.localdate())
     if created:
         messages.success(
             request,
