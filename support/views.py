@@ -91,6 +91,13 @@ def home(request):
     return redirect("support:create")
 
 
+@require_GET
+@login_required
+def contracts(request):
+    """A typed parent path: the account's contracts are listed with its requests."""
+    return redirect(f"{reverse('support:incidents')}#plans")
+
+
 @require_http_methods(["GET", "POST"])
 @login_required
 def create(request):
