@@ -55,11 +55,30 @@ def _create_url(product_form):
     return f"{reverse('support:create')}?{urlencode(query)}"
 
 
-def _render_create(request, product_form, incident_form=None, contract_form=None, status=200):
+# What was typed in step 3, carried through adding a contract (its own form), so a person
+# whose plan was refused adds another contract without typing the incident again.
+DRAFT_PREFIX = "draft-"
+DRAFT_SESSION_KEY = "support_incident_draft"
+
+
+def _draft_of(request):
+    """The incident's fields the add-contract form carried, as {field: value}."""
+    fields = IncidentForm.Meta.fields
+    return {
+        name.removeprefix(DRAFT_PREFIX): value
+        for name, value in request.POST.items()
+        if name.startswith(DRAFT_PREFIX) and name.removeprefix(DRAFT_PREFIX) in fields
+    }
+
+
+def _render_create(
+    request, product_form, incident_form=None, contract_form=None, status=200, draft=None
+):
     context = {
         "product_form": product_form,
         "contract_form": contract_form or AddContractForm(),
         "create_url": _create_url(product_form),
+        "draft": bool(draft),
     }
     if product_form.is_valid():
         version = product_form.cleaned_data["version"]
@@ -79,6 +98,7 @@ def _render_create(request, product_form, incident_form=None, contract_form=None
                     "contact_name": request.user.display_name,
                     "contact_email": request.user.email,
                     "plan": usable[0].key if len(usable) == 1 else None,
+                    **(draft or {}),
                 },
             ),
         )
@@ -104,7 +124,9 @@ def create(request):
     """Create a request: choose a product and a support type, then a plan, then describe it."""
     product_form = ProductForm(request.GET or None)
     if request.method == "GET" or not product_form.is_valid():
-        return _render_create(request, product_form, status=200 if request.method == "GET" else 400)
+        draft = request.session.pop(DRAFT_SESSION_KEY, None) if request.method == "GET" else None
+        status = 200 if request.method == "GET" else 400
+        return _render_create(request, product_form, status=status, draft=draft)
 
     version = product_form.cleaned_data["version"]
     usable, unavailable = services.plans_for(request.user, version)
@@ -199,8 +221,11 @@ def add_contract(request):
     """Add a contract with its Access ID and Contract ID, once; then it belongs to the account."""
     product_form = ProductForm(request.GET or None)
     contract_form = AddContractForm(request.POST)
+    draft = _draft_of(request)
     if not contract_form.is_valid():
-        return _render_create(request, product_form, contract_form=contract_form, status=400)
+        return _render_create(
+            request, product_form, contract_form=contract_form, status=400, draft=draft
+        )
     # Counted before the look-up, atomically, so parallel tries can't all slip under the
     # limits; given back if the pair turns out right, or if it is refused unlooked-at.
     address_key = limits.client_address(request)
@@ -213,7 +238,9 @@ def add_contract(request):
             limits.give_back(WRONG_IDS_BY_ACCOUNT, request.user.pk)
         minutes = account.minutes_left if account.exceeded else address.minutes_left
         contract_form.add_error(None, _too_many_wrong_ids(minutes))
-        return _render_create(request, product_form, contract_form=contract_form, status=429)
+        return _render_create(
+            request, product_form, contract_form=contract_form, status=429, draft=draft
+        )
     try:
         link, created = services.add_contract(
             request.user,
@@ -228,9 +255,13 @@ def add_contract(request):
                 "on the Technical benefits page of the company that activated the benefit."
             ),
         )
-        return _render_create(request, product_form, contract_form=contract_form, status=400)
+        return _render_create(
+            request, product_form, contract_form=contract_form, status=400, draft=draft
+        )
     limits.give_back(WRONG_IDS_BY_ACCOUNT, request.user.pk)
     limits.give_back(WRONG_IDS_BY_ADDRESS, address_key)
+    if draft:
+        request.session[DRAFT_SESSION_KEY] = draft  # filled in again on the page it returns to
 
     contract = link.contract
     version = product_form.cleaned_data["version"] if product_form.is_valid() else None

@@ -8,6 +8,7 @@ from entitlements.rules import Benefit
 from support.models import Incident, SupportContract
 
 from .test_support import (
+    CREATE,
     INCIDENTS,
     add,
     contract_for,
@@ -212,3 +213,36 @@ def test_the_incidents_list_masks_the_contract_id_names_the_severity_and_the_tim
     opened = timezone.localtime(Incident.objects.get().opened_at)
     assert f"{opened:%H:%M}" in page or f"{opened:%-I:%M}" in page
     assert f" {settings.TIME_ZONE}</time>" in page
+
+
+def test_what_was_typed_survives_adding_another_contract(
+    sign_in, bob, signature_5_pack, alice, contoso
+):
+    client = sign_in(bob)
+    add(client, signature_5_pack)
+    last_incident_taken(signature_5_pack)
+    refused = client.post(step2("Azure"), incident_fields(signature_5_pack.pk, **TYPED))
+    page = refused.content.decode()
+    assert 'name="draft-title" value="Azure SQL failover never completes"' in page
+    unlimited = contract_for(
+        contoso.offers.get(level="gold"), Benefit.SIGNATURE_CLOUD_SUPPORT, alice
+    )
+    # The add-contract form as the page holds it: the IDs, and what step 3 holds.
+    draft = {f"draft-{name}": value for name, value in incident_fields("", **TYPED).items()}
+    wrong = client.post(
+        "/supportforbusiness/contracts/add" + step2("Azure").removeprefix(CREATE),
+        {**draft, "access_id": unlimited.access_id, "contract_id": "123456789"},
+    )
+    assert 'value="Azure SQL failover never completes"' in wrong.content.decode()
+    page = client.post(
+        "/supportforbusiness/contracts/add" + step2("Azure").removeprefix(CREATE),
+        {**draft, "access_id": unlimited.access_id, "contract_id": unlimited.contract_id},
+        follow=True,
+    ).content.decode()
+    assert "Contract added" in page
+    assert f'name="plan" value="{unlimited.pk}"' in page
+    assert 'value="Azure SQL failover never completes"' in page
+    assert "Since Tuesday the geo-replica stays in Seeding." in page
+    # Once: the next visit starts afresh.
+    again = client.get(step2("Azure")).content.decode()
+    assert "Azure SQL failover never completes" not in again

@@ -62,8 +62,26 @@ def test_two_tabs_race_for_the_last_incident_and_the_loser_keeps_its_text(
     shot(page, "support-race-lost")
     assert Incident.objects.count() == 1
 
-    page.goto(f"{portal}/supportforbusiness/incidents")
-    row = page.locator("table.plans").first.locator("tbody tr").first
+    # Add another contract: what was typed is still there, and goes under the new plan.
+    from activation import services
+
+    admin = User.objects.get(email="admin@contoso.example")
+    request, _ = services.request_activation(
+        admin.partner.offers.get(level="silver"), "product_support", admin
+    )
+    services.complete_now(request.pk, None)
+    silver = SupportContract.objects.get(activation=request)
+    page.get_by_label("Access ID").fill(silver.access_id)
+    page.get_by_label("Contract ID").fill(silver.contract_id)
+    page.get_by_role("button", name="Add", exact=True).click()
+    expect(page.get_by_role("status")).to_contain_text("Contract added")
+    expect(page.get_by_label("Title")).to_have_value("Storage Spaces pool degraded")
+    page.locator(f"#plan-{silver.pk}").check()
+    page.get_by_role("button", name="Open incident").click()
+    expect(page.get_by_role("status")).to_contain_text("14 incidents remaining on this plan")
+    assert Incident.objects.filter(title="Storage Spaces pool degraded").exists()
+
+    row = page.locator("table.plans").first.locator("tbody tr").nth(1)  # the first tab's
     expect(row).to_contain_text(f"Contract ID ending {contract.contract_id[-4:]}")
     expect(row).not_to_contain_text(contract.contract_id)
     expect(row).to_contain_text("B: moderate impact")
