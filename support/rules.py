@@ -130,9 +130,3 @@ def recent(versions):
     """The newest RECENT_VERSIONS of a product's versions, newest first. Takes objects with
     `released_on`."""
     return sorted(versions, key=lambda v: v.released_on, reverse=True)[:RECENT_VERSIONS]
-
-
-def is_recent(version_released_on, all_released_on):
-    """True for the newest RECENT_VERSIONS versions of a product."""
-    newest = sorted(all_released_on, reverse=True)[:RECENT_VERSIONS]
-    return version_released_on in newest

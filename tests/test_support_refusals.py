@@ -5,6 +5,7 @@ import pytest
 from django.utils import timezone
 
 from entitlements.rules import Benefit
+from support import rules
 from support.models import Incident, SupportContract
 
 from .test_support import (
@@ -246,3 +247,33 @@ def test_what_was_typed_survives_adding_another_contract(
     # Once: the next visit starts afresh.
     again = client.get(step2("Azure")).content.decode()
     assert "Azure SQL failover never completes" not in again
+
+
+@pytest.mark.parametrize(
+    ("benefit", "product", "action_pack", "rule"),
+    [
+        (Benefit.PRODUCT_SUPPORT, rules.ProductFacts("SQL Server 2022", False, True), False, ""),
+        (
+            Benefit.PRODUCT_SUPPORT,
+            rules.ProductFacts("SQL Server 2017", False, False, ("SQL Server 2022", "SQL 2019")),
+            False,
+            "Only the current and the previous version of an on-premises product are covered: "
+            "now SQL Server 2022 and SQL 2019.",
+        ),
+        (
+            Benefit.PRODUCT_SUPPORT,
+            rules.ProductFacts("Azure", True, True),
+            True,
+            "Microsoft Action Pack includes no cloud support.",
+        ),
+        (
+            Benefit.SIGNATURE_CLOUD_SUPPORT,
+            rules.ProductFacts("SQL Server 2022", False, True),
+            False,
+            "Signature Cloud Support covers cloud products only.",
+        ),
+        (Benefit.SIGNATURE_CLOUD_SUPPORT, rules.ProductFacts("Azure", True, True), False, ""),
+    ],
+)
+def test_the_coverage_rule_is_named_for_the_product(benefit, product, action_pack, rule):
+    assert rules.coverage_rule(benefit, product, action_pack) == rule
