@@ -277,3 +277,16 @@ def test_what_was_typed_survives_adding_another_contract(
 )
 def test_the_coverage_rule_is_named_for_the_product(benefit, product, action_pack, rule):
     assert rules.coverage_rule(benefit, product, action_pack) == rule
+
+
+def test_support_staff_see_the_support_type_in_admin(sign_in, bob, support, product_support):
+    client = sign_in(bob)
+    add(client, product_support)
+    url = step2("Windows Server", "2025").replace("support_type=technical", "support_type=setup")
+    client.post(url, incident_fields(product_support.pk))
+    incident = Incident.objects.get()
+    staff = sign_in(support)
+    listing = staff.get("/admin/support/incident/").content.decode()
+    assert "Setup: installing, configuring or upgrading" in listing
+    detail = staff.get(f"/admin/support/incident/{incident.pk}/change/").content.decode()
+    assert "Setup: installing, configuring or upgrading" in detail
