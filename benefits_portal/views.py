@@ -11,8 +11,11 @@ def alive(request):
 
 def landing_url(user):
     """Where an account starts: support staff (no company) in the admin, where their work is;
-    everyone else on the Technical benefits page (which signs in the signed-out)."""
-    if user.is_authenticated and user.is_staff and user.partner_id is None:
+    everyone else on the Technical benefits page. A visitor signs in first, with no `next`,
+    so that signing in decides which of the two."""
+    if not user.is_authenticated:
+        return "account_login"
+    if user.is_staff and user.partner_id is None:
         return "admin:index"
     return "entitlements:technical_benefits"
 

@@ -99,6 +99,13 @@ def test_support_staff_typing_the_site_root_land_in_the_admin(sign_in, support):
     assert sign_in(support).get("/")["Location"] == reverse("admin:index")
 
 
+def test_support_staff_signed_out_typing_the_site_root_land_in_the_admin(client, support):
+    """The root asks a visitor to sign in with no page to return to: signing in decides."""
+    response = client.get("/")
+    assert response["Location"] == "/accounts/login/"
+    assert sign_in_with_the_form(client, support.email)["Location"] == reverse("admin:index")
+
+
 def test_partners_signing_in_land_on_technical_benefits(client, alice):
     response = sign_in_with_the_form(client, alice.email)
     assert response["Location"] == TECHNICAL
