@@ -3,6 +3,9 @@ from smtplib import SMTPException
 
 from allauth.account.adapter import DefaultAccountAdapter
 from django.core.exceptions import ImproperlyConfigured
+from django.shortcuts import resolve_url
+
+from benefits_portal.views import landing_url
 
 log = logging.getLogger(__name__)
 
@@ -11,6 +14,11 @@ class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request):
         # Accounts are created by the company's admins or by support staff, never by visitors.
         return False
+
+    def get_login_redirect_url(self, request):
+        """Where a sign-in without a `next` lands: support staff in the admin (they have no
+        company, so no Benefits page of their own), everyone else on Technical benefits."""
+        return resolve_url(landing_url(request.user))
 
     def get_client_ip(self, request):
         """The client's address for every limit: allauth's reading of X-Forwarded-For behind

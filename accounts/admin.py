@@ -23,7 +23,7 @@ from entitlements.models import Partner, Role
 from entitlements.services import account_moved, set_roles
 from support.services import remove_links_of
 
-from .models import User, end_sessions, sync_email_address
+from .models import SignedOut, User, end_sessions, sync_email_address
 from .services import change_sign_in_email, send_password_link
 
 Action = AuditEntry.Action
@@ -235,7 +235,7 @@ class UserAdmin(TypedSearchMixin, BaseUserAdmin):
                     request.user,
                     {"email": obj.email},
                 )
-            end_sessions(obj)
+            end_sessions(obj, SignedOut.DEACTIVATED)
 
     @staticmethod
     def _invite(request, user):

@@ -1,4 +1,7 @@
+from importlib import import_module
+
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models.functions import Lower
@@ -80,9 +83,57 @@ def sync_email_address(user):
     )
 
 
-def end_sessions(user):
-    """Sign the account out everywhere: its access changed under it."""
+# Why an account's sessions were ended, kept in each of them for the next page to say
+# (accounts.middleware.SignedOutReasonMiddleware): only the browser that held the session
+# ever sees it.
+SIGNED_OUT_BECAUSE = "signed_out_because"
+
+
+class SignedOut(models.TextChoices):
+    ROLES_CHANGED = (
+        "roles_changed",
+        _(
+            "You were signed out because your roles changed. Sign in again to continue with the "
+            "access you have now."
+        ),
+    )
+    MOVED = (
+        "moved",
+        _(
+            "You were signed out because your account was moved to another company. Sign in "
+            "again to continue."
+        ),
+    )
+    DEACTIVATED = (
+        "deactivated",
+        _(
+            "You were signed out because your account was deactivated. If you still need it, ask "
+            "a Global admin of your company."
+        ),
+    )
+    PASSWORD_CHANGED = (
+        "password_changed",
+        _("You were signed out because your password was changed. Sign in with the new password."),
+    )
+
+
+def end_sessions(user, why=None):
+    """Sign the account out everywhere: its access changed under it.
+
+    Takes the account and `why` (a SignedOut value). Each session is emptied rather than
+    deleted and keeps only `why`, so the browser that held it is told on its next page;
+    without `why`, the sessions are deleted. Returns nothing.
+    """
     from allauth.usersessions.models import UserSession
 
+    store_of = import_module(settings.SESSION_ENGINE).SessionStore
     for session in UserSession.objects.filter(user=user):
-        session.end()
+        if why is None:
+            session.end()
+            continue
+        store = store_of(session.session_key)
+        if store.exists(session.session_key):
+            store.clear()
+            store[SIGNED_OUT_BECAUSE] = str(why)
+            store.save()
+        session.delete()

@@ -1,4 +1,7 @@
+from django.http import HttpResponsePermanentRedirect
+from django.urls import is_valid_path
 from django.utils.cache import patch_cache_control
+from django.utils.http import escape_leading_slashes
 
 
 class PrivateNoStoreMiddleware:
@@ -19,4 +22,31 @@ class PrivateNoStoreMiddleware:
         response = self.get_response(request)
         if request.user.is_authenticated and not response.has_header("Cache-Control"):
             patch_cache_control(response, private=True, no_store=True)
+        return response
+
+
+class RemoveSlashMiddleware:
+    """A typed URL with a trailing slash finds the page without one: a GET or HEAD that
+    would be a 404 is sent (301) to the same path without its slash, when that path is one
+    of the portal's (its URLs have none, allauth's and the admin's do: Django's APPEND_SLASH
+    adds theirs). Other methods keep their 404: a redirect would lose the form's data.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        path = request.path_info
+        if (
+            response.status_code == 404
+            and request.method in ("GET", "HEAD")
+            and path.endswith("/")
+            and path != "/"
+        ):
+            bare = path.rstrip("/")
+            if is_valid_path(bare, getattr(request, "urlconf", None)):
+                query = request.META.get("QUERY_STRING", "")
+                target = request.path.rstrip("/") + (f"?{query}" if query else "")
+                return HttpResponsePermanentRedirect(escape_leading_slashes(target))
         return response

@@ -17,7 +17,17 @@ admin.site.login = secure_admin_login(admin.site.login)
 urlpatterns = [
     path("alive", views.alive, name="alive"),
     path("health", health.health, name="health"),
-    path("", RedirectView.as_view(pattern_name="entitlements:technical_benefits"), name="home"),
+    path("", views.home, name="home"),
+    # Parent paths a person might type, each to the nearest page.
+    path("dashboard", views.home, name="dashboard"),
+    path("dashboard/mpn", views.home, name="dashboard_mpn"),
+    path("dashboard/mpn/membership", views.home, name="dashboard_membership"),
+    path("dashboard/mpn/membership/benefits", views.home, name="dashboard_benefits"),
+    path(
+        "dashboard/account",
+        RedirectView.as_view(pattern_name="audit:log"),
+        name="dashboard_account",
+    ),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

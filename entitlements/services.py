@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import translation
 
-from accounts.models import end_sessions
+from accounts.models import SignedOut, end_sessions
 from audit.models import AuditEntry
 from audit.services import record
 
@@ -25,7 +25,7 @@ def set_roles(user, roles, actor=None):
     if removed:
         # What the account may do just shrank: its open sessions end, so no page it still
         # has open keeps showing what it may no longer see.
-        transaction.on_commit(lambda: end_sessions(user))
+        transaction.on_commit(lambda: end_sessions(user, SignedOut.ROLES_CHANGED))
     RoleAssignment.objects.bulk_create(
         [RoleAssignment(user=user, role=role) for role in wanted - current],
         ignore_conflicts=True,  # a concurrent save of the same role: the constraint keeps one
@@ -91,7 +91,7 @@ def account_moved(user, old_partner, actor=None):
             )
     if hasattr(user, "_partner_roles"):
         del user._partner_roles
-    transaction.on_commit(lambda: end_sessions(user))
+    transaction.on_commit(lambda: end_sessions(user, SignedOut.MOVED))
     return removed
 
 

@@ -222,13 +222,14 @@ class IncidentAdmin(TypedSearchMixin, admin.ModelAdmin):
         "number",
         "title",
         "severity",
+        "support_type",
         "state",
         "product_version",
         "plan",
         "opened_by",
         "opened_at",
     ]
-    list_filter = ["state", "severity", "product_version__product"]
+    list_filter = ["state", "severity", "support_type", "product_version__product"]
     list_select_related = ["product_version__product", "contract__partner", "opened_by"]
     search_fields = [
         "title",
@@ -244,6 +245,7 @@ class IncidentAdmin(TypedSearchMixin, admin.ModelAdmin):
         "title",
         "description",
         "severity",
+        "support_type",
         "contact_name",
         "contact_email",
         "contact_phone",
@@ -259,7 +261,8 @@ class IncidentAdmin(TypedSearchMixin, admin.ModelAdmin):
 
     @admin.display(description=_("plan"))
     def plan(self, incident):
-        return incident.plan_name
+        # Support staff see contracts' IDs whole, as in the contracts' list.
+        return str(incident.contract) if incident.contract_id else incident.plan_name
 
     def save_model(self, request, obj, form, change):
         services.change_incident(obj, request.user)  # audited in the company's log

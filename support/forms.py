@@ -1,3 +1,5 @@
+import unicodedata
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -9,18 +11,13 @@ from .models import Incident, ProductVersion
 class ProductForm(forms.Form):
     """Step 1: what the request is about."""
 
-    SUPPORT_TYPES = [
-        ("technical", _("Technical: something isn't working as expected")),
-        ("setup", _("Setup: installing, configuring or upgrading")),
-    ]
-
     version = forms.ModelChoiceField(
         queryset=ProductVersion.objects.select_related("product"),
         label=_("Product"),
         empty_label=_("Choose a product"),
         error_messages={"invalid_choice": _("Choose a product from the list.")},
     )
-    support_type = forms.ChoiceField(choices=SUPPORT_TYPES, label=_("Support type"))
+    support_type = forms.ChoiceField(choices=Incident.SupportType.choices, label=_("Support type"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -60,13 +57,18 @@ class AddContractForm(forms.Form):
 
 
 class IncidentForm(forms.ModelForm):
+    """Step 3: the incident, under one of the account's plans.
+
+    Takes `usable` and `unavailable`, the account's plans for the product (services.plans_for).
+    A plan that can't take the incident is refused with its true reason (used up, expired, or
+    not for this product), and everything typed stays in the form.
+    """
+
     plan = forms.ChoiceField(
         label=_("Support plan"),
         error_messages={
             "required": _("Choose one of your support plans."),
-            "invalid_choice": (
-                _("That support plan is not on your account or does not cover this product.")
-            ),
+            "invalid_choice": _("That support plan is not on your account."),
         },
     )
 
@@ -83,6 +85,7 @@ class IncidentForm(forms.ModelForm):
         widgets = {
             "severity": forms.RadioSelect,
             "description": forms.Textarea(attrs={"rows": 5}),
+            "contact_phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
         }
         labels = {
             "title": _("Title"),
@@ -93,10 +96,21 @@ class IncidentForm(forms.ModelForm):
             "contact_phone": _("Contact phone (optional)"),
         }
 
-    def __init__(self, *args, plans, **kwargs):
+    def __init__(self, *args, usable, unavailable=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["plan"].choices = [(plan.key, plan.name) for plan in plans]
+        self.plans = {plan.key: plan for plan in (*usable, *unavailable)}
+        self.fields["plan"].choices = [(plan.key, plan.name) for plan in self.plans.values()]
         self.fields["severity"].choices = Incident.Severity.choices  # no empty "---------"
         # No maxlength on the description's box: a browser would cut a pasted log short
         # without a word. The form says how long it may be and keeps the text to shorten.
         self.fields["description"].widget.attrs.pop("maxlength", None)
+
+    def clean_plan(self):
+        plan = self.plans[self.cleaned_data["plan"]]
+        if not plan.availability.usable:
+            raise forms.ValidationError(plan.availability.refusal)
+        return plan.key
+
+    def clean_contact_phone(self):
+        # Full-width digits and signs from an IME are the same number.
+        return unicodedata.normalize("NFKC", self.cleaned_data["contact_phone"]).strip()

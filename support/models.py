@@ -1,4 +1,7 @@
+import re
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -8,6 +11,21 @@ from benefits_portal.text import at_most
 from entitlements.rules import Benefit
 
 nine_digits = RegexValidator(r"^[1-9][0-9]{8}$", _("A 9-digit number."))
+
+
+def phone_number(value):
+    """A phone number as people write it: digits with +, spaces, dashes and parentheses, and
+    6 to 15 digits (15: the most an international number has, ITU-T E.164)."""
+    if not re.fullmatch(r"\+?[0-9 ()\-]+", value):
+        raise ValidationError(
+            _(
+                "Enter a phone number with digits, and only +, spaces, dashes or parentheses, "
+                "for example +1 425 555 0100."
+            ),
+            code="invalid",
+        )
+    if not 6 <= sum(c.isdigit() for c in value) <= 15:
+        raise ValidationError(_("A phone number has 6 to 15 digits."), code="invalid")
 
 
 class SupportContract(models.Model):
@@ -162,6 +180,10 @@ class Incident(models.Model):
         B = "B", _("B: moderate impact, first response within 4 hours")
         C = "C", _("C: minimal impact, first response within 8 hours")
 
+    class SupportType(models.TextChoices):
+        TECHNICAL = "technical", _("Technical: something isn't working as expected")
+        SETUP = "setup", _("Setup: installing, configuring or upgrading")
+
     class State(models.TextChoices):
         OPEN = "open", _("Open")
         IN_PROGRESS = "in_progress", _("In progress")
@@ -185,9 +207,15 @@ class Incident(models.Model):
     title = models.CharField(max_length=200)
     description = models.TextField(max_length=10_000)
     severity = models.CharField(max_length=1, choices=Severity.choices)
+    support_type = models.CharField(
+        _("support type"),
+        max_length=16,
+        choices=SupportType.choices,
+        default=SupportType.TECHNICAL,  # what every incident opened before it was kept was
+    )
     contact_name = models.CharField(max_length=150)
     contact_email = models.EmailField(max_length=254)  # the longest address SMTP carries
-    contact_phone = models.CharField(max_length=40, blank=True)
+    contact_phone = models.CharField(max_length=40, blank=True, validators=[phone_number])
     state = models.CharField(max_length=16, choices=State.choices, default=State.OPEN)
     opened_at = models.DateTimeField(auto_now_add=True)
 
@@ -230,7 +258,14 @@ class Incident(models.Model):
 
     @property
     def plan_name(self):
-        return str(self.contract) if self.contract_id else _("Cloud Solution Provider")
+        """The plan as the account sees it: the benefit and the last 4 digits of the Contract
+        ID, never the whole of it (masked as everywhere in the portal)."""
+        if not self.contract_id:
+            return _("Cloud Solution Provider")
+        return _("%(benefit)s · Contract ID ending %(last4)s") % {
+            "benefit": self.contract.get_benefit_display(),
+            "last4": self.contract.contract_id[-4:],
+        }
 
 
 class IncidentCredit(models.Model):

@@ -14,6 +14,7 @@ from django.utils.translation import ngettext
 
 from audit.models import AuditEntry
 from audit.services import entry, record
+from entitlements.rules import OfferKind
 
 from . import rules
 from .models import ContractLink, Incident, IncidentCredit, ProductVersion, SupportContract
@@ -222,22 +223,36 @@ def contracts_with_holders(partner):
     )
 
 
-def version_is_recent(version):
-    released = version.product.versions.values_list("released_on", flat=True)
-    return rules.is_recent(version.released_on, released)
+def product_facts(version):
+    """What the coverage rules need of a product version (one query: its product's
+    versions)."""
+    newest = rules.recent(version.product.versions.all())
+    return rules.ProductFacts(
+        name=str(version),
+        is_cloud=version.product.is_cloud,
+        is_recent=version.pk in {v.pk for v in newest},
+        recent_names=tuple(str(v) for v in newest),
+    )
+
+
+def is_action_pack(contract):
+    """Whether the contract comes from Microsoft Action Pack, which has no cloud support."""
+    return contract.activation.offer.kind == OfferKind.ACTION_PACK
 
 
 def plans_for(user, version, today=None):
-    """(usable, unavailable) plans of the account for a product version."""
+    """(usable, unavailable) plans of the account for a product version: Plans, each with
+    its availability for that version (support.rules)."""
     today = today or timezone.localdate()
-    recent = version_is_recent(version)
+    product = product_facts(version)
     usable, unavailable = [], []
     contracts = SupportContract.objects.filter(links__user=user).select_related(
         "partner", "activation__offer__competency"
     )
     for contract in contracts.order_by("ends_on", "pk"):
         plan = Plan(
-            contract, rules.plan_availability(contract, version.product.is_cloud, recent, today)
+            contract,
+            rules.plan_availability(contract, product, today, is_action_pack(contract)),
         )
         (usable if plan.availability.usable else unavailable).append(plan)
     if version.product.csp_plan and user.partner and user.partner.is_csp:
@@ -248,34 +263,43 @@ def plans_for(user, version, today=None):
 def open_incident(user, version, plan_key, **details):
     """Open an incident under a plan, counting it down by one in the same transaction.
 
-    The count-down is a conditional UPDATE: two incidents opened at once on the last one
-    cannot both succeed, whatever the timing.
+    Takes the account, a ProductVersion, a plan's key (a contract's pk, or CSP_PLAN) and the
+    incident's fields. Returns the Incident. Raises PlanUnavailable, with the true reason,
+    when the plan is not on the account or can't take this incident. The count-down is a
+    conditional UPDATE: two incidents opened at once on the last one cannot both succeed,
+    whatever the timing.
     """
     today = timezone.localdate()
     with transaction.atomic():
         if plan_key == CSP_PLAN:
-            if not (version.product.csp_plan and user.partner and user.partner.is_csp):
-                raise PlanUnavailable(rules.NOT_FOR_PRODUCT)
+            if not (user.partner and user.partner.is_csp):
+                raise PlanUnavailable(_("Your company is not a Cloud Solution Provider."))
+            if not version.product.csp_plan:
+                raise PlanUnavailable(
+                    _("The Cloud Solution Provider plan cannot be used for %(product)s.")
+                    % {"product": version}
+                )
             contract = None
         else:
             contract = (
                 SupportContract.objects.filter(links__user=user, pk=plan_key)
+                .select_related("activation__offer")
                 .select_for_update(of=("self",))
                 .first()
             )
             if contract is None:
-                raise PlanUnavailable(_("That support plan is not on your account"))
+                raise PlanUnavailable(_("That support plan is not on your account."))
             availability = rules.plan_availability(
-                contract, version.product.is_cloud, version_is_recent(version), today
+                contract, product_facts(version), today, is_action_pack(contract)
             )
             if not availability.usable:
-                raise PlanUnavailable(availability.reason)
+                raise PlanUnavailable(availability.refusal)
             if contract.incidents_remaining is not None:
                 counted = SupportContract.objects.filter(
                     pk=contract.pk, incidents_remaining__gt=0
                 ).update(incidents_remaining=F("incidents_remaining") - 1)
                 if counted != 1:
-                    raise PlanUnavailable(rules.NO_INCIDENTS_REMAINING)
+                    raise PlanUnavailable(_("This plan has no incidents remaining."))
                 contract.refresh_from_db(fields=["incidents_remaining"])
         incident = Incident.objects.create(
             opened_by=user, contract=contract, product_version=version, **details

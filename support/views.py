@@ -55,11 +55,30 @@ def _create_url(product_form):
     return f"{reverse('support:create')}?{urlencode(query)}"
 
 
-def _render_create(request, product_form, incident_form=None, contract_form=None, status=200):
+# What was typed in step 3, carried through adding a contract (its own form), so a person
+# whose plan was refused adds another contract without typing the incident again.
+DRAFT_PREFIX = "draft-"
+DRAFT_SESSION_KEY = "support_incident_draft"
+
+
+def _draft_of(request):
+    """The incident's fields the add-contract form carried, as {field: value}."""
+    fields = IncidentForm.Meta.fields
+    return {
+        name.removeprefix(DRAFT_PREFIX): value
+        for name, value in request.POST.items()
+        if name.startswith(DRAFT_PREFIX) and name.removeprefix(DRAFT_PREFIX) in fields
+    }
+
+
+def _render_create(
+    request, product_form, incident_form=None, contract_form=None, status=200, draft=None
+):
     context = {
         "product_form": product_form,
         "contract_form": contract_form or AddContractForm(),
         "create_url": _create_url(product_form),
+        "draft": bool(draft),
     }
     if product_form.is_valid():
         version = product_form.cleaned_data["version"]
@@ -68,13 +87,18 @@ def _render_create(request, product_form, incident_form=None, contract_form=None
             version=version,
             usable=usable,
             unavailable=unavailable,
+            # Why none of the plans covers the product, said once each (e.g. Action Pack has
+            # no cloud support; only the current and the previous version are covered).
+            rules_not_met=[r for r in dict.fromkeys(p.availability.rule for p in unavailable) if r],
             incident_form=incident_form
             or IncidentForm(
-                plans=usable,
+                usable=usable,
+                unavailable=unavailable,
                 initial={
                     "contact_name": request.user.display_name,
                     "contact_email": request.user.email,
                     "plan": usable[0].key if len(usable) == 1 else None,
+                    **(draft or {}),
                 },
             ),
         )
@@ -87,19 +111,33 @@ def home(request):
     return redirect("support:create")
 
 
+@require_GET
+@login_required
+def contracts(request):
+    """A typed parent path: the account's contracts are listed with its requests."""
+    return redirect(f"{reverse('support:incidents')}#plans")
+
+
 @require_http_methods(["GET", "POST"])
 @login_required
 def create(request):
     """Create a request: choose a product and a support type, then a plan, then describe it."""
     product_form = ProductForm(request.GET or None)
     if request.method == "GET" or not product_form.is_valid():
-        return _render_create(request, product_form, status=200 if request.method == "GET" else 400)
+        draft = request.session.pop(DRAFT_SESSION_KEY, None) if request.method == "GET" else None
+        status = 200 if request.method == "GET" else 400
+        return _render_create(request, product_form, status=status, draft=draft)
 
     version = product_form.cleaned_data["version"]
-    usable, _unavailable = services.plans_for(request.user, version)
-    incident_form = IncidentForm(request.POST, plans=usable)
+    usable, unavailable = services.plans_for(request.user, version)
+    incident_form = IncidentForm(request.POST, usable=usable, unavailable=unavailable)
     if not incident_form.is_valid():
-        return _render_create(request, product_form, incident_form, status=400)
+        # A plan refused for what it is now (the other tab took its last incident) is a
+        # conflict, not a mistake in the form.
+        chosen = request.POST.get("plan")
+        refused = incident_form.has_error("plan") and chosen in incident_form.plans
+        status = 409 if refused else 400
+        return _render_create(request, product_form, incident_form, status=status)
     opened_lately = limits.hit(INCIDENTS_BY_ACCOUNT, request.user.pk)
     if opened_lately.exceeded:
         incident_form.add_error(
@@ -115,6 +153,7 @@ def create(request):
         )
         return _render_create(request, product_form, incident_form, status=429)
     details = {k: v for k, v in incident_form.cleaned_data.items() if k != "plan"}
+    details["support_type"] = product_form.cleaned_data["support_type"]
     try:
         incident = services.open_incident(
             request.user, version, incident_form.cleaned_data["plan"], **details
@@ -123,7 +162,7 @@ def create(request):
         limits.give_back(INCIDENTS_BY_ACCOUNT, request.user.pk)
         incident_form.add_error(
             "plan",
-            _("%(reason)s. The incident was not opened. Choose another plan, or add a contract.")
+            _("%(reason)s The incident was not opened. Choose another plan, or add a contract.")
             % {"reason": refusal},
         )
         return _render_create(request, product_form, incident_form, status=409)
@@ -140,8 +179,9 @@ def create(request):
     return redirect("support:incidents")
 
 
-def _standing_advice(contract, today):
-    """What the account can do with the contract now, in a sentence or two."""
+def _standing_advice(contract, version, today):
+    """What the account can do with the contract now, in a sentence or two: true for the
+    product chosen in step 1 (`version`, or None when none is chosen yet)."""
     partner = contract.partner.name
     if today > contract.ends_on:
         return _(
@@ -157,7 +197,22 @@ def _standing_advice(contract, today):
             "It is not usable: it has no incidents remaining. Purchase a support plan, or ask "
             "a Global admin of %(partner)s to activate another benefit."
         ) % {"partner": partner}
-    return _("It is usable: choose it under Types of support.")
+    if version is None:
+        return _(
+            "It is usable for %(coverage)s: choose a product, then this plan under Types of "
+            "support."
+        ) % {"coverage": rules.coverage(contract.benefit)}
+    rule = rules.coverage_rule(
+        contract.benefit, services.product_facts(version), services.is_action_pack(contract)
+    )
+    if rule:
+        return _("It cannot be used for %(product)s. %(rule)s") % {
+            "product": version,
+            "rule": rule,
+        }
+    return _("It is usable for %(product)s: choose it under Types of support.") % {
+        "product": version
+    }
 
 
 @require_POST
@@ -166,8 +221,11 @@ def add_contract(request):
     """Add a contract with its Access ID and Contract ID, once; then it belongs to the account."""
     product_form = ProductForm(request.GET or None)
     contract_form = AddContractForm(request.POST)
+    draft = _draft_of(request)
     if not contract_form.is_valid():
-        return _render_create(request, product_form, contract_form=contract_form, status=400)
+        return _render_create(
+            request, product_form, contract_form=contract_form, status=400, draft=draft
+        )
     # Counted before the look-up, atomically, so parallel tries can't all slip under the
     # limits; given back if the pair turns out right, or if it is refused unlooked-at.
     address_key = limits.client_address(request)
@@ -180,7 +238,9 @@ def add_contract(request):
             limits.give_back(WRONG_IDS_BY_ACCOUNT, request.user.pk)
         minutes = account.minutes_left if account.exceeded else address.minutes_left
         contract_form.add_error(None, _too_many_wrong_ids(minutes))
-        return _render_create(request, product_form, contract_form=contract_form, status=429)
+        return _render_create(
+            request, product_form, contract_form=contract_form, status=429, draft=draft
+        )
     try:
         link, created = services.add_contract(
             request.user,
@@ -195,12 +255,17 @@ def add_contract(request):
                 "on the Technical benefits page of the company that activated the benefit."
             ),
         )
-        return _render_create(request, product_form, contract_form=contract_form, status=400)
+        return _render_create(
+            request, product_form, contract_form=contract_form, status=400, draft=draft
+        )
     limits.give_back(WRONG_IDS_BY_ACCOUNT, request.user.pk)
     limits.give_back(WRONG_IDS_BY_ADDRESS, address_key)
+    if draft:
+        request.session[DRAFT_SESSION_KEY] = draft  # filled in again on the page it returns to
 
     contract = link.contract
-    advice = _standing_advice(contract, timezone.localdate())
+    version = product_form.cleaned_data["version"] if product_form.is_valid() else None
+    advice = _standing_advice(contract, version, timezone.localdate())
     if created:
         messages.success(
             request,

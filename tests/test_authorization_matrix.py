@@ -56,6 +56,12 @@ ACTIVATORS = {"global_admin", "mpn_partner_admin"}
 
 MATRIX = {
     "home": {"GET": everyone(302)},
+    # Parent paths a person might type: each redirects to the nearest page.
+    "dashboard": {"GET": everyone(302)},
+    "dashboard_mpn": {"GET": everyone(302)},
+    "dashboard_membership": {"GET": everyone(302)},
+    "dashboard_benefits": {"GET": everyone(302)},
+    "dashboard_account": {"GET": everyone(302)},
     "alive": {"GET": everyone(200), "POST": everyone(405)},
     # Open to anyone; 503 here because no sweep has run in the test database.
     "health": {"GET": everyone(503), "POST": everyone(405)},
@@ -109,6 +115,7 @@ MATRIX = {
     # Support for Business is open to every signed-in account, of any company.
     "support:home": {"GET": signed_in(302), "POST": everyone(405)},
     "support:create": {"GET": signed_in(200), "POST": signed_in(400)},
+    "support:contracts": {"GET": signed_in(302), "POST": everyone(405)},
     "support:add_contract": {"GET": everyone(405), "POST": signed_in(400)},
     "support:incidents": {"GET": signed_in(200), "POST": everyone(405)},
     # allauth's own pages: no sign-up; sign-in and password reset open to visitors.

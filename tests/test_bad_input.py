@@ -109,7 +109,9 @@ def test_any_benefit_address_is_a_page_or_not_found(client, alice, offer_id, ben
     client.force_login(alice)
     before = stored()
     url = f"{PAGE}/{quote(str(offer_id), safe='')}/{quote(benefit, safe='')}"
-    assert client.get(url).status_code in (200, 404)
+    response = client.get(url)
+    # 301: a typed trailing slash, sent on to the page without it.
+    assert response.status_code in ((200, 301, 404) if url.endswith("/") else (200, 404))
     assert client.post(f"{url}/activate").status_code in (302, 404)
     if ActivationRequest.objects.count() != before[0]:
         assert benefit in Benefit.values  # only a real benefit of her own offer

@@ -231,7 +231,10 @@ def test_adding_a_contract_again_says_since_when_and_what_next(sign_in, bob, pro
     add(client, product_support)
     page = add(client, product_support).content.decode()
     assert "This contract is already on your account: you added it on" in page
-    assert "It is usable: choose it under Types of support." in page
+    assert (
+        "It is usable for the current and the previous version of on-premises products: "
+        "choose a product, then this plan under Types of support." in page
+    )
     assert "already associated" not in page
     assert ContractLink.objects.count() == 1
 
@@ -388,14 +391,15 @@ def test_the_last_incident_can_be_used_once(sign_in, bob, signature_5_pack):
     assert f'value="{signature_5_pack.pk}"' in form
     assert client.post(step2("Azure"), incident_fields(signature_5_pack.pk)).status_code == 302
     second = client.post(step2("Azure"), incident_fields(signature_5_pack.pk))
-    assert second.status_code == 400
+    assert second.status_code == 409
+    assert "This plan has no incidents remaining." in second.content.decode()
     assert Incident.objects.count() == 1
 
 
 def test_a_used_up_plan_chosen_in_a_stale_form_is_refused_clearly(bob, signature_5_pack):
     ContractLink.objects.create(user=bob, contract=signature_5_pack)
     SupportContract.objects.filter(pk=signature_5_pack.pk).update(incidents_remaining=0)
-    with pytest.raises(services.PlanUnavailable, match="No incidents remaining"):
+    with pytest.raises(services.PlanUnavailable, match="This plan has no incidents remaining."):
         services.open_incident(
             bob,
             version("Azure"),
