@@ -18,21 +18,23 @@ def sentence_case(text):
     """Take a heading or label in Title Case, as allauth writes them ("Change Password"), and
     return it in sentence case, as the portal writes its own ("Change password").
 
-    The first word keeps its capital; later words lose theirs, except names (NAMES) and words in
-    capitals ("IP", "ID"). Only text is changed, never markup; safe input stays safe.
+    The first word of each run of text keeps its capital; later words lose theirs, except names
+    (NAMES) and words in capitals ("IP", "ID"). Only text is changed, never markup (attributes
+    included), so a form's fields can go through it; safe input stays safe.
     """
-    seen_first = False
 
     def lower(match):
-        nonlocal seen_first
         word = match.group(0)
-        if not seen_first:
-            seen_first = True
-            return word
-        if word in NAMES or not word[1:].islower():
+        if match.start() == first or word in NAMES or not word[1:].islower():
             return word
         return word.lower()
 
-    parts = TAG.split(str(text))
-    changed = "".join(part if part.startswith("<") else WORD.sub(lower, part) for part in parts)
+    changed = []
+    for part in TAG.split(str(text)):
+        if not part.startswith("<"):
+            start = WORD.search(part)
+            first = start.start() if start else -1
+            part = WORD.sub(lower, part)
+        changed.append(part)
+    changed = "".join(changed)
     return mark_safe(changed) if isinstance(text, SafeData) else changed  # noqa: S308
