@@ -63,6 +63,8 @@ def the_pages():
             reverse("mfa_index"),
             reverse("mfa_deactivate_totp"),
             reverse("mfa_reauthenticate"),
+            reverse("mfa_view_recovery_codes"),
+            reverse("mfa_generate_recovery_codes"),
             reverse("account_logout"),  # "Are you sure you want to sign out?"
             "/no/such/page",  # 404
         ],
