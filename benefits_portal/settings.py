@@ -85,6 +85,12 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Pages compressed (static files come compressed from WhiteNoise, above). BREACH: a page
+    # holds secrets (the CSRF token, revealed IDs) beside text an attacker might choose. Django
+    # masks the CSRF token afresh in every response and, since 4.2, pads compressed responses
+    # with random bytes ("Heal the Breach"); the session cookie is SameSite=Lax, so another
+    # site cannot make the signed-in requests the attack needs by the thousand.
+    "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -247,6 +253,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# /favicon.ico and /robots.txt, which browsers and crawlers ask for at the site's root.
+WHITENOISE_ROOT = BASE_DIR / "public"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STORAGES = {

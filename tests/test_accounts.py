@@ -92,7 +92,7 @@ def test_nobody_can_sign_themselves_up(client, db):
         "/accounts/signup/",
         {"email": "new@example.com", "password1": "Long-enough-1", "password2": "Long-enough-1"},
     )
-    assert "Sign Up Closed" in response.content.decode()
+    assert "Sign up closed" in response.content.decode()
     assert not User.objects.filter(email="new@example.com").exists()
 
 

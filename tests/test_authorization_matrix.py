@@ -120,7 +120,7 @@ MATRIX = {
     "support:incidents": {"GET": signed_in(200), "POST": everyone(405)},
     # allauth's own pages: no sign-up; sign-in and password reset open to visitors.
     "account_login": {"GET": {"signed_out": 200, **dict.fromkeys(SIGNED_IN, 302)}},
-    # "Sign Up Closed" to visitors; the signed-in are sent on to their page.
+    # "Sign up closed" to visitors; the signed-in are sent on to their page.
     "account_signup": {
         "GET": {"signed_out": 200, **dict.fromkeys(SIGNED_IN, 302)},
         "POST": {"signed_out": 200, **dict.fromkeys(SIGNED_IN, 302)},

@@ -1,31 +1,44 @@
-// Copy buttons: <button data-copy="text">. Works for rows htmx swaps in later, too.
+// Copy buttons: <button data-copy="text" data-copied="…" data-press-ctrl-c="…">, the two words
+// in the page's language. Works for rows htmx swaps in later, too.
 document.addEventListener("click", async (event) => {
   const button = event.target.closest("button[data-copy]");
   if (!button) return;
   const label = button.textContent;
   try {
     await navigator.clipboard.writeText(button.dataset.copy);
-    button.textContent = "Copied";
+    button.textContent = button.dataset.copied || "Copied";
   } catch {
     // No clipboard access (plain http, old browser): select the text so Ctrl-C copies it.
     const code = button.previousElementSibling;
     window.getSelection().selectAllChildren(code);
-    button.textContent = "Press Ctrl-C";
+    button.textContent = button.dataset.pressCtrlC || "Press Ctrl-C";
   }
   announce(button.textContent);
   setTimeout(() => { button.textContent = label; }, 2000);
 });
 
-// Expanders say whether they are open, for screen readers that don't read <details> state.
-function markExpanders(root) {
-  root.querySelectorAll("details > summary").forEach((summary) => {
-    summary.setAttribute("aria-expanded", summary.parentElement.open ? "true" : "false");
+// The account menu is a disclosure: Escape closes it (focus back on its button), and so does a
+// click anywhere outside it.
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  document.querySelectorAll("details.account-menu[open]").forEach((menu) => {
+    menu.open = false;
+    menu.querySelector("summary").focus();
   });
+});
+document.addEventListener("click", (event) => {
+  document.querySelectorAll("details.account-menu[open]").forEach((menu) => {
+    if (!menu.contains(event.target)) menu.open = false;
+  });
+});
+
+// The left navigation, open on a wide screen, folds behind its "Menu" button on a narrow one,
+// so that a phone shows the page first.
+const wide = window.matchMedia("(min-width: 761px)");
+function fitNavigation() {
+  document.querySelectorAll("details.nav-menu").forEach((nav) => { nav.open = wide.matches; });
 }
-document.addEventListener("toggle", (event) => {
-  const summary = event.target.querySelector(":scope > summary");
-  if (summary) summary.setAttribute("aria-expanded", event.target.open ? "true" : "false");
-}, true);  // toggle doesn't bubble
+wide.addEventListener("change", fitNavigation);
 
 // A polite live region, so a status that changes under the user's eyes is read out.
 function announce(text) {
@@ -40,13 +53,12 @@ function statusOf(row) {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
-  markExpanders(document);
+  fitNavigation();
   document.querySelectorAll("details.benefit").forEach((row) => {
     row.dataset.announced = statusOf(row);
   });
 });
 document.addEventListener("htmx:afterSwap", (event) => {
-  markExpanders(event.detail.target.parentElement || document);
   const row = event.detail.target.closest("details.benefit");
   if (!row) return;
   // A message true only while this row waited ("Allow a few days...") goes once it doesn't.

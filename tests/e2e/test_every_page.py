@@ -1,0 +1,159 @@
+"""Every page of the portal, as the person who would see it, at a phone's width and a desktop's,
+in English, Japanese and Simplified Chinese: no sideways scrolling, and axe finds nothing
+serious. The pages hold a 200-character word someone typed, which must wrap, not widen them."""
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import User
+from audit.models import AuditEntry
+from audit.services import record
+from support import services as support_services
+from support.models import ContractLink, ProductVersion
+
+from .conftest import AXE, PASSWORD
+from .test_accessibility import activated
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    # axe-core is injected as an inline script, which the portal's CSP rightly blocks.
+    pytest.mark.browser_context_args(bypass_csp=True),
+]
+
+WIDTHS = (390, 1280)
+LANGUAGES = ("en", "ja", "zh-hans")
+LONG_WORD = "Supercalifragilistic" * 10  # 200 characters, no space to break at
+
+
+def the_pages():
+    """{email or None (signed out): [paths]}: every page a person reaches, with demo data in it."""
+    admin = User.objects.get(email="admin@contoso.example")
+    contract = activated()  # a benefit with its IDs and timeline, and an audit trail
+    ContractLink.objects.create(user=admin, contract=contract)
+    version = ProductVersion.objects.get(product__name="Windows Server", name="2025")
+    support_services.open_incident(
+        admin,
+        version,
+        contract.pk,
+        title=LONG_WORD,
+        description=LONG_WORD,
+        severity="B",
+        contact_name="Megan Bowen",
+        contact_email="admin@contoso.example",
+    )
+    record(admin.partner, AuditEntry.Action.CONTRACT_LINKED, LONG_WORD, admin)
+    offer = contract.activation.offer
+    step_2 = f"{reverse('support:create')}?version={version.pk}&support_type=technical"
+    return {
+        "admin@contoso.example": [
+            reverse("entitlements:technical_benefits"),
+            reverse("entitlements:benefit_detail", args=[offer.pk, "product_support"]),
+            reverse("entitlements:software"),
+            reverse("entitlements:cloud"),
+            reverse("entitlements:visual_studio"),
+            reverse("entitlements:go_to_market"),
+            reverse("contract_holders"),
+            reverse("audit:log"),
+            reverse("support:create"),
+            step_2,  # steps 2 and 3: the plans, and the form to describe the problem
+            reverse("support:incidents"),
+            reverse("account_change_password"),
+            reverse("account_email"),
+            reverse("usersessions_list"),
+            reverse("mfa_index"),
+            reverse("mfa_deactivate_totp"),
+            reverse("mfa_reauthenticate"),
+            reverse("mfa_view_recovery_codes"),
+            reverse("mfa_generate_recovery_codes"),
+            reverse("account_logout"),  # "Are you sure you want to sign out?"
+            "/no/such/page",  # 404
+        ],
+        "member@contoso.example": [
+            reverse("entitlements:technical_benefits"),  # no role in the company
+            reverse("contract_holders"),  # 403
+            reverse("mfa_activate_totp"),
+            reverse("account_reauthenticate"),
+        ],
+        "agent@tailspin.example": [reverse("entitlements:technical_benefits")],
+        "admin@northwind.example": [reverse("entitlements:technical_benefits")],
+        None: [
+            reverse("account_login"),
+            reverse("account_reset_password"),
+            reverse("account_reset_password_done"),
+            "/accounts/password/reset/key/1-not-a-key/",  # a used or mistyped reset link
+            reverse("account_signup"),  # closed: accounts are made for people
+            reverse("account_inactive"),
+            "/no/such/page",
+        ],
+    }
+
+
+def problems_of(page):
+    """What is wrong with the page as shown: sideways scrolling, serious axe violations."""
+    found = []
+    width = page.evaluate(
+        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    if width[0] > width[1]:
+        found.append(f"scrolls sideways: {width[0]} px wide in {width[1]} px")
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate("async () => (await axe.run()).violations")
+    found += [
+        f"{v['id']}: {v['help']} at {[n['target'] for n in v['nodes']]}"
+        for v in violations
+        if v["impact"] in ("serious", "critical")
+    ]
+    return found
+
+
+def test_every_page_at_a_phone_and_a_desktop_in_every_language(browser, portal, sign_in_as, axe):
+    pages = the_pages()
+    signed_in = {}
+    for email in (email for email in pages if email):
+        context = browser.new_context()
+        sign_in_as(context.new_page(), email, PASSWORD)
+        signed_in[email] = context.storage_state()
+        context.close()
+
+    problems = []
+    for language in LANGUAGES:
+        for width in WIDTHS:
+            for email, paths in pages.items():
+                context = browser.new_context(
+                    viewport={"width": width, "height": 800},
+                    storage_state=signed_in.get(email),
+                    bypass_csp=True,
+                )
+                context.add_cookies([{"name": "django_language", "value": language, "url": portal}])
+                page = context.new_page()
+                for path in paths:
+                    page.goto(portal + path)
+                    assert page.locator("html").get_attribute("lang") == language, page.url
+                    # Every expander open, so what they hold is checked too.
+                    page.evaluate(
+                        "document.querySelectorAll('main details').forEach(d => { d.open = true; })"
+                    )
+                    problems += [
+                        f"{email} {language} {width}px {path}: {problem}"
+                        for problem in problems_of(page)
+                    ]
+                context.close()
+    assert problems == []
+
+
+def test_the_two_factor_step_of_signing_in(browser, portal):
+    """The page between the password and the session, in each language and width."""
+    problems = []
+    for language in LANGUAGES:
+        for width in WIDTHS:
+            context = browser.new_context(viewport={"width": width, "height": 800}, bypass_csp=True)
+            context.add_cookies([{"name": "django_language", "value": language, "url": portal}])
+            page = context.new_page()
+            page.goto(f"{portal}/accounts/login/")
+            page.locator("input[name=login]").fill("admin@contoso.example")
+            page.locator("input[name=password]").fill(PASSWORD)
+            page.locator("main form button[type=submit]").first.click()
+            page.wait_for_url("**/accounts/2fa/authenticate/")
+            problems += [f"{language} {width}px: {problem}" for problem in problems_of(page)]
+            context.close()
+    assert problems == []
