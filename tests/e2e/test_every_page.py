@@ -157,3 +157,34 @@ def test_the_two_factor_step_of_signing_in(browser, portal):
             problems += [f"{language} {width}px: {problem}" for problem in problems_of(page)]
             context.close()
     assert problems == []
+
+
+def test_the_error_pages_that_render_without_the_portal(browser, portal, rf):
+    """The 500 page (rendered with no request or database) and the expired-page 403 (a form
+    whose CSRF token no longer holds), as Django's own views render them, served at a
+    portal address so that they load the portal's stylesheet."""
+    from django.utils import translation
+    from django.views.csrf import csrf_failure
+    from django.views.defaults import server_error
+
+    def serve(html):
+        return lambda route: route.fulfill(body=html, content_type="text/html")
+
+    problems = []
+    for language in LANGUAGES:
+        with translation.override(language):
+            pages = {
+                "/__500": server_error(rf.get("/")).content.decode(),
+                "/__403_csrf": csrf_failure(rf.post("/")).content.decode(),
+            }
+        for width in WIDTHS:
+            context = browser.new_context(viewport={"width": width, "height": 800}, bypass_csp=True)
+            page = context.new_page()
+            for path, html in pages.items():
+                page.route(portal + path, serve(html))
+                page.goto(portal + path)
+                assert page.locator("html").get_attribute("lang") == language, path
+                assert page.locator('meta[name="viewport"]').count() == 1, path
+                problems += [f"{language} {width}px {path}: {p}" for p in problems_of(page)]
+            context.close()
+    assert problems == []
