@@ -74,6 +74,12 @@ def the_pages():
             reverse("mfa_activate_totp"),
             reverse("account_reauthenticate"),
         ],
+        # Action Pack: no cloud support, said on both sides.
+        "admin@fabrikam.example": [
+            reverse("entitlements:technical_benefits"),
+            reverse("support:create"),
+            reverse("support:incidents"),
+        ],
         "agent@tailspin.example": [reverse("entitlements:technical_benefits")],
         "admin@northwind.example": [reverse("entitlements:technical_benefits")],
         None: [
