@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.decorators import login_required
 from benefits_portal import limits
+from benefits_portal.templatetags.sentences import sentence_gap
 from entitlements.permissions import (
     MANAGE_CONTRACTS,
     capability_required,
@@ -170,7 +171,7 @@ def create(request):
     opened = _("Incident %(number)s opened.") % {"number": incident.number}
     if incident.contract is not None and not incident.contract.is_unlimited:
         remaining = incident.contract.incidents_remaining
-        opened += " " + ngettext(
+        opened += sentence_gap() + ngettext(
             "%(count)s incident remaining on this plan.",
             "%(count)s incidents remaining on this plan.",
             remaining,

@@ -236,3 +236,27 @@ def test_the_page_names_the_offers_in_japanese(sign_in, alice):
     html = sign_in(alice).get(PAGE, headers={"accept-language": "ja"}).content.decode()
     titles = re.findall(r'<h2 id="offer-\d+">([^<]*)</h2>', html)
     assert titles == ["ゴールド クラウド プラットフォーム", "シルバー データ分析"]
+
+
+@pytest.mark.parametrize("language", ["ja", "zh-hans"])
+def test_support_for_business_joins_its_sentences_without_a_space(sign_in, bob, language):
+    """Step 2's notice (the product sentence, then the rule) and the message after an
+    incident is opened (the number, then what remains) are sentences joined on the page."""
+    from django.contrib.messages import get_messages
+
+    from entitlements.rules import Benefit
+
+    from .test_support import add, contract_for, incident_fields, step2
+
+    contract = contract_for(bob.partner.offers.get(), Benefit.PRODUCT_SUPPORT, bob)
+    client = sign_in(bob)
+    add(client, contract)
+    headers = {"accept-language": language}
+    html = client.get(step2("Azure"), headers=headers).content.decode()
+    spaced = [text for text in paragraphs(html) if NO_SPACE_AFTER.search(text)]
+    response = client.post(
+        step2("Windows Server", "2025"), incident_fields(contract.pk), headers=headers
+    )
+    said = [str(message) for message in get_messages(response.wsgi_request)]
+    assert len(said) == 1
+    assert spaced + [text for text in said if NO_SPACE_AFTER.search(text)] == []
