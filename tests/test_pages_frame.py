@@ -89,3 +89,15 @@ def test_sentence_case_starts_again_in_each_run_of_text():
     assert sentence_case("<li>Your Password</li><li>Your Email</li>") == (
         "<li>Your password</li><li>Your email</li>"
     )
+
+
+def test_placeholders_on_allauths_pages_are_in_sentence_case_too(client, sign_in, nora):
+    """A placeholder is text a person reads in the field: "Current password", as its label."""
+    sign_in(nora)
+    text = client.get(reverse("account_change_password")).text
+    placeholders = re.findall(r'placeholder="([^"]*)"', text)
+    assert "Current password" in placeholders
+    assert [p for p in placeholders if re.search(r"\s[A-Z][a-z]", p)] == []
+    assert sentence_case('<input placeholder="New Password" name="Pass Word">') == (
+        '<input placeholder="New password" name="Pass Word">'
+    )
