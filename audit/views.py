@@ -19,6 +19,9 @@ THE_PORTAL = "portal"  # the person filter's value for what the portal did itsel
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 BAD_DATE = _("Enter a date as year-month-day, for example 2026-11-30.")
+# The days a filter may name: wide enough for any entry, narrow enough that a day's start and
+# the next day's stay datetimes in every time zone (9999-12-31 + 1 day overflows).
+FIRST_DAY, LAST_DAY = datetime.date(2000, 1, 1), datetime.date(9998, 12, 31)
 
 
 class LogFilter(forms.Form):
@@ -52,6 +55,11 @@ class LogFilter(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        for name, day in (("start", start), ("end", end)):
+            if day and not FIRST_DAY <= day <= LAST_DAY:
+                self.add_error(name, _("Enter a date from 2000-01-01 to 9998-12-31."))
+                cleaned.pop(name, None)
         start, end = cleaned.get("start"), cleaned.get("end")
         if start and end and end < start:
             self.add_error("end", _("The end date is before the start date."))
@@ -94,11 +102,15 @@ def _filtered(request, partner):
 @capability_required(VIEW_AUDIT_LOG)
 def audit_log(request, partner):
     form, entries = _filtered(request, partner)
+    return _log_page(request, partner, form, entries)
+
+
+def _log_page(request, partner, form, entries, status=200):
     page = Paginator(entries, PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     context = {"page": page, "partner": partner, "form": form, "query": query.urlencode()}
-    return render(request, "audit/log.html", context)
+    return render(request, "audit/log.html", context, status=status)
 
 
 class _Echo:
@@ -118,7 +130,11 @@ def safe_cell(value):
 def audit_log_csv(request, partner):
     """The filtered log as CSV, streamed row by row in the reader's language; the same
     company and the same permission as the page."""
-    _form, entries = _filtered(request, partner)
+    form, entries = _filtered(request, partner)
+    if form.errors:
+        # A file with more rows than were asked for would pass for the filtered log: the
+        # page says what to correct instead.
+        return _log_page(request, partner, form, entries, status=400)
     writer = csv.writer(_Echo())
     the_portal = gettext("The portal")
 

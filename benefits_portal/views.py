@@ -1,9 +1,9 @@
 from django.http import HttpResponse
 from django.shortcuts import redirect
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 
-@require_GET
+@require_safe
 def alive(request):
     """For a load balancer's health check: the portal answers, touching nothing else."""
     return HttpResponse("ok", content_type="text/plain")
@@ -20,7 +20,7 @@ def landing_url(user):
     return "entitlements:technical_benefits"
 
 
-@require_GET
+@require_safe
 def home(request):
     """The site's root and every parent path of the Benefits pages a person might type
     (/dashboard, /dashboard/mpn, ...): the account's starting page."""

@@ -1,5 +1,7 @@
 """The company's audit log: activations, revealed IDs, contract links, role changes."""
 
+import pytest
+
 from activation import services as activation
 from audit.models import AuditEntry
 from entitlements.models import Role
@@ -297,6 +299,32 @@ def test_a_bad_date_is_named_not_a_server_error(sign_in, alice, bob, contoso, su
     assert page.split("<tbody>")[1].count("<tr>") == 1  # the valid filter still applies
     response = sign_in(alice).get(LOG, {"start": "2026-11-30", "end": "2026-11-01"})
     assert "The end date is before the start date." in response.content.decode()
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "1999-12-31"])
+def test_a_day_out_of_range_is_named_on_the_page_and_the_export(sign_in, alice, contoso, day):
+    client = sign_in(alice)
+    for name in ("start", "end"):
+        for url in (LOG, "/dashboard/account/auditlog/export"):
+            response = client.get(url, {name: day})
+            assert response.status_code in (200, 400), url
+            page = response.content.decode()
+            assert "Enter a date from 2000-01-01 to 9998-12-31." in page
+            assert f'value="{day}"' in page
+
+
+def test_an_export_with_a_filter_in_error_is_not_a_file_of_the_whole_log(
+    sign_in, alice, bob, contoso, support
+):
+    """The download would pass for the filtered log: the page says what to correct."""
+    log_of(contoso, alice, bob, support)
+    client = sign_in(alice)
+    response = client.get("/dashboard/account/auditlog/export", {"start": "30/11/2026"})
+    assert response.status_code == 400
+    assert not response["Content-Type"].startswith("text/csv")
+    assert "Enter a date as year-month-day, for example 2026-11-30." in response.content.decode()
+    page = client.get(LOG, {"start": "30/11/2026"}).content.decode()
+    assert "Export CSV" not in page
 
 
 def test_paging_keeps_the_filters(sign_in, alice, contoso):

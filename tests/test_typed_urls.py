@@ -109,3 +109,9 @@ def test_support_staff_signed_out_typing_the_site_root_land_in_the_admin(client,
 def test_partners_signing_in_land_on_technical_benefits(client, alice):
     response = sign_in_with_the_form(client, alice.email)
     assert response["Location"] == TECHNICAL
+
+
+@pytest.mark.parametrize("path", ["/", "/dashboard", "/alive"])
+def test_a_monitor_asking_for_the_head_of_a_page_gets_an_answer(client, db, path):
+    """Uptime monitors and link checkers send HEAD: it answers as GET does, never 405."""
+    assert client.head(path).status_code == client.get(path).status_code != 405

@@ -51,17 +51,19 @@ def facts_of(action, subject):
 
 def read_facts(apps, schema_editor):
     AuditEntry = apps.get_model("audit", "AuditEntry")
-    entries = AuditEntry.objects.filter(facts={}).only("pk", "action", "subject")
-    changed = []
-    for entry in entries.iterator(chunk_size=2000):
-        facts = facts_of(entry.action, entry.subject)
-        if facts:
-            entry.facts = facts
-            changed.append(entry)
-        if len(changed) >= 2000:
-            AuditEntry.objects.bulk_update(changed, ["facts"])
-            changed = []
-    AuditEntry.objects.bulk_update(changed, ["facts"])
+    # The keys first, then the rows in batches: no table is written while a cursor reads it.
+    pks = list(AuditEntry.objects.filter(facts={}).order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(pks), 2000):
+        batch = AuditEntry.objects.filter(pk__in=pks[start : start + 2000]).only(
+            "pk", "action", "subject"
+        )
+        changed = []
+        for entry in batch:
+            facts = facts_of(entry.action, entry.subject)
+            if facts:
+                entry.facts = facts
+                changed.append(entry)
+        AuditEntry.objects.bulk_update(changed, ["facts"])
 
 
 class Migration(migrations.Migration):
