@@ -1,4 +1,5 @@
 from allauth.mfa.models import Authenticator
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import SESSION_KEY
 from django.urls import reverse
@@ -7,7 +8,7 @@ from django.utils.translation import gettext as _
 from entitlements.permissions import needs_two_factor
 
 from .decorators import redirect_to
-from .models import SIGNED_OUT_BECAUSE, SignedOut
+from .models import SignedOut, recall_why
 
 # Where an account without two-factor authentication may still go: setting it up, signing
 # out, choosing a language, and the static files those pages need.
@@ -55,11 +56,11 @@ class SignedOutReasonMiddleware:
     """Tells a person whose session was ended why, once, on the next page (the sign-in page
     their stale tab is sent to).
 
-    The reason is in the session that was ended (accounts.models.end_sessions: a role
-    removed, the account moved or deactivated), so it reaches only the browser that held
-    it; a visitor without that session learns nothing. A session whose account no longer
-    signs in is read here too: Django empties it when the password changed since (someone
-    else, or a reset link), and refuses a deactivated account's.
+    The reason is kept under the key of the session that was ended (accounts.models
+    .end_sessions: a role removed, the account moved or deactivated), so it reaches only the
+    browser that sends that key; a visitor without it learns nothing. A session whose
+    account no longer signs in is read here too: Django empties it when the password changed
+    since (someone else, or a reset link), and refuses a deactivated account's.
     """
 
     def __init__(self, get_response):
@@ -67,14 +68,16 @@ class SignedOutReasonMiddleware:
 
     def __call__(self, request):
         session = request.session
+        why = None
         if SESSION_KEY in session and not request.user.is_authenticated:
             # Emptied while reading the user: the password hash no longer matches.
             changed = SESSION_KEY not in session
             session.flush()
-            session[SIGNED_OUT_BECAUSE] = (
-                SignedOut.PASSWORD_CHANGED if changed else SignedOut.DEACTIVATED
-            )
-        why = session.pop(SIGNED_OUT_BECAUSE, None)
+            why = SignedOut.PASSWORD_CHANGED if changed else SignedOut.DEACTIVATED
+        elif not request.user.is_authenticated and (
+            ended := request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+        ):
+            why = recall_why(ended)
         if why in SignedOut.values and not request.user.is_authenticated:
             messages.warning(request, SignedOut(why).label)
         return self.get_response(request)

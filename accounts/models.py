@@ -1,11 +1,13 @@
-from importlib import import_module
+import logging
 
 from allauth.account.models import EmailAddress
-from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.cache import cache
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
+
+logger = logging.getLogger(__name__)
 
 
 class AccountManager(UserManager):
@@ -83,10 +85,12 @@ def sync_email_address(user):
     )
 
 
-# Why an account's sessions were ended, kept in each of them for the next page to say
-# (accounts.middleware.SignedOutReasonMiddleware): only the browser that held the session
-# ever sees it.
-SIGNED_OUT_BECAUSE = "signed_out_because"
+# Why an account's sessions were ended: a cache key prefix, before the ended session's key, for
+# the next page to say (accounts.middleware.SignedOutReasonMiddleware); only the browser that
+# held the session knows its key. Also the session key the middleware uses for one request.
+SIGNED_OUT_BECAUSE = "signed-out-because:"
+# Long enough for a tab left open over a weekend; the reason is told once, then forgotten.
+SIGNED_OUT_REASON_SECONDS = 7 * 24 * 3600
 
 
 class SignedOut(models.TextChoices):
@@ -120,20 +124,35 @@ class SignedOut(models.TextChoices):
 def end_sessions(user, why=None):
     """Sign the account out everywhere: its access changed under it.
 
-    Takes the account and `why` (a SignedOut value). Each session is emptied rather than
-    deleted and keeps only `why`, so the browser that held it is told on its next page;
-    without `why`, the sessions are deleted. Returns nothing.
+    Takes the account and `why` (a SignedOut value, or None). Each session is deleted, so a
+    request of it still in flight can't write it back; `why` is kept in the cache under the
+    ended session's key for SIGNED_OUT_REASON_SECONDS, so that the browser that held it (and
+    only that one: it sends the key) is told on its next page. Returns nothing; a cache that
+    can't be written loses only the reason (logged).
     """
     from allauth.usersessions.models import UserSession
 
-    store_of = import_module(settings.SESSION_ENGINE).SessionStore
     for session in UserSession.objects.filter(user=user):
-        if why is None:
-            session.end()
-            continue
-        store = store_of(session.session_key)
-        if store.exists(session.session_key):
-            store.clear()
-            store[SIGNED_OUT_BECAUSE] = str(why)
-            store.save()
-        session.delete()
+        if why is not None:
+            remember_why(session.session_key, why)
+        session.end()
+
+
+def remember_why(session_key, why):
+    """Keep `why` (a SignedOut value) for the browser holding `session_key`; None if it can't."""
+    try:
+        cache.set(SIGNED_OUT_BECAUSE + session_key, str(why), SIGNED_OUT_REASON_SECONDS)
+    except Exception:  # the reason is a courtesy: signing out must not fail for it
+        logger.warning("Could not keep why session %s… ended", session_key[:6], exc_info=True)
+
+
+def recall_why(session_key):
+    """The SignedOut value kept for `session_key`, once (it is forgotten), or None."""
+    try:
+        why = cache.get(SIGNED_OUT_BECAUSE + session_key)
+        if why is not None:
+            cache.delete(SIGNED_OUT_BECAUSE + session_key)
+    except Exception:
+        logger.warning("Could not read why a session ended", exc_info=True)
+        return None
+    return why

@@ -98,3 +98,27 @@ def test_signing_out_oneself_gives_no_reason(alice):
     client = signed_in(alice)
     client.post("/accounts/logout/")
     assert "You were signed out because" not in next_page(client)
+
+
+def test_a_request_in_flight_cannot_write_the_ended_session_back(
+    aaron, django_capture_on_commit_callbacks
+):
+    """A page of the session still being served when its roles change saves the session as
+    it read it: that must not sign the browser back in."""
+    from importlib import import_module
+
+    import pytest
+    from django.conf import settings
+    from django.contrib.sessions.backends.base import UpdateError
+
+    set_roles(aaron, [Role.ADMIN_AGENT, Role.USER_ADMIN])
+    client = signed_in(aaron)
+    in_flight = import_module(settings.SESSION_ENGINE).SessionStore(
+        client.cookies[settings.SESSION_COOKIE_NAME].value
+    )
+    in_flight["last_page"] = PAGE  # read, and changed, before the roles change
+    with django_capture_on_commit_callbacks(execute=True):
+        set_roles(aaron, [Role.ADMIN_AGENT])
+    with pytest.raises(UpdateError):
+        in_flight.save()
+    assert "You were signed out because your roles changed." in next_page(client)
