@@ -1,4 +1,5 @@
 from django.http import HttpResponsePermanentRedirect
+from django.middleware.gzip import GZipMiddleware
 from django.urls import is_valid_path
 from django.utils.cache import patch_cache_control
 from django.utils.http import escape_leading_slashes
@@ -50,3 +51,22 @@ class RemoveSlashMiddleware:
                 target = request.path.rstrip("/") + (f"?{query}" if query else "")
                 return HttpResponsePermanentRedirect(escape_leading_slashes(target))
         return response
+
+
+class SignedOutGZipMiddleware(GZipMiddleware):
+    """Compresses the pages of people not signed in (sign-in, password reset, errors), and
+    not the signed-in ones.
+
+    BREACH reads a secret out of compressed responses that also echo text an attacker
+    chooses, by making the victim's browser fetch thousands of them. A signed-in page holds
+    Access IDs and Contract IDs beside echoed text (the language switch repeats the address,
+    the audit log its filters), and SameSite=Lax still sends the session cookie on a link
+    followed from another site; Django's random padding only slows the attack. Signed-out
+    pages hold no secret but a CSRF token, which Django masks anew in every response.
+    """
+
+    def process_response(self, request, response):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            return response
+        return super().process_response(request, response)

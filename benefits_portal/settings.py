@@ -85,12 +85,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Pages compressed (static files come compressed from WhiteNoise, above). BREACH: a page
-    # holds secrets (the CSRF token, revealed IDs) beside text an attacker might choose. Django
-    # masks the CSRF token afresh in every response and, since 4.2, pads compressed responses
-    # with random bytes ("Heal the Breach"); the session cookie is SameSite=Lax, so another
-    # site cannot make the signed-in requests the attack needs by the thousand.
-    "django.middleware.gzip.GZipMiddleware",
+    # Signed-out pages compressed (static files come compressed from WhiteNoise, above); a
+    # signed-in page holds secrets (revealed IDs) beside text a link can put there: BREACH.
+    "benefits_portal.middleware.SignedOutGZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

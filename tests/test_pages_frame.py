@@ -47,6 +47,18 @@ def test_pages_are_compressed_for_browsers_that_accept_it(client):
     assert b"<!DOCTYPE html>" in gzip.decompress(response.content)
 
 
+def test_signed_in_pages_which_hold_ids_are_not_compressed(client, sign_in, alice):
+    """BREACH: a compressed page holding a secret beside text a link chose leaks the secret."""
+    sign_in(alice)
+    response = client.get(
+        reverse("entitlements:technical_benefits") + "?guess=1234",
+        headers={"accept-encoding": "gzip"},
+    )
+    assert response.status_code == 200
+    assert not response.has_header("Content-Encoding")
+    assert "guess=1234" in response.text  # the language switch echoes the address
+
+
 @pytest.mark.parametrize("language", ["en", "ja", "zh-hans"])
 def test_the_language_switcher_names_each_language_in_its_own_name(client, language):
     response = client.get(reverse("account_login"), headers={"accept-language": language})
