@@ -68,26 +68,19 @@ def add_contract(user, access_id, contract_id):
     try:
         with transaction.atomic():
             link = ContractLink.objects.create(user=user, contract=contract)
+        added = True
     except IntegrityError:
         # Someone with both IDs tried again: the company's admins see that too.
-        record(
-            contract.partner,
-            AuditEntry.Action.CONTRACT_ADDED_AGAIN,
-            _contract_subject(contract, user.email),
-            user,
-            _contract_facts(contract, user.email),
-        )
-        return ContractLink.objects.select_related("contract").get(
-            user=user, contract=contract
-        ), False
+        link = ContractLink.objects.select_related("contract").get(user=user, contract=contract)
+        added = False
     record(
         contract.partner,
-        AuditEntry.Action.CONTRACT_LINKED,
+        AuditEntry.Action.CONTRACT_LINKED if added else AuditEntry.Action.CONTRACT_ADDED_AGAIN,
         _contract_subject(contract, user.email),
         user,
         _contract_facts(contract, user.email),
     )
-    return link, True
+    return link, added
 
 
 def draw_nine_digits():

@@ -4,9 +4,9 @@ import uuid
 import pytest
 
 from entitlements.models import Role
-from entitlements.rules import Level
+from entitlements.rules import Benefit, Level
 
-from .factories import OfferFactory, PartnerFactory, UserFactory, competency
+from .factories import OfferFactory, PartnerFactory, UserFactory, competency, contract_for
 
 
 @pytest.fixture
@@ -165,3 +165,15 @@ def reference_data(request):
     if marker and marker.kwargs.get("transaction"):
         request.getfixturevalue("transactional_db")
         restore_reference_data()
+
+
+@pytest.fixture
+def product_support(alice, contoso):
+    """Contoso's Gold Microsoft Product Support contract: 20 incidents."""
+    return contract_for(contoso.offers.get(level="gold"), Benefit.PRODUCT_SUPPORT, alice)
+
+
+@pytest.fixture
+def signature_5_pack(alice, contoso):
+    """Contoso's Silver Data Analytics Signature Cloud Support: 5 incidents."""
+    return contract_for(contoso.offers.get(level="silver"), Benefit.SIGNATURE_CLOUD_SUPPORT, alice)

@@ -104,3 +104,13 @@ def sign_in_with_the_form(client, email, password=PASSWORD, code=None):
     if response.status_code == 302 and response["Location"] == "/accounts/2fa/authenticate/":
         response = client.post(response["Location"], {"code": code or totp_code()})
     return response
+
+
+def contract_for(offer, benefit, requester):
+    """The support contract of `offer`'s `benefit`, activated by `requester` and completed."""
+    from activation import services as activation
+    from support.models import SupportContract
+
+    request, _ = activation.request_activation(offer, benefit, requester)
+    activation.complete_now(request.pk, None)
+    return SupportContract.objects.get(activation=request)

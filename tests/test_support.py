@@ -7,35 +7,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from activation import services as activation
 from entitlements.models import Role
 from entitlements.rules import Benefit
 from support import services
 from support.models import ContractLink, Incident, ProductVersion, SupportContract
 
-from .factories import OfferFactory, UserFactory
+from .factories import OfferFactory, UserFactory, contract_for
 
 CREATE = "/supportforbusiness/create"
 ADD = "/supportforbusiness/contracts/add"
 INCIDENTS = "/supportforbusiness/incidents"
-
-
-def contract_for(offer, benefit, requester):
-    request, _ = activation.request_activation(offer, benefit, requester)
-    activation.complete_now(request.pk, None)
-    return SupportContract.objects.get(activation=request)
-
-
-@pytest.fixture
-def product_support(alice, contoso):
-    """Contoso's Gold Microsoft Product Support contract: 20 incidents."""
-    return contract_for(contoso.offers.get(level="gold"), Benefit.PRODUCT_SUPPORT, alice)
-
-
-@pytest.fixture
-def signature_5_pack(alice, contoso):
-    """Contoso's Silver Data Analytics Signature Cloud Support: 5 incidents."""
-    return contract_for(contoso.offers.get(level="silver"), Benefit.SIGNATURE_CLOUD_SUPPORT, alice)
 
 
 def version(product, name=""):

@@ -18,19 +18,6 @@ from .test_support import (
     step2,
 )
 
-
-@pytest.fixture
-def product_support(alice, contoso):
-    """Contoso's Gold Microsoft Product Support contract: 20 incidents."""
-    return contract_for(contoso.offers.get(level="gold"), Benefit.PRODUCT_SUPPORT, alice)
-
-
-@pytest.fixture
-def signature_5_pack(alice, contoso):
-    """Contoso's Silver Data Analytics Signature Cloud Support: 5 incidents."""
-    return contract_for(contoso.offers.get(level="silver"), Benefit.SIGNATURE_CLOUD_SUPPORT, alice)
-
-
 TYPED = {
     "title": "Azure SQL failover never completes",
     "description": "Since Tuesday the geo-replica stays in Seeding.",

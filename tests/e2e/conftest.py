@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.utils import translation
+from django.utils.translation import gettext
 
 from entitlements.management.commands.seed_demo import TOTP_SECRET
 
@@ -132,3 +134,9 @@ def sign_in_as(portal):
         return page
 
     return sign_in
+
+
+def say(language, text):
+    """`text` as the portal says it in `language` (from its catalogs)."""
+    with translation.override(language):
+        return gettext(text)

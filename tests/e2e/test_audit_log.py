@@ -5,10 +5,10 @@ import csv
 import datetime
 
 import pytest
-from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils import timezone
 from playwright.sync_api import expect
 
+from .conftest import say
 from .test_accessibility import activated
 
 pytestmark = [
@@ -16,11 +16,6 @@ pytestmark = [
     # axe-core is injected as an inline script, which the portal's CSP rightly blocks.
     pytest.mark.browser_context_args(bypass_csp=True),
 ]
-
-
-def say(language, text):
-    with translation.override(language):
-        return gettext(text)
 
 
 @pytest.mark.parametrize(("language", "locale"), [("en", "en-US"), ("ja", "ja-JP")])

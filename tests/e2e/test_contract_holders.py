@@ -2,13 +2,12 @@
 each language, at a phone's width and a desktop's, with axe finding nothing serious."""
 
 import pytest
-from django.utils import translation
-from django.utils.translation import gettext
 from playwright.sync_api import expect
 
 from accounts.models import User
 from support.models import ContractLink, SupportContract
 
+from .conftest import say
 from .test_accessibility import activated
 
 pytestmark = [
@@ -16,11 +15,6 @@ pytestmark = [
     # axe-core is injected as an inline script, which the portal's CSP rightly blocks.
     pytest.mark.browser_context_args(bypass_csp=True),
 ]
-
-
-def say(language, text):
-    with translation.override(language):
-        return gettext(text)
 
 
 @pytest.mark.parametrize(

@@ -2,23 +2,17 @@
 phone, the sign-in card, the activation timeline, and the copy buttons in each language."""
 
 import pytest
-from django.utils import translation
-from django.utils.translation import gettext
 from playwright.sync_api import expect
 
 from accounts.models import User
 from support.models import ContractLink
 
+from .conftest import say
 from .test_accessibility import activated
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PHONE = {"width": 390, "height": 800}
-
-
-def say(language, text):
-    with translation.override(language):
-        return gettext(text)
 
 
 def test_escape_and_a_click_outside_close_the_account_menu(page, sign_in_as):
