@@ -277,3 +277,14 @@ def test_support_staff_see_the_support_type_in_admin(sign_in, bob, support, prod
     assert "Setup: installing, configuring or upgrading" in listing
     detail = staff.get(f"/admin/support/incident/{incident.pk}/change/").content.decode()
     assert "Setup: installing, configuring or upgrading" in detail
+
+
+def test_step_2_for_a_product_no_plan_covers_lists_no_plans_that_do(sign_in, bob):
+    """ "Plans on your account that cover Azure." then "None of the plans … covers Azure."
+    contradict each other: only the second is said."""
+    contract = contract_for(bob.partner.offers.get(), Benefit.PRODUCT_SUPPORT, bob)
+    client = sign_in(bob)
+    add(client, contract)
+    page = client.get(step2("Azure")).content.decode()
+    assert "None of the plans on your account covers Azure" in page
+    assert "Plans on your account that cover Azure" not in page

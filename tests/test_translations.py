@@ -260,3 +260,33 @@ def test_support_for_business_joins_its_sentences_without_a_space(sign_in, bob, 
     said = [str(message) for message in get_messages(response.wsgi_request)]
     assert len(said) == 1
     assert spaced + [text for text in said if NO_SPACE_AFTER.search(text)] == []
+
+
+@pytest.mark.parametrize("language", ["ja", "zh_Hans"])
+def test_a_benefit_is_named_the_same_in_every_sentence(language):
+    """A benefit's name in a sentence is the name the benefit has on its own, never English
+    inside Japanese or Chinese."""
+    path = ROOT / "locale" / language / "LC_MESSAGES" / "django.po"
+    catalog = read_po(path.open("rb"))
+    name = catalog.get("Microsoft Product Support").string
+    english = [
+        message.string
+        for message in catalog
+        if message.id and "Microsoft Product Support" in str(message.string)
+    ]
+    assert name != "Microsoft Product Support" and english == []
+
+
+@pytest.mark.parametrize("language", ["ja", "zh-hans"])
+def test_a_pending_activation_joins_its_sentences_without_a_space(
+    sign_in, alice, contoso, language
+):
+    from activation import services as activation
+    from entitlements.rules import Benefit
+
+    offer = contoso.offers.get(level="gold")
+    activation.request_activation(offer, Benefit.PRODUCT_SUPPORT, alice)
+    url = reverse("entitlements:benefit_detail", args=[offer.pk, "product_support"])
+    html = sign_in(alice).get(url, headers={"accept-language": language}).content.decode()
+    assert 'class="pending-note"' in html
+    assert [text for text in paragraphs(html) if NO_SPACE_AFTER.search(text)] == []

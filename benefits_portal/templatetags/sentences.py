@@ -14,3 +14,10 @@ def sentence_gap():
     """What goes between two sentences in the active language: a space, or nothing."""
     language = (get_language() or "").lower()
     return "" if language.startswith(WRITTEN_WITHOUT_SPACES) else " "
+
+
+@register.filter
+def join_sentences(sentences):
+    """Sentences (a list, e.g. a field's errors) as one text, joined as the active language
+    joins them: sentence_gap between each."""
+    return sentence_gap().join(str(sentence) for sentence in sentences)
