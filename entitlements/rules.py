@@ -134,14 +134,6 @@ def recorded_support(product_support_incidents, includes_cloud_support, cloud_su
     return benefits
 
 
-def entitlement(kind, level, cloud_competency, benefit):
-    """One benefit of an offer, or None when the offer does not include it."""
-    for item in technical_support(kind, level, cloud_competency):
-        if item.benefit == benefit:
-            return item
-    return None
-
-
 def advisory_hours(offers):
     """The company's advisory hours, given (kind, level) of each active offer.
 

@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils import translation
 
 from accounts.models import SignedOut, end_sessions
+from audit import services as audit
 from audit.models import AuditEntry
 from audit.services import record
 
@@ -14,6 +15,16 @@ Action = AuditEntry.Action
 
 
 @transaction.atomic
+def _record_role(partner, action, role, user, actor):
+    record(
+        partner,
+        action,
+        f"{Role(role).label}: {user.email}",
+        actor,
+        {"role": role, "email": user.email},
+    )
+
+
 def set_roles(user, roles, actor=None):
     """Give the user exactly these roles in their company; nothing changes if they already do.
     Each role granted or removed goes in the company's audit log, with who did it."""
@@ -33,21 +44,9 @@ def set_roles(user, roles, actor=None):
     if user.partner_id is not None:
         with translation.override(settings.LANGUAGE_CODE):
             for role in sorted(wanted - current):
-                record(
-                    user.partner,
-                    Action.ROLE_GRANTED,
-                    f"{Role(role).label}: {user.email}",
-                    actor,
-                    {"role": role, "email": user.email},
-                )
+                _record_role(user.partner, Action.ROLE_GRANTED, role, user, actor)
             for role in sorted(current - wanted):
-                record(
-                    user.partner,
-                    Action.ROLE_REMOVED,
-                    f"{Role(role).label}: {user.email}",
-                    actor,
-                    {"role": role, "email": user.email},
-                )
+                _record_role(user.partner, Action.ROLE_REMOVED, role, user, actor)
     if hasattr(user, "_partner_roles"):
         del user._partner_roles
 
@@ -65,13 +64,7 @@ def account_moved(user, old_partner, actor=None):
     with translation.override(settings.LANGUAGE_CODE):
         if old_partner is not None:
             for role in removed:
-                record(
-                    old_partner,
-                    Action.ROLE_REMOVED,
-                    f"{Role(role).label}: {user.email}",
-                    actor,
-                    {"role": role, "email": user.email},
-                )
+                _record_role(old_partner, Action.ROLE_REMOVED, role, user, actor)
             to = user.partner.name if user.partner_id else "no company"
             record(
                 old_partner,
@@ -97,29 +90,6 @@ def account_moved(user, old_partner, actor=None):
 
 OFFER_FIELDS = ["partner", "kind", "competency", "level", "starts_on", "ends_on"]
 COMPANY_FIELDS = ["name", "mpn_id", "is_mpn_associated", "is_csp"]
-
-
-def _fact(value):
-    """A field's value as the audit log keeps it: a name, a date as ISO text, or as is."""
-    if isinstance(value, Partner):
-        return value.name
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if hasattr(value, "name"):  # a competency
-        return value.name
-    return value
-
-
-def _changes(before, after, fields):
-    return [
-        [field, _fact(getattr(before, field)), _fact(getattr(after, field))]
-        for field in fields
-        if getattr(before, field) != getattr(after, field)
-    ]
-
-
-def _english(changes):
-    return "; ".join(f"{field} {old} -> {new}" for field, old, new in changes)
 
 
 @transaction.atomic
@@ -153,7 +123,7 @@ def save_offer(offer, actor=None):
                 },
             )
             return offer
-        changes = _changes(before, offer, OFFER_FIELDS)
+        changes = audit.changes(before, offer, OFFER_FIELDS)
         if not changes:
             return offer
         partners = {before.partner_id: before.partner, offer.partner_id: offer.partner}
@@ -161,7 +131,7 @@ def save_offer(offer, actor=None):
             record(
                 partner,
                 Action.OFFER_CHANGED,
-                f"{before.title}: {_english(changes)}",
+                f"{before.title}: {audit.in_english(changes)}",
                 actor,
                 {"offer": before.facts, "changes": changes},
             )
@@ -189,7 +159,13 @@ def save_company(partner, actor=None):
         before = Partner.objects.select_for_update().filter(pk=partner.pk).first()
     partner.save()
     if before is not None:
-        changes = _changes(before, partner, COMPANY_FIELDS)
+        changes = audit.changes(before, partner, COMPANY_FIELDS)
         if changes:
-            record(partner, Action.COMPANY_CHANGED, _english(changes), actor, {"changes": changes})
+            record(
+                partner,
+                Action.COMPANY_CHANGED,
+                audit.in_english(changes),
+                actor,
+                {"changes": changes},
+            )
     return partner

@@ -9,6 +9,8 @@ from entitlements.rules import Benefit
 
 NOT_FOR_PRODUCT = _("Support plan cannot be used for the specified product")
 NO_INCIDENTS_REMAINING = _("No incidents remaining")
+# Said to someone who chose a plan with none left (a stale page, or another tab took the last).
+USED_UP = _("This plan has no incidents remaining.")
 RECENT_VERSIONS = 2  # on-premises support covers the current and the previous version
 
 
@@ -56,9 +58,7 @@ def contract_standing(starts_on, ends_on, incidents_remaining, today):
             _("This plan starts on %(date)s.") % {"date": date},
         )
     if incidents_remaining == 0:
-        return Availability(
-            False, NO_INCIDENTS_REMAINING, _("This plan has no incidents remaining.")
-        )
+        return Availability(False, NO_INCIDENTS_REMAINING, USED_UP)
     return Availability(True)
 
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from audit.models import AuditEntry
-from audit.services import entry, record
+from audit.services import changes, entry, in_english, record
 from entitlements.rules import OfferKind
 
 from . import rules
@@ -292,7 +292,7 @@ def open_incident(user, version, plan_key, **details):
                     pk=contract.pk, incidents_remaining__gt=0
                 ).update(incidents_remaining=F("incidents_remaining") - 1)
                 if counted != 1:
-                    raise PlanUnavailable(_("This plan has no incidents remaining."))
+                    raise PlanUnavailable(rules.USED_UP)
                 contract.refresh_from_db(fields=["incidents_remaining"])
         incident = Incident.objects.create(
             opened_by=user, contract=contract, product_version=version, **details
@@ -355,20 +355,15 @@ def change_incident(incident, actor):
     with transaction.atomic():
         before = Incident.objects.select_for_update(of=("self",)).get(pk=incident.pk)
         incident.save()
-        changes = [
-            [field, getattr(before, field), getattr(incident, field)]
-            for field in INCIDENT_FIELDS
-            if getattr(before, field) != getattr(incident, field)
-        ]
+        changed = changes(before, incident, INCIDENT_FIELDS)
         partner = incident.contract.partner if incident.contract else incident.opened_by.partner
-        if changes and partner is not None:
+        if changed and partner is not None:
             record(
                 partner,
                 AuditEntry.Action.INCIDENT_CHANGED,
-                f"incident {incident.number}: "
-                + "; ".join(f"{field} {old} -> {new}" for field, old, new in changes),
+                f"incident {incident.number}: {in_english(changed)}",
                 actor,
-                {"incident": incident.number, "changes": changes},
+                {"incident": incident.number, "changes": changed},
             )
     return incident
 
