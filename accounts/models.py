@@ -1,11 +1,16 @@
 import logging
 
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.cache import cache
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from entitlements.models import Role
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +52,9 @@ class User(AbstractUser):
         related_name="users",
         help_text=_("The company this account belongs to. Empty for support staff."),
     )
+    # The pages start in it after sign-in, and every email to the account is written in it.
+    # Empty until the person first signs in or chooses one: then the language they used.
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, blank=True)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = []
@@ -73,6 +81,114 @@ class User(AbstractUser):
     def save(self, *args, **kwargs):
         self.email = self.email.lower()
         super().save(*args, **kwargs)
+
+
+class Invitation(models.Model):
+    """A link that lets an invited person set their password and join their company.
+
+    The invited account exists from the invitation on (so its email is taken once, by the
+    user table's constraint); the link is single-use and lasts INVITATION_DAYS. Sending it
+    again kills the old link: only one open invitation per account (a constraint). Only a
+    digest of the link's key is stored.
+    """
+
+    partner = models.ForeignKey(
+        "entitlements.Partner", on_delete=models.CASCADE, related_name="invitations"
+    )
+    # Kept when the account is deleted (a revoked invitation of someone who never joined).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="invitations",
+    )
+    email = models.EmailField()
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    key_digest = models.CharField(max_length=64, unique=True)
+    sent_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-sent_at"]
+        constraints = [
+            models.UniqueConstraint(
+                "user",
+                condition=Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="one_open_invitation_per_account",
+                violation_error_message=_("This person already has an open invitation."),
+            ),
+            models.CheckConstraint(
+                condition=Q(accepted_at__isnull=True) | Q(revoked_at__isnull=True),
+                name="invitation_accepted_or_revoked_not_both",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.email} ({self.sent_at:%Y-%m-%d})"
+
+    @property
+    def is_open(self):
+        return self.accepted_at is None and self.revoked_at is None
+
+    def is_usable(self, now=None):
+        return self.is_open and (now or timezone.now()) < self.expires_at
+
+
+class AccessRequest(models.Model):
+    """A user's request for a role in their company, and what became of it.
+
+    One open request per user and role (a constraint); decided once, by someone who may grant
+    the role (entitlements.permissions.may_decide). An approval may be for a number of days,
+    after which the role lapses by itself (the sweeper).
+    """
+
+    class Decision(models.TextChoices):
+        APPROVED = "approved", _("Approved")
+        DECLINED = "declined", _("Declined")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    partner = models.ForeignKey(
+        "entitlements.Partner", on_delete=models.CASCADE, related_name="access_requests"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="access_requests"
+    )
+    role = models.CharField(max_length=32, choices=Role.choices)
+    reason = models.TextField(max_length=1000)
+    asked_at = models.DateTimeField(default=timezone.now)
+    decision = models.CharField(max_length=16, choices=Decision.choices, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    note = models.TextField(max_length=1000, blank=True)
+    # An approval for this many days; empty: until someone takes the role away.
+    days = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-asked_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                "user",
+                "role",
+                condition=Q(decided_at__isnull=True),
+                name="one_open_access_request_per_user_and_role",
+                violation_error_message=_("You have already asked for this role."),
+            ),
+            models.CheckConstraint(
+                condition=Q(decided_at__isnull=True, decision="")
+                | (Q(decided_at__isnull=False) & ~Q(decision="")),
+                name="access_request_decided_with_a_decision",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user}: {self.get_role_display()}"
 
 
 def sync_email_address(user):

@@ -37,6 +37,18 @@ class AuditEntry(models.Model):
         OFFER_CHANGED = "offer_changed", _("Membership offer changed")
         OFFER_REMOVED = "offer_removed", _("Membership offer removed")
         COMPANY_CHANGED = "company_changed", _("Company details changed")
+        INVITATION_SENT = "invitation_sent", _("User invited")
+        INVITATION_REVOKED = "invitation_revoked", _("Invitation revoked")
+        INVITATION_ACCEPTED = "invitation_accepted", _("Invitation accepted")
+        ACCOUNT_REACTIVATED = "account_reactivated", _("Account reactivated")
+        ACCOUNT_REMOVED = "account_removed", _("User removed from the company")
+        ACCESS_REQUESTED = "access_requested", _("Access requested")
+        ACCESS_APPROVED = "access_approved", _("Access request approved")
+        ACCESS_DECLINED = "access_declined", _("Access request declined")
+        ROLE_LAPSED = "role_lapsed", _("Time-limited role ended")
+        ENTRA_CONNECTED = "entra_connected", _("Microsoft Entra ID connected")
+        ENTRA_CHANGED = "entra_changed", _("Microsoft Entra ID sign-in changed")
+        ENTRA_DISCONNECTED = "entra_disconnected", _("Microsoft Entra ID disconnected")
 
     partner = models.ForeignKey(
         "entitlements.Partner", on_delete=models.CASCADE, related_name="audit_entries"

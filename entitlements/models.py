@@ -87,6 +87,9 @@ class RoleAssignment(models.Model):
     )
     role = models.CharField(max_length=32, choices=Role.choices)
     assigned_at = models.DateTimeField(default=timezone.now, editable=False)
+    # A grant approved for a number of days lapses then: the sweeper removes it, and until it
+    # runs the role no longer counts (permissions.roles_of). Empty: held until taken away.
+    expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["user", "role"]

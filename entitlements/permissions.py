@@ -6,7 +6,10 @@ data only through `partner_object_or_404`, so another company's object is a 404.
 
 import functools
 
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.decorators import login_required
 
@@ -14,10 +17,16 @@ from .models import Role
 
 VIEW_BENEFITS = "benefits.view"
 ACTIVATE_BENEFITS = "benefits.activate"
+# See the company's users and their roles (Account settings → Users).
 VIEW_ROLES = "roles.view"
+# Invite, deactivate, reactivate and remove users; approve requests for roles one may grant.
 MANAGE_USERS = "users.manage"
+# Grant and remove every role but Global admin, and never one's own (DOMAIN.md: User admin).
 ASSIGN_ROLES = "roles.assign"
+# Grant and remove Global admin too, and change a Global admin's account.
 ASSIGN_ANY_ROLE = "roles.assign_any"
+# Connect the company's Microsoft Entra tenant, and map its groups to roles.
+MANAGE_SIGN_IN = "sign_in.manage"
 RECEIVE_ACTIVATION_NOTICES = "benefits.activation_notices"
 VIEW_AUDIT_LOG = "audit.view"
 # See which accounts hold the company's support contracts, remove a holder, re-issue the IDs.
@@ -39,6 +48,7 @@ CAPABILITIES = {
             MANAGE_USERS,
             ASSIGN_ROLES,
             ASSIGN_ANY_ROLE,
+            MANAGE_SIGN_IN,
         }
     ),
     Role.MPN_PARTNER_ADMIN: frozenset(
@@ -46,6 +56,22 @@ CAPABILITIES = {
     ),
     Role.ADMIN_AGENT: frozenset({VIEW_BENEFITS, TWO_FACTOR_REQUIRED}),
     Role.USER_ADMIN: frozenset({VIEW_ROLES, MANAGE_USERS, ASSIGN_ROLES}),
+}
+
+# What each capability lets a person do, in plain words, for "My access": the same map the
+# code decides with, so the page can't say something the code doesn't do.
+IN_PLAIN_WORDS = {
+    VIEW_BENEFITS: _("See the company's membership benefits, and their Access ID and Contract ID"),
+    ACTIVATE_BENEFITS: _("Activate technical benefits"),
+    RECEIVE_ACTIVATION_NOTICES: _("Get an email when an activation is ready"),
+    VIEW_AUDIT_LOG: _("Read the company's audit log"),
+    MANAGE_CONTRACTS: _("See who holds the company's support contracts, and re-issue their IDs"),
+    VIEW_ROLES: _("See the company's users and their roles"),
+    MANAGE_USERS: _("Invite, deactivate, reactivate and remove users"),
+    ASSIGN_ROLES: _("Give and take away roles, except Global admin and your own"),
+    ASSIGN_ANY_ROLE: _("Give and take away every role, Global admin included"),
+    MANAGE_SIGN_IN: _("Connect the company's Microsoft Entra ID for sign-in"),
+    TWO_FACTOR_REQUIRED: _("Sign in with two-factor authentication (required)"),
 }
 
 # Membership benefits exist only for companies associated with the Microsoft Partner Network.
@@ -57,9 +83,11 @@ def roles_of(user):
     if not user.is_authenticated or user.partner_id is None:
         return frozenset()
     if not hasattr(user, "_partner_roles"):
-        user._partner_roles = frozenset(
-            Role(role) for role in user.role_assignments.values_list("role", flat=True)
+        # A time-boxed grant past its end is gone even before the sweeper deletes it.
+        held = user.role_assignments.filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
         )
+        user._partner_roles = frozenset(Role(role) for role in held.values_list("role", flat=True))
     return user._partner_roles
 
 
@@ -92,6 +120,60 @@ def people_who_can(partner, capability):
         partner.users.filter(is_active=True, role_assignments__role__in=roles_that_can(capability))
         .distinct()
         .order_by("first_name", "last_name", "email")
+    )
+
+
+def grantable_roles(actor):
+    """The roles `actor` may give or take away (a list of Role, in Role's order): every role
+    for a Global admin, every role but Global admin for a User admin, none otherwise
+    (DOMAIN.md, roles table; issue "People and access")."""
+    if can(actor, ASSIGN_ANY_ROLE):
+        return list(Role)
+    if can(actor, ASSIGN_ROLES):
+        return [role for role in Role if role != Role.GLOBAL_ADMIN]
+    return []
+
+
+def may_change_roles(actor, person):
+    """Whether `actor` may change `person`'s roles at all: someone of their own company, not
+    a Global admin unless `actor` may grant that role, and not themselves unless they may
+    grant every role (a User admin can't raise or lower their own access). The last active
+    Global admin is kept by the action functions, which lock the company (accounts.people)."""
+    if not _same_company(actor, person) or not grantable_roles(actor):
+        return False
+    if person.pk == actor.pk:
+        return can(actor, ASSIGN_ANY_ROLE)
+    return can(actor, ASSIGN_ANY_ROLE) or Role.GLOBAL_ADMIN not in roles_of(person)
+
+
+def may_manage(actor, person):
+    """Whether `actor` may deactivate, reactivate, remove or re-invite `person`: someone else
+    of their own company, and a Global admin only if `actor` may grant that role. Nobody does
+    this to their own account here: a slip would lock them out."""
+    return (
+        _same_company(actor, person)
+        and person.pk != actor.pk
+        and can(actor, MANAGE_USERS)
+        and (can(actor, ASSIGN_ANY_ROLE) or Role.GLOBAL_ADMIN not in roles_of(person))
+    )
+
+
+def may_decide(actor, access_request):
+    """Whether `actor` may approve or decline a request for a role: someone who may grant that
+    role, and not their own request."""
+    return (
+        actor.is_authenticated
+        and access_request.partner_id == actor.partner_id
+        and access_request.user_id != actor.pk
+        and access_request.role in grantable_roles(actor)
+    )
+
+
+def _same_company(actor, person):
+    return (
+        actor.is_authenticated
+        and actor.partner_id is not None
+        and person.partner_id == actor.partner_id
     )
 
 
