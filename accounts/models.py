@@ -125,6 +125,7 @@ class Invitation(models.Model):
             models.CheckConstraint(
                 condition=Q(accepted_at__isnull=True) | Q(revoked_at__isnull=True),
                 name="invitation_accepted_or_revoked_not_both",
+                violation_error_message=_("An invitation is either accepted or revoked."),
             ),
         ]
 
@@ -184,6 +185,7 @@ class AccessRequest(models.Model):
                 condition=Q(decided_at__isnull=True, decision="")
                 | (Q(decided_at__isnull=False) & ~Q(decision="")),
                 name="access_request_decided_with_a_decision",
+                violation_error_message=_("A decided request says what was decided."),
             ),
         ]
 
