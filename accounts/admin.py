@@ -23,7 +23,14 @@ from entitlements.models import Partner, Role
 from entitlements.services import account_moved, set_roles
 from support.services import remove_links_of
 
-from .models import SignedOut, User, end_sessions, sync_email_address
+from .models import (
+    AccessRequest,
+    Invitation,
+    SignedOut,
+    User,
+    end_sessions,
+    sync_email_address,
+)
 from .services import change_sign_in_email, send_password_link
 
 Action = AuditEntry.Action
@@ -257,3 +264,25 @@ class UserAdmin(TypedSearchMixin, BaseUserAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         set_roles(form.instance, form.cleaned_data.get("roles", []), actor=request.user)
+
+
+@admin.register(Invitation)
+class InvitationAdmin(ReadOnlyAdminMixin, TypedSearchMixin, admin.ModelAdmin):
+    """Invitations, for reading: they are sent, resent and revoked by the company's admins in
+    the portal (accounts.people), where each change is audited and told."""
+
+    list_display = ["email", "partner", "invited_by", "sent_at", "expires_at", "accepted_at"]
+    list_filter = [("accepted_at", admin.EmptyFieldListFilter), "revoked_at"]
+    list_select_related = ["partner", "invited_by"]
+    search_fields = ["email", "partner__name", "partner__mpn_id"]
+    exclude = ["key_digest"]
+
+
+@admin.register(AccessRequest)
+class AccessRequestAdmin(ReadOnlyAdminMixin, TypedSearchMixin, admin.ModelAdmin):
+    """Requests for a role, for reading: the company's own admins decide them in the portal."""
+
+    list_display = ["user", "partner", "role", "asked_at", "decision", "decided_by", "days"]
+    list_filter = ["role", "decision"]
+    list_select_related = ["user", "partner", "decided_by"]
+    search_fields = ["user__email", "partner__name", "partner__mpn_id"]

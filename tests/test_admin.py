@@ -16,6 +16,8 @@ def test_the_support_staff_group_may_view_and_change_but_never_delete(db):
     for model in ("user", "partner", "membershipoffer", "competency", "activationrequest"):
         assert {f"view_{model}", f"change_{model}"} <= codenames
     assert {"view_activationevent", "view_supportcontract"} <= codenames
+    assert {"view_invitation", "view_accessrequest"} <= codenames
+    assert "change_invitation" not in codenames
     assert "change_activationevent" not in codenames
     assert not [c for c in codenames if c.startswith("delete_")]
 
@@ -28,6 +30,8 @@ def test_the_support_staff_group_may_view_and_change_but_never_delete(db):
         "/admin/entitlements/membershipoffer/",
         "/admin/entitlements/competency/",
         "/admin/entitlements/roleassignment/",
+        "/admin/accounts/invitation/",
+        "/admin/accounts/accessrequest/",
     ],
 )
 def test_support_staff_open_every_list(sign_in, support, alice, bob, path):

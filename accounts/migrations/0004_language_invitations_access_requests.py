@@ -5,6 +5,11 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
+from entitlements.migrations._permissions import grant
+
+# Support staff read invitations and access requests; the company's own admins act on them.
+GRANTS = {("accounts", "invitation"): ("view",), ("accounts", "accessrequest"): ("view",)}
+
 
 class Migration(migrations.Migration):
 
@@ -58,4 +63,5 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(models.F('user'), condition=models.Q(('accepted_at__isnull', True), ('revoked_at__isnull', True)), name='one_open_invitation_per_account', violation_error_message='This person already has an open invitation.'), models.CheckConstraint(condition=models.Q(('accepted_at__isnull', True), ('revoked_at__isnull', True), _connector='OR'), name='invitation_accepted_or_revoked_not_both', violation_error_message='An invitation is either accepted or revoked.')],
             },
         ),
+        migrations.RunPython(grant(GRANTS), migrations.RunPython.noop),
     ]
