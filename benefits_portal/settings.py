@@ -94,6 +94,8 @@ MIDDLEWARE = [
     "benefits_portal.middleware.RemoveSlashMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A signed-in account's own language, over the browser's and the cookie's.
+    "accounts.language.AccountLanguageMiddleware",
     "benefits_portal.middleware.PrivateNoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SignedOutReasonMiddleware",
