@@ -12,7 +12,7 @@ from .models import User
 def supported(code):
     """The portal's code for the language `code` names (any case, e.g. "zh-Hans" -> "zh-hans"),
     or "" if the portal doesn't speak it."""
-    code = str(code or "").strip().lower()
+    code = str(code or "").lower()
     return code if code in dict(settings.LANGUAGES) else ""
 
 
