@@ -330,10 +330,10 @@ class FailingFor:
 
 
 def test_one_failed_email_is_sent_again_without_repeating_the_others(
-    readers, gold, clock, monkeypatch
+    readers, gold, clock, monkeypatch, sign_in, support
 ):
     alice, mona = readers
-    active(gold, mona, clock)
+    request = active(gold, mona, clock)
     server = FailingFor(monkeypatch, [mona.email], smtplib.SMTPServerDisconnected("gone"))
     assert services.send_pending_notices() == 0
     assert [m.to for m in mail.outbox] == [[alice.email]]
@@ -343,6 +343,9 @@ def test_one_failed_email_is_sent_again_without_repeating_the_others(
     assert [m.to for m in mail.outbox] == [[alice.email], [mona.email]]
     assert services.send_pending_notices() == 0
     assert len(mail.outbox) == 2
+    # Support staff see who was told.
+    page = sign_in(support).get(f"/admin/activation/activationrequest/{request.pk}/change/")
+    assert alice.email in page.content.decode() and mona.email in page.content.decode()
 
 
 def test_an_address_the_server_refuses_does_not_hold_up_the_notice(
