@@ -9,7 +9,6 @@ from django.utils import translation
 
 from benefits_portal.views import landing_url
 
-from .emails import language_of
 from .models import User
 
 log = logging.getLogger(__name__)
@@ -45,11 +44,13 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def send_mail_or_raise(self, template_prefix, email, context):
         """allauth's sending, for a caller that tells the person when it fails, in the
-        language of the account the address belongs to (see `reader_of`); raises OSError or
-        SMTPException when the mail server can't be reached or refuses."""
+        language of the account the address belongs to (see `reader_of`), else the current
+        one; raises OSError or SMTPException when the mail server can't be reached or
+        refuses."""
         reader = self.reader_of(email, context)
-        language = language_of(reader) if reader else translation.get_language()
-        with translation.override(language):
+        # An account without a language yet reads the page's, as a stranger does: the
+        # person who just asked for the email, most often.
+        with translation.override(getattr(reader, "language", "") or translation.get_language()):
             super().send_mail(template_prefix, email, context)
 
     @staticmethod

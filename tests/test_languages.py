@@ -162,6 +162,13 @@ def test_a_password_reset_link_is_in_the_accounts_language(client, nora, languag
     assert say(language, RESET_TEXT) in email.body
 
 
+def test_an_account_without_a_language_reads_a_reset_link_in_the_pages(client, nora):
+    client.cookies["django_language"] = "zh-hans"
+    client.post("/accounts/password/reset/", {"email": nora.email})
+    [email] = mail.outbox
+    assert say("zh-hans", "Password Reset Email") in email.subject
+
+
 def test_a_reset_for_an_unknown_address_is_in_the_pages_language(client, db, settings):
     settings.ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = True
     client.cookies["django_language"] = "ja"
