@@ -28,9 +28,9 @@ def save_language(user, code):
 
 
 class AccountLanguageMiddleware:
-    """After AuthenticationMiddleware: a signed-in account that has chosen a language reads
-    every page in it, whatever the browser asks for or the cookie says (LocaleMiddleware,
-    earlier, decided for everyone else)."""
+    """A signed-in account that has chosen a language reads every page in it, whatever the
+    browser asks for or the cookie says (LocaleMiddleware, earlier, decided for everyone
+    else). After SignedOutReasonMiddleware, which must be the first to read the user."""
 
     def __init__(self, get_response):
         self.get_response = get_response
