@@ -2,10 +2,14 @@ import logging
 from smtplib import SMTPException
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.models import EmailAddress
 from django.core.exceptions import ImproperlyConfigured
 from django.shortcuts import resolve_url
+from django.utils import translation
 
 from benefits_portal.views import landing_url
+
+from .models import User
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +43,26 @@ class AccountAdapter(DefaultAccountAdapter):
             log.exception("Email %s to %s not sent", template_prefix, email)
 
     def send_mail_or_raise(self, template_prefix, email, context):
-        """allauth's sending, for a caller that tells the person when it fails; raises
-        OSError or SMTPException when the mail server can't be reached or refuses."""
-        super().send_mail(template_prefix, email, context)
+        """allauth's sending, for a caller that tells the person when it fails, in the
+        language of the account the address belongs to (see `reader_of`), else the current
+        one; raises OSError or SMTPException when the mail server can't be reached or
+        refuses."""
+        reader = self.reader_of(email, context)
+        # An account without a language yet reads the page's, as a stranger does: the
+        # person who just asked for the email, most often.
+        with translation.override(getattr(reader, "language", "") or translation.get_language()):
+            super().send_mail(template_prefix, email, context)
+
+    @staticmethod
+    def reader_of(email, context):
+        """The account that reads mail at `email` (its sign-in address or one it added, in
+        any case), else the account the email is about (a notice to an address it just
+        left), else None: a stranger reads the page's language."""
+        owner = (
+            User.objects.filter(email__iexact=email).first()
+            or User.objects.filter(
+                pk__in=EmailAddress.objects.filter(email__iexact=email).values("user")
+            ).first()
+        )
+        about = context.get("user")
+        return owner or (about if isinstance(about, User) else None)

@@ -85,7 +85,7 @@ class UserCreationForm(AddressBookMixin, RolesMixin, forms.ModelForm):
 
     class Meta:
         model = User
-        fields = ["email", "first_name", "last_name", "partner"]
+        fields = ["email", "first_name", "last_name", "language", "partner"]
 
 
 class UserEditForm(AddressBookMixin, RolesMixin, UserChangeForm):
@@ -130,7 +130,7 @@ class UserAdmin(TypedSearchMixin, BaseUserAdmin):
     autocomplete_fields = ["partner"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
-        ("Person", {"fields": ["first_name", "last_name"]}),
+        ("Person", {"fields": ["first_name", "last_name", "language"]}),
         ("Company", {"fields": ["partner", "roles"]}),
         (
             "Access to this admin",
@@ -143,7 +143,7 @@ class UserAdmin(TypedSearchMixin, BaseUserAdmin):
             None,
             {
                 "classes": ["wide"],
-                "fields": ["email", "first_name", "last_name", "partner", "roles"],
+                "fields": ["email", "first_name", "last_name", "language", "partner", "roles"],
                 "description": _(
                     "The account gets an email with a link to choose its own password."
                 ),

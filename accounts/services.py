@@ -60,7 +60,8 @@ def change_sign_in_email(request, user, old_email, actor):
     that a takeover can't go unnoticed)."""
     sync_email_address(user)
     adapter = get_adapter(request)
-    context = {"from_email": old_email, "to_email": user.email}
+    # The account's language for both, the old address no longer being its own.
+    context = {"user": user, "from_email": old_email, "to_email": user.email}
     for address in (old_email, user.email):
         adapter.send_notification_mail("account/email/email_changed", user, context, email=address)
     if user.partner_id:

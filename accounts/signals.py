@@ -12,6 +12,8 @@ from django.utils import translation
 from audit.models import AuditEntry
 from audit.services import record
 
+from .language import keep_the_language_signed_in_with
+
 Action = AuditEntry.Action
 
 
@@ -109,3 +111,8 @@ def authenticator_removed(sender, request, user, authenticator, **kwargs):
         f"{user.email}: {what}",
         authenticator=authenticator.type,
     )
+
+
+@receiver(account_signals.user_logged_in)
+def signed_in(sender, request, user, **kwargs):
+    keep_the_language_signed_in_with(request, user)

@@ -126,6 +126,7 @@ class ActivationRequestAdmin(TypedSearchMixin, admin.ModelAdmin):
         "due_at",
         "attempts",
         "failure_reason",
+        "notice_sent_to",
         "notified_at",
         "access_id",
         "contract_id",

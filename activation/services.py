@@ -7,16 +7,17 @@ the mover expects, so a duplicate message, a second worker or a double click cha
 
 import datetime
 import logging
+from smtplib import SMTPRecipientsRefused
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.db.models import Q
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from accounts import emails
 from audit.models import AuditEntry
 from audit.services import record
 from entitlements.permissions import (
@@ -406,58 +407,82 @@ def _issue_contract(request, now):
 # Notices
 
 
-# A sender has this long to send a notice it claimed (EMAIL_TIMEOUT bounds each attempt);
-# after that the claim lapses and another sender may try.
+# A sender has this long to send a notice it claimed (EMAIL_TIMEOUT bounds each attempt), from
+# its claim or its last email sent; after that the claim lapses and another sender may try.
 NOTICE_LEASE = datetime.timedelta(seconds=60)
 
 
-def send_notice(request_id):
-    """Email the requester and the company's Global admins that the IDs are ready.
+def notice_recipients(request):
+    """The people told that `request`'s IDs are ready: the company's users who receive
+    activation notices (permissions.RECEIVE_ACTIVATION_NOTICES: its Global admins) and the
+    requester if they may still see the IDs; a list of User, by email."""
+    partner = request.offer.partner
+    recipients = {
+        person.pk: person for person in people_who_can(partner, RECEIVE_ACTIVATION_NOTICES)
+    }
+    requester = request.requested_by
+    if requester and requester.partner_id == partner.pk and can(requester, VIEW_BENEFITS):
+        recipients[requester.pk] = requester  # only if they may still see the IDs
+    return sorted(recipients.values(), key=lambda person: person.email)
 
-    The notice is claimed with a conditional update, sent with no lock held (a slow mail
-    server holds up nothing else), then marked sent. A sender that dies after its claim
-    leaves the notice to be sent again once the claim lapses: at least once.
+
+def send_notice(request_id):
+    """Email each recipient (`notice_recipients`), in their own language, that the IDs are
+    ready; returns whether this call finished the notice.
+
+    The notice is claimed with a conditional update and sent with no lock held (a slow mail
+    server holds up nothing else), one email per person, each recorded as sent before the
+    next and renewing the claim. A sender that dies leaves the people not told yet to the next
+    sender once the claim lapses: each person at least once, and again only if a sender dies
+    between sending to them and recording it. An address the mail server refuses is logged
+    and not tried again; a server that is away stops the round (raises its error) and the
+    next round goes on at once.
     """
-    now = clock.now()
+    claim = clock.now()
     claimed = (
         ActivationRequest.objects.filter(
             pk=request_id, state=State.ACTIVE, notified_at__isnull=True
         )
-        .filter(Q(notice_claimed_at__isnull=True) | Q(notice_claimed_at__lt=now - NOTICE_LEASE))
-        .update(notice_claimed_at=now)
+        .filter(Q(notice_claimed_at__isnull=True) | Q(notice_claimed_at__lt=claim - NOTICE_LEASE))
+        .update(notice_claimed_at=claim)
     )
     if not claimed:
         return False
     request = ActivationRequest.objects.select_related(
         "offer__partner", "offer__competency", "requested_by", "contract"
     ).get(pk=request_id)
-    partner = request.offer.partner
-    recipients = {person.email for person in people_who_can(partner, RECEIVE_ACTIVATION_NOTICES)}
-    requester = request.requested_by
-    if requester and requester.partner_id == partner.pk and can(requester, VIEW_BENEFITS):
-        recipients.add(requester.email)  # only if they may still see the IDs
-    if recipients:
-        context = {
-            "request": request,
-            "contract": request.contract,
-            "partner": partner,
-            "url": settings.PORTAL_URL.rstrip("/")
-            + reverse("entitlements:benefit_detail", args=[request.offer_id, request.benefit]),
-        }
+    told = set(request.notice_sent_to.values_list("pk", flat=True))
+    context = {
+        "request": request,
+        "contract": request.contract,
+        "partner": request.offer.partner,
+        "url": settings.PORTAL_URL.rstrip("/")
+        + reverse("entitlements:benefit_detail", args=[request.offer_id, request.benefit]),
+    }
+    for person in notice_recipients(request):
+        if person.pk in told:
+            continue
+        subject, body = emails.render(person, "activation/email/ids_ready", context)
         try:
-            send_mail(
-                subject=_("%(benefit)s is active: your Access ID and Contract ID")
-                % {"benefit": request.get_benefit_display()},
-                message=render_to_string("activation/email/ids_ready.txt", context),
-                from_email=None,
-                recipient_list=sorted(recipients),
-            )
+            EmailMessage(subject, body, to=[person.email]).send()
+        except SMTPRecipientsRefused:
+            log.exception("The notice of activation %s to %s was refused", request_id, person)
         except Exception:
             # Let the next round try again at once rather than after the lease.
-            ActivationRequest.objects.filter(pk=request_id).update(notice_claimed_at=None)
+            ActivationRequest.objects.filter(pk=request_id, notice_claimed_at=claim).update(
+                notice_claimed_at=None
+            )
             raise
-    ActivationRequest.objects.filter(pk=request_id).update(notified_at=clock.now())
-    return True
+        else:
+            request.notice_sent_to.add(person)
+        renewed = clock.now()
+        if not ActivationRequest.objects.filter(pk=request_id, notice_claimed_at=claim).update(
+            notice_claimed_at=renewed
+        ):
+            return False  # too slow: the claim lapsed and another sender goes on
+        claim = renewed
+    finished = ActivationRequest.objects.filter(pk=request_id, notice_claimed_at=claim)
+    return bool(finished.update(notified_at=clock.now()))
 
 
 def send_pending_notices(limit=50):

@@ -97,6 +97,9 @@ MIDDLEWARE = [
     "benefits_portal.middleware.PrivateNoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SignedOutReasonMiddleware",
+    # A signed-in account's own language, over the browser's and the cookie's. After the one
+    # above, which must be the first to read the user (reading it ends a stale session).
+    "accounts.language.AccountLanguageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",

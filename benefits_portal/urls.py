@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from accounts import language
 from support import views as support_views
 
 from . import health, views
@@ -29,7 +30,8 @@ urlpatterns = [
         name="dashboard_account",
     ),
     path("accounts/", include("allauth.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # Django's language switch, which also keeps a signed-in person's choice on the account.
+    path("i18n/setlang/", language.set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("dashboard/", include("entitlements.urls")),
     path("dashboard/", include("activation.urls")),

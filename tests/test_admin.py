@@ -126,6 +126,7 @@ def change_form(user, **changes):
         "email": user.email,
         "first_name": user.first_name,
         "last_name": user.last_name,
+        "language": user.language,
         "partner": user.partner_id or "",
         "is_active": "on",
         "date_joined_0": user.date_joined.strftime("%Y-%m-%d"),

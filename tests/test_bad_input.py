@@ -125,6 +125,22 @@ def test_any_language_choice_is_answered(client, db, language, next_url):
 
 
 @EXAMPLES
+@given(language=anything)
+@example(language="ja")
+@example(language="zh-Hans")
+@example(language=" ja")
+@example(language="de")
+def test_any_language_choice_while_signed_in_keeps_one_the_portal_speaks(client, alice, language):
+    client.force_login(alice)
+    before = alice.language
+    response = client.post(reverse("set_language"), {"language": language, "next": "/"})
+    assert response.status_code in (200, 302)
+    alice.refresh_from_db()
+    spoken = language.lower() if language.lower() in ("en", "ja", "zh-hans") else None
+    assert alice.language == (spoken or before)
+
+
+@EXAMPLES
 @given(login=anything, password=anything)
 def test_any_sign_in_attempt_is_answered(client, alice, login, password):
     response = client.post("/accounts/login/", {"login": login, "password": password})

@@ -123,6 +123,8 @@ def test_every_page_at_a_phone_and_a_desktop_in_every_language(browser, portal, 
 
     problems = []
     for language in LANGUAGES:
+        # Each account reads the language it keeps (signing in kept the browser's).
+        User.objects.update(language=language)
         for width in WIDTHS:
             for email, paths in pages.items():
                 context = browser.new_context(
@@ -151,6 +153,8 @@ def test_the_two_factor_step_of_signing_in(browser, portal):
     """The page between the password and the session, in each language and width."""
     problems = []
     for language in LANGUAGES:
+        # Each account reads the language it keeps (signing in kept the browser's).
+        User.objects.update(language=language)
         for width in WIDTHS:
             context = browser.new_context(viewport={"width": width, "height": 800}, bypass_csp=True)
             context.add_cookies([{"name": "django_language", "value": language, "url": portal}])
