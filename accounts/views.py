@@ -5,9 +5,10 @@ Who may see and do what is asked of entitlements.permissions; the writes are the
 functions of accounts.people, which check again with the rows locked.
 """
 
+from allauth.account.internal.flows.login import record_authentication
+from allauth.account.utils import perform_login
 from allauth.mfa.models import Authenticator
 from django.contrib import messages
-from django.contrib.auth import login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Prefetch, Subquery
@@ -263,12 +264,16 @@ def invitation(request, key):
         except ValidationError as error:
             form.add_error("password1", error)
         else:
-            login(request, person, backend="accounts.backends.PortalBackend")
             messages.success(
                 request,
                 _("Welcome to %(partner)s in Partner Center.") % {"partner": found.partner.name},
             )
-            return redirect(reverse("home"))
+            # Signed in as by the sign-in form: the password just chosen counts as entered, so
+            # setting up two-factor next doesn't ask for it again.
+            record_authentication(
+                request, person, method="password", email=person.email, reauthenticated=True
+            )
+            return perform_login(request, person, redirect_url=reverse("home"))
     status = 400 if request.method == "POST" else 200
     context = {"form": form, "invitation": found, "person": found.user}
     return render(request, "accounts/invitation.html", context, status=status)

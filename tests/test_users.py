@@ -188,6 +188,8 @@ def test_joining_signs_in_and_a_global_admin_sets_up_two_factor_first(client, al
     page = client.get(reverse("entitlements:technical_benefits"))
     assert page.status_code == 302
     assert page["Location"].startswith(reverse("mfa_activate_totp"))
+    # The password was just typed: setting up the app doesn't ask for it again.
+    assert client.get(reverse("mfa_activate_totp")).status_code == 200
 
 
 def test_two_different_passwords_are_refused(client, alice, contoso):
