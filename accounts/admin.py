@@ -10,30 +10,22 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import ReadOnlyPasswordHashField, UserChangeForm
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from activation.admin import ReadOnlyAdminMixin
-from audit.models import AuditEntry
-from audit.services import record
 from benefits_portal.admin import TypedSearchMixin
 from entitlements.models import Partner, Role
 from entitlements.services import account_moved, set_roles
 from support.services import remove_links_of
 
-from .models import (
-    AccessRequest,
-    Invitation,
-    SignedOut,
-    User,
-    end_sessions,
-    sync_email_address,
-)
+from . import people
+from .models import AccessRequest, Invitation, User, sync_email_address
 from .services import change_sign_in_email, send_password_link
 
-Action = AuditEntry.Action
 log = logging.getLogger(__name__)
 
 # allauth's own pages for addresses and authenticators would change credentials unaudited and
@@ -212,6 +204,11 @@ class UserAdmin(TypedSearchMixin, BaseUserAdmin):
     def save_model(self, request, obj, form, change):
         if not change:
             obj.set_unusable_password()
+        active_changed = change and "is_active" in form.changed_data
+        if active_changed:
+            # Deactivating and reactivating are the same actions as on the company's pages
+            # (accounts.people): the account's other changes are saved first.
+            obj.is_active = not obj.is_active
         super().save_model(request, obj, form, change)
         if not change:
             sync_email_address(obj)
@@ -232,17 +229,15 @@ class UserAdmin(TypedSearchMixin, BaseUserAdmin):
                 % {"email": obj.email},
                 messages.WARNING,
             )
-        if "is_active" in form.changed_data and not obj.is_active:
-            remove_links_of(obj, request.user, "deactivated")
-            if obj.partner_id:
-                record(
-                    obj.partner,
-                    Action.ACCOUNT_DEACTIVATED,
-                    obj.email,
-                    request.user,
-                    {"email": obj.email},
-                )
-            end_sessions(obj, SignedOut.DEACTIVATED)
+        if active_changed:
+            action = people.reactivate if form.cleaned_data["is_active"] else people.deactivate
+            try:
+                action(request.user, obj)
+            except ValidationError as error:
+                for message in error.messages:
+                    self.message_user(request, message, messages.ERROR)
+            else:
+                obj.is_active = form.cleaned_data["is_active"]
 
     @staticmethod
     def _invite(request, user):
@@ -263,7 +258,16 @@ class UserAdmin(TypedSearchMixin, BaseUserAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        set_roles(form.instance, form.cleaned_data.get("roles", []), actor=request.user)
+        user, roles = form.instance, form.cleaned_data.get("roles", [])
+        if not change or user.partner_id is None or "partner" in form.changed_data:
+            set_roles(user, roles, actor=request.user)
+            return
+        # The same rules as on the company's pages: the last Global admin stays one.
+        try:
+            people.change_roles(request.user, user, roles)
+        except ValidationError as error:
+            for message in error.messages:
+                self.message_user(request, message, messages.ERROR)
 
 
 @admin.register(Invitation)

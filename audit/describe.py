@@ -40,6 +40,7 @@ LINKS = {"invitation": _("invitation"), "password_reset": _("password reset link
 BECAUSE = {
     "moved": _("the account moved to another company"),
     "deactivated": _("the account was deactivated"),
+    "removed": _("the account was removed from the company"),
 }
 
 
@@ -105,8 +106,14 @@ def describe(facts):
         parts.append(gettext("Incident %(number)s") % {"number": facts["incident"]})
     if "role" in facts:
         parts.append(str(Role(facts["role"]).label))
+    if "roles" in facts:
+        # An invitation's roles, or none.
+        roles = [str(Role(role).label) for role in facts["roles"] if role in Role.values]
+        parts.append(pgettext("list separator", ", ").join(roles) if roles else gettext("no role"))
     if "email" in facts:
         parts.append(facts["email"])
+    if facts.get("again"):
+        parts.append(gettext("sent again"))
     if "address" in facts:
         parts.append(facts["address"])
     if facts.get("password") in PASSWORD:

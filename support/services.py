@@ -132,12 +132,13 @@ def remove_link(contract, link_id, actor):
 LINKS_REMOVED_BECAUSE = {
     "moved": "moved to another company",
     "deactivated": "account deactivated",
+    "removed": "removed from the company",
 }
 
 
 def remove_links_of(user, actor, why):
-    """Take every contract off an account that left its company: `why` is "moved" or
-    "deactivated" (LINKS_REMOVED_BECAUSE).
+    """Take every contract off an account that left its company: `why` is "moved",
+    "deactivated" or "removed" (LINKS_REMOVED_BECAUSE).
 
     Returns how many links were removed; each is audited in its contract's company's log.
     """

@@ -7,8 +7,10 @@ refused request must change nothing.
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from accounts import people
+from accounts.models import Invitation, User
 from activation.models import ActivationRequest
-from entitlements.models import Role
+from entitlements.models import Role, RoleAssignment
 from entitlements.rules import Benefit
 from support.models import ContractLink, Incident, SupportContract
 
@@ -32,6 +34,8 @@ LOGIN = "login"  # 302 to the sign-in page
 CONTOSO_GOLD = "contoso_gold"  # the id arguments, resolved per test
 CONTOSO_CONTRACT = "contoso_contract"
 CONTOSO_HOLDER = "contoso_holder"
+CONTOSO_PERSON = "contoso_person"  # Contoso's user without a role
+CONTOSO_INVITATION = "contoso_invitation"  # the key of a link Contoso's Global admin sent
 
 
 def everyone(answer):
@@ -53,6 +57,18 @@ def benefit_page(*, viewers, other_company, method_ok):
 
 VIEWERS = {"global_admin", "mpn_partner_admin", "admin_agent"}
 ACTIVATORS = {"global_admin", "mpn_partner_admin"}
+ROLE_VIEWERS = {"global_admin", "mpn_partner_admin", "user_admin"}
+USER_MANAGERS = {"global_admin", "user_admin"}
+
+
+def user_action(method_ok):
+    """A button of a user's page: POST only, for those who manage users."""
+    return {
+        "args": CONTOSO_PERSON,
+        "GET": everyone(405),
+        "POST": benefit_page(viewers=USER_MANAGERS, other_company=404, method_ok=method_ok),
+    }
+
 
 MATRIX = {
     "home": {"GET": everyone(302)},
@@ -107,6 +123,34 @@ MATRIX = {
         "GET": everyone(405),
         # Without the Access ID the admin saw (a post from elsewhere), nothing is re-issued.
         "POST": benefit_page(viewers={"global_admin"}, other_company=404, method_ok=400),
+    },
+    # Account settings → Users: seen by those who see roles, changed by those who manage users.
+    "accounts:users": {
+        "GET": benefit_page(viewers=ROLE_VIEWERS, other_company=200, method_ok=200),
+        "POST": everyone(405),
+    },
+    "accounts:invite": {
+        "GET": benefit_page(viewers=USER_MANAGERS, other_company=200, method_ok=200),
+        # An empty form: refused, nothing made.
+        "POST": benefit_page(viewers=USER_MANAGERS, other_company=400, method_ok=400),
+    },
+    "accounts:user": {
+        "args": CONTOSO_PERSON,
+        "GET": benefit_page(viewers=ROLE_VIEWERS, other_company=404, method_ok=200),
+        "POST": everyone(405),
+    },
+    "accounts:change_roles": user_action(302),
+    "accounts:deactivate": user_action(302),
+    "accounts:reactivate": user_action(302),
+    # The person joined long ago: no invitation to send or withdraw (said, nothing changed).
+    "accounts:resend": user_action(302),
+    "accounts:revoke": user_action(302),
+    "accounts:remove": user_action(302),
+    # The invitation's page opens for anyone with the link; an empty form is refused.
+    "accounts:invitation": {
+        "args": CONTOSO_INVITATION,
+        "GET": everyone(200),
+        "POST": everyone(400),
     },
     "entitlements:software": {"GET": signed_in(200)},
     "entitlements:cloud": {"GET": signed_in(200)},
@@ -170,7 +214,7 @@ def test_every_url_taking_an_id_gives_another_company_404():
     assert ours  # the walk found them
     for name in ours:
         row = MATRIX[name]
-        assert row["args"] in (CONTOSO_GOLD, CONTOSO_CONTRACT, CONTOSO_HOLDER)
+        assert row["args"] in (CONTOSO_GOLD, CONTOSO_CONTRACT, CONTOSO_HOLDER, CONTOSO_PERSON)
         answers = [row[m]["other_company_admin"] for m in ("GET", "POST") if m in row]
         assert 404 in answers, name
 
@@ -197,10 +241,15 @@ def world(db, contoso):
     gold = contoso.offers.get(level="gold")
     contract = contract_for(gold, Benefit.PRODUCT_SUPPORT, users["global_admin"])
     link = ContractLink.objects.create(user=users["no_role"], contract=contract)
+    invitation = people.invite(
+        contoso, users["global_admin"], "invited@contoso.example", "Ivy", "Invited", [], "en"
+    )
     args = {
         CONTOSO_GOLD: [gold.pk, "product_support"],
         CONTOSO_CONTRACT: [contract.pk],
         CONTOSO_HOLDER: [contract.pk, link.pk],
+        CONTOSO_PERSON: [users["no_role"].pk],
+        CONTOSO_INVITATION: [invitation.key],
     }
     return users, args
 
@@ -218,6 +267,9 @@ def stored():
         ContractLink.objects.count(),
         Incident.objects.count(),
         list(SupportContract.objects.values_list("access_id", "contract_id")),
+        list(User.objects.order_by("pk").values_list("pk", "is_active", "partner_id", "password")),
+        list(RoleAssignment.objects.order_by("pk").values_list("user_id", "role")),
+        list(Invitation.objects.order_by("pk").values_list("accepted_at", "revoked_at")),
     )
 
 

@@ -271,3 +271,17 @@ def test_first_views_of_any_number_of_contracts_are_one_query(alice, company):
         counts.append(len(queries))
         assert AuditEntry.objects.filter(action=AuditEntry.Action.IDS_FIRST_VIEWED).count() == size
     assert counts == [1, 1, 1]
+
+
+@pytest.mark.django_db
+def test_the_users_list_runs_the_same_queries_at_any_size(client, alice, mona, ursula, company):
+    users = reverse("accounts:users")
+    visits = [
+        (alice, users),
+        (alice, f"{users}?q=example&role=global_admin"),
+        (mona, users),  # read-only
+        (ursula, f"{users}?page=2"),
+    ]
+    counts = query_counts(client, visits, company)
+    assert not growing(counts), counts
+    assert max(max(each) for each in counts.values()) <= PAGE_QUERY_LIMIT, counts

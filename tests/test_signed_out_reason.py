@@ -7,7 +7,7 @@ from django.test import Client
 from entitlements.models import Role
 from entitlements.services import account_moved, set_roles
 
-from .factories import PartnerFactory, sign_in_with_the_form
+from .factories import PartnerFactory, UserFactory, sign_in_with_the_form
 from .test_admin import change_form
 
 LOGIN = "/accounts/login/"
@@ -49,6 +49,8 @@ def test_a_moved_account_is_told_it_was_moved(aaron, django_capture_on_commit_ca
 
 
 def test_an_account_deactivated_by_support_staff_is_told_so(support, alice):
+    # Contoso keeps a Global admin: the last one can't be deactivated.
+    UserFactory(partner=alice.partner, roles=[Role.GLOBAL_ADMIN])
     client = signed_in(alice)
     staff = Client()
     staff.force_login(support)

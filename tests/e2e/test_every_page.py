@@ -5,6 +5,7 @@ serious. The pages hold a 200-character word someone typed, which must wrap, not
 import pytest
 from django.urls import reverse
 
+from accounts import people
 from accounts.models import User
 from audit.models import AuditEntry
 from audit.services import record
@@ -42,6 +43,13 @@ def the_pages():
         contact_email="admin@contoso.example",
     )
     record(admin.partner, AuditEntry.Action.CONTRACT_LINKED, LONG_WORD, admin)
+    # Someone invited with a name that must wrap, and a link that no longer works.
+    invited = people.invite(
+        admin.partner, admin, "new@contoso.example", "Nina", LONG_WORD[:150], [], "ja"
+    )
+    withdrawn = people.invite(admin.partner, admin, "old@contoso.example", "Olga", "Old", [], "")
+    people.revoke(admin, withdrawn.user)
+    agent = User.objects.get(email="agent@contoso.example")
     offer = contract.activation.offer
     step_2 = f"{reverse('support:create')}?version={version.pk}&support_type=technical"
     return {
@@ -54,6 +62,10 @@ def the_pages():
             reverse("entitlements:go_to_market"),
             reverse("contract_holders"),
             reverse("audit:log"),
+            reverse("accounts:users"),
+            reverse("accounts:invite"),
+            reverse("accounts:user", args=[invited.user_id]),
+            reverse("accounts:user", args=[agent.pk]),
             reverse("support:create"),
             step_2,  # steps 2 and 3: the plans, and the form to describe the problem
             reverse("support:incidents"),
@@ -80,6 +92,13 @@ def the_pages():
             reverse("support:create"),
             reverse("support:incidents"),
         ],
+        # Users read-only, and as a User admin sees a Global admin's page: nothing to change.
+        "mpnadmin@contoso.example": [reverse("accounts:users")],
+        "useradmin@contoso.example": [
+            reverse("accounts:users"),
+            reverse("accounts:invite"),
+            reverse("accounts:user", args=[admin.pk]),
+        ],
         "agent@tailspin.example": [reverse("entitlements:technical_benefits")],
         "admin@northwind.example": [reverse("entitlements:technical_benefits")],
         None: [
@@ -89,6 +108,9 @@ def the_pages():
             "/accounts/password/reset/key/1-not-a-key/",  # a used or mistyped reset link
             reverse("account_signup"),  # closed: accounts are made for people
             reverse("account_inactive"),
+            reverse("accounts:invitation", args=[invited.key]),  # choose a password
+            reverse("accounts:invitation", args=[withdrawn.key]),  # a withdrawn link
+            reverse("accounts:invitation", args=["not-a-key"]),  # 404
             "/no/such/page",
         ],
     }
