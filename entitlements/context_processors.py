@@ -1,4 +1,6 @@
-from .permissions import MANAGE_CONTRACTS, VIEW_AUDIT_LOG, can
+from django.utils.functional import SimpleLazyObject
+
+from .permissions import ASSIGN_ROLES, MANAGE_CONTRACTS, VIEW_AUDIT_LOG, can, grantable_roles
 
 
 def capabilities(request):
@@ -8,4 +10,24 @@ def capabilities(request):
     return {
         "can_view_audit_log": signed_in and can(user, VIEW_AUDIT_LOG),
         "can_manage_contracts": signed_in and can(user, MANAGE_CONTRACTS),
+        "can_decide_access": signed_in and can(user, ASSIGN_ROLES),
+        # Counted only on a page that shows it, for someone who may decide.
+        "open_access_requests": SimpleLazyObject(lambda: _open_access_requests(user)),
     }
+
+
+def _open_access_requests(user):
+    """How many of the company's open access requests `user` may decide (may_decide)."""
+    from accounts.models import AccessRequest
+
+    if not (user and user.is_authenticated and can(user, ASSIGN_ROLES)):
+        return 0
+    return (
+        AccessRequest.objects.filter(
+            partner_id=user.partner_id,
+            decided_at__isnull=True,
+            role__in=grantable_roles(user),
+        )
+        .exclude(user=user)
+        .count()
+    )
