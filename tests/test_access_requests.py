@@ -125,6 +125,36 @@ def test_the_database_keeps_one_open_request_per_user_and_role(asked, nora):
         )
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_double_click_makes_one_request(contoso):
+    nora = UserFactory(partner=contoso)
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def ask():
+        try:
+            barrier.wait()
+            access.request_access(nora, Role.ADMIN_AGENT, "Customers")
+            outcomes.append("asked")
+        except Refused as refused:
+            outcomes.append(str(refused.message))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=ask) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == [
+        "You have already asked for this role. Your request is waiting for a decision.",
+        "asked",
+    ]
+    assert AccessRequest.objects.count() == 1
+    assert len(entries(Action.ACCESS_REQUESTED)) == 1
+
+
 def test_after_a_decision_one_may_ask_again(asked, nora, alice):
     access.decline(alice, asked, "Not now")
     again = access.request_access(nora, Role.MPN_PARTNER_ADMIN, "Now?")

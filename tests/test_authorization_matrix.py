@@ -7,8 +7,9 @@ refused request must change nothing.
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from accounts.models import AccessRequest
 from activation.models import ActivationRequest
-from entitlements.models import Role
+from entitlements.models import Role, RoleAssignment
 from entitlements.rules import Benefit
 from support.models import ContractLink, Incident, SupportContract
 
@@ -32,6 +33,7 @@ LOGIN = "login"  # 302 to the sign-in page
 CONTOSO_GOLD = "contoso_gold"  # the id arguments, resolved per test
 CONTOSO_CONTRACT = "contoso_contract"
 CONTOSO_HOLDER = "contoso_holder"
+CONTOSO_REQUEST = "contoso_request"  # Contoso's no-role user asking for Admin agent
 
 
 def everyone(answer):
@@ -53,6 +55,7 @@ def benefit_page(*, viewers, other_company, method_ok):
 
 VIEWERS = {"global_admin", "mpn_partner_admin", "admin_agent"}
 ACTIVATORS = {"global_admin", "mpn_partner_admin"}
+DECIDERS = {"global_admin", "user_admin"}
 
 MATRIX = {
     "home": {"GET": everyone(302)},
@@ -130,6 +133,35 @@ MATRIX = {
     "account_change_password": {"GET": signed_in(200)},
     "usersessions_list": {"GET": signed_in(200)},
     "mfa_index": {"GET": signed_in(200)},
+    # My access: every signed-in person's own page; support staff have no role to ask for.
+    "accounts:my_access": {"GET": signed_in(200), "POST": everyone(405)},
+    "accounts:request_access": {
+        "GET": everyone(405),
+        # An empty form: refused, nothing asked.
+        "POST": {**signed_in(400), "support_staff": 403},
+    },
+    "accounts:withdraw_access_request": {
+        "args": CONTOSO_REQUEST,
+        "GET": everyone(405),
+        # Only the person who asked; anyone else's request is no request at all.
+        "POST": {**signed_in(404), "no_role": 302},
+    },
+    # Access requests: those who may give roles (Global admins; User admins, all but Global
+    # admin: the request is for Admin agent).
+    "accounts:access_requests": {
+        "GET": benefit_page(viewers=DECIDERS, other_company=200, method_ok=200),
+        "POST": everyone(405),
+    },
+    "accounts:approve_access_request": {
+        "args": CONTOSO_REQUEST,
+        "GET": everyone(405),
+        "POST": benefit_page(viewers=DECIDERS, other_company=404, method_ok=302),
+    },
+    "accounts:decline_access_request": {
+        "args": CONTOSO_REQUEST,
+        "GET": everyone(405),
+        "POST": benefit_page(viewers=DECIDERS, other_company=404, method_ok=302),
+    },
     # The Django admin: support staff only.
     "admin:index": {
         "GET": {**dict.fromkeys(ACTORS, 302), "support_staff": 200},
@@ -170,7 +202,7 @@ def test_every_url_taking_an_id_gives_another_company_404():
     assert ours  # the walk found them
     for name in ours:
         row = MATRIX[name]
-        assert row["args"] in (CONTOSO_GOLD, CONTOSO_CONTRACT, CONTOSO_HOLDER)
+        assert row["args"] in (CONTOSO_GOLD, CONTOSO_CONTRACT, CONTOSO_HOLDER, CONTOSO_REQUEST)
         answers = [row[m]["other_company_admin"] for m in ("GET", "POST") if m in row]
         assert 404 in answers, name
 
@@ -197,10 +229,14 @@ def world(db, contoso):
     gold = contoso.offers.get(level="gold")
     contract = contract_for(gold, Benefit.PRODUCT_SUPPORT, users["global_admin"])
     link = ContractLink.objects.create(user=users["no_role"], contract=contract)
+    asked = AccessRequest.objects.create(
+        partner=contoso, user=users["no_role"], role=Role.ADMIN_AGENT, reason="Customers"
+    )
     args = {
         CONTOSO_GOLD: [gold.pk, "product_support"],
         CONTOSO_CONTRACT: [contract.pk],
         CONTOSO_HOLDER: [contract.pk, link.pk],
+        CONTOSO_REQUEST: [asked.pk],
     }
     return users, args
 
@@ -218,6 +254,8 @@ def stored():
         ContractLink.objects.count(),
         Incident.objects.count(),
         list(SupportContract.objects.values_list("access_id", "contract_id")),
+        list(AccessRequest.objects.order_by("pk").values_list("pk", "decision")),
+        list(RoleAssignment.objects.order_by("pk").values_list("user", "role", "expires_at")),
     )
 
 

@@ -5,9 +5,11 @@ serious. The pages hold a 200-character word someone typed, which must wrap, not
 import pytest
 from django.urls import reverse
 
+from accounts import access
 from accounts.models import User
 from audit.models import AuditEntry
 from audit.services import record
+from entitlements.models import Role
 from support import services as support_services
 from support.models import ContractLink, ProductVersion
 
@@ -42,6 +44,10 @@ def the_pages():
         contact_email="admin@contoso.example",
     )
     record(admin.partner, AuditEntry.Action.CONTRACT_LINKED, LONG_WORD, admin)
+    # An open access request and a declined one, each with a long word typed in.
+    member = User.objects.get(email="member@contoso.example")
+    access.request_access(member, Role.ADMIN_AGENT, LONG_WORD)
+    access.decline(admin, access.request_access(member, Role.USER_ADMIN, "Why"), LONG_WORD)
     offer = contract.activation.offer
     step_2 = f"{reverse('support:create')}?version={version.pk}&support_type=technical"
     return {
@@ -54,6 +60,8 @@ def the_pages():
             reverse("entitlements:go_to_market"),
             reverse("contract_holders"),
             reverse("audit:log"),
+            reverse("accounts:my_access"),
+            reverse("accounts:access_requests"),
             reverse("support:create"),
             step_2,  # steps 2 and 3: the plans, and the form to describe the problem
             reverse("support:incidents"),
@@ -71,6 +79,7 @@ def the_pages():
         "member@contoso.example": [
             reverse("entitlements:technical_benefits"),  # no role in the company
             reverse("contract_holders"),  # 403
+            reverse("accounts:my_access"),  # no role: the request form, and their requests
             reverse("mfa_activate_totp"),
             reverse("account_reauthenticate"),
         ],
@@ -81,6 +90,7 @@ def the_pages():
             reverse("support:incidents"),
         ],
         "agent@tailspin.example": [reverse("entitlements:technical_benefits")],
+        "support@benefits.example": [reverse("accounts:my_access")],  # no company
         "admin@northwind.example": [reverse("entitlements:technical_benefits")],
         None: [
             reverse("account_login"),
