@@ -186,7 +186,10 @@ def _decide(request, partner, request_id, approving):
             status=403,
         )
     form = DecisionForm(request.POST, access_request=access_request)
-    if not form.is_valid():
+    valid = form.is_valid()
+    if not approving and not valid and set(form.errors) == {"days"}:
+        valid = True  # declining: the number of days typed doesn't matter
+    if not valid:
         return _requests_page(request, partner, form, status=400)
     note = form.cleaned_data["note"]
     try:

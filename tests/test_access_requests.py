@@ -560,3 +560,13 @@ def test_the_missing_role_page_links_to_my_access(sign_in, nora, alice):
     page = sign_in(nora).get(reverse("entitlements:technical_benefits")).content.decode()
     assert MY_ACCESS in page
     assert "alice@contoso.example" in page  # the Global admins still named
+
+
+def test_declining_ignores_a_number_of_days_typed_in(sign_in, asked, alice):
+    response = sign_in(alice).post(
+        reverse("accounts:decline_access_request", args=[asked.pk]),
+        {"days": "400", "note": "Not this quarter"},
+    )
+    assert response.status_code == 302
+    asked.refresh_from_db()
+    assert (asked.decision, asked.note) == ("declined", "Not this quarter")
