@@ -570,3 +570,35 @@ def test_declining_ignores_a_number_of_days_typed_in(sign_in, asked, alice):
     assert response.status_code == 302
     asked.refresh_from_db()
     assert (asked.decision, asked.note) == ("declined", "Not this quarter")
+
+
+def test_only_deciders_see_access_requests_in_the_navigation(sign_in, asked, mona, nora):
+    for person in (mona, nora):
+        page = sign_in(person).get(MY_ACCESS).content.decode()
+        assert REQUESTS not in page
+
+
+def test_a_user_admin_neither_sees_nor_counts_a_request_for_global_admin(sign_in, nora, ursula):
+    access.request_access(nora, Role.GLOBAL_ADMIN, "Our only admin is leaving.")
+    page = sign_in(ursula).get(REQUESTS).content.decode()
+    assert "No request is waiting for you." in page
+    assert 'class="count"' not in page
+    asked = AccessRequest.objects.get()
+    response = sign_in(ursula).post(
+        reverse("accounts:approve_access_request", args=[asked.pk]), {"note": "Sure"}
+    )
+    assert response.status_code == 403  # a forged post changes nothing
+    asked.refresh_from_db()
+    assert asked.decided_at is None
+    assert Role.GLOBAL_ADMIN not in roles(nora)
+
+
+def test_another_companys_request_is_not_found(sign_in, asked, bob):
+    client = sign_in(bob)
+    for name in ("accounts:approve_access_request", "accounts:decline_access_request"):
+        assert client.post(reverse(name, args=[asked.pk])).status_code == 404
+    assert (
+        client.post(reverse("accounts:withdraw_access_request", args=[asked.pk])).status_code == 404
+    )
+    asked.refresh_from_db()
+    assert asked.decided_at is None
