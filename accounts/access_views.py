@@ -27,6 +27,8 @@ from .decorators import login_required
 from .models import AccessRequest
 
 REQUESTS_PER_PAGE = 20
+# What a role asks of its holder rather than lets them do: never listed as "does not let you".
+REQUIREMENTS = frozenset({permissions.TWO_FACTOR_REQUIRED})
 
 
 def _in_plain_words(role, mpn_member):
@@ -37,7 +39,10 @@ def _in_plain_words(role, mpn_member):
     lets, does_not = [], []
     for capability, words in IN_PLAIN_WORDS.items():
         usable = capability in held and (mpn_member or capability not in MPN_CAPABILITIES)
-        (lets if usable else does_not).append(words)
+        if usable:
+            lets.append(words)
+        elif capability not in REQUIREMENTS:
+            does_not.append(words)
     return lets, does_not
 
 

@@ -602,3 +602,11 @@ def test_another_companys_request_is_not_found(sign_in, asked, bob):
     )
     asked.refresh_from_db()
     assert asked.decided_at is None
+
+
+def test_a_requirement_of_a_role_is_not_told_as_something_one_may_not_do(sign_in, ursula):
+    page = sign_in(ursula).get(MY_ACCESS).content.decode()
+    her_roles = page.split('id="your-roles"', 1)[1].split('id="ask"', 1)[0]
+    does_not = her_roles.split("Does not let you:", 1)[1]
+    assert escape(str(permissions.IN_PLAIN_WORDS[permissions.TWO_FACTOR_REQUIRED])) not in her_roles
+    assert escape(str(permissions.IN_PLAIN_WORDS[permissions.ACTIVATE_BENEFITS])) in does_not
