@@ -610,3 +610,11 @@ def test_a_requirement_of_a_role_is_not_told_as_something_one_may_not_do(sign_in
     does_not = her_roles.split("Does not let you:", 1)[1]
     assert escape(str(permissions.IN_PLAIN_WORDS[permissions.TWO_FACTOR_REQUIRED])) not in her_roles
     assert escape(str(permissions.IN_PLAIN_WORDS[permissions.ACTIVATE_BENEFITS])) in does_not
+
+
+def test_a_lapsed_grant_beside_a_lasting_role_still_counts_for_nothing(lapsed_grant, contoso):
+    nora = lapsed_grant
+    RoleAssignment.objects.create(user=nora, role=Role.USER_ADMIN)  # held for good
+    assert roles(nora) == {Role.USER_ADMIN}
+    assert nora not in permissions.people_who_can(contoso, permissions.ACTIVATE_BENEFITS)
+    assert nora in permissions.people_who_can(contoso, permissions.MANAGE_USERS)
