@@ -10,6 +10,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from benefits_portal.text import at_most
 from entitlements.models import Role
 
 logger = logging.getLogger(__name__)
@@ -185,7 +186,18 @@ class AccessRequest(models.Model):
                 condition=Q(decided_at__isnull=True, decision="")
                 | (Q(decided_at__isnull=False) & ~Q(decision="")),
                 name="access_request_decided_with_a_decision",
-                violation_error_message=_("A decided request says what was decided."),
+                violation_error_message=_(
+                    "A request has a decision once it is decided, and only then."
+                ),
+            ),
+            at_most(
+                "reason",
+                1000,
+                "access_request_reason_length",
+                _("A reason is at most 1,000 characters."),
+            ),
+            at_most(
+                "note", 1000, "access_request_note_length", _("A note is at most 1,000 characters.")
             ),
         ]
 

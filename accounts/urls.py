@@ -3,7 +3,7 @@ for more (access_views.py), sign-in with Microsoft Entra ID (entra_views.py)."""
 
 from django.urls import path
 
-from . import views
+from . import access_views, views
 
 app_name = "accounts"
 
@@ -23,4 +23,26 @@ urlpatterns = [
         for action in views.ACTIONS
     ),
     path("account/invitation/<str:key>", views.invitation, name="invitation"),
+]
+
+# My access, and asking for more.
+urlpatterns += [
+    path("account/myaccess", access_views.my_access, name="my_access"),
+    path("account/myaccess/request", access_views.request_access, name="request_access"),
+    path(
+        "account/myaccess/<int:request_id>/withdraw",
+        access_views.withdraw,
+        name="withdraw_access_request",
+    ),
+    path("account/requests", access_views.access_requests, name="access_requests"),
+    path(
+        "account/requests/<int:request_id>/approve",
+        access_views.approve,
+        name="approve_access_request",
+    ),
+    path(
+        "account/requests/<int:request_id>/decline",
+        access_views.decline,
+        name="decline_access_request",
+    ),
 ]

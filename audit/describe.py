@@ -146,7 +146,13 @@ def describe(facts):
         parts.append(str(BECAUSE[facts["because"]]))
     if "failure" in facts:
         parts.append(_failure(facts, title))
+    if facts.get("days"):
+        count = facts["days"]
+        parts.append(ngettext("for %(count)s day", "for %(count)s days", count) % {"count": count})
     if facts.get("reason"):
         parts.append(facts["reason"])
+    if facts.get("note"):
+        # Typed by whoever decided an access request: kept as typed.
+        parts.append(facts["note"])
     # Translators: between the parts of an audit entry's details.
     return pgettext("list separator", ", ").join(parts)

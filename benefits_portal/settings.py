@@ -359,6 +359,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600,
         "options": {"expires": 3000},
     },
+    # Roles approved for a number of days, whose time is up.
+    "lapse-time-limited-roles": {
+        "task": "accounts.tasks.lapse_grants",
+        "schedule": 300,
+        "options": {"expires": 270},
+    },
     # Notices whose first sending failed (mail server or worker away).
     "send-pending-activation-notices": {
         "task": "activation.tasks.send_pending_activation_notices",

@@ -1,4 +1,13 @@
-from .permissions import MANAGE_CONTRACTS, VIEW_AUDIT_LOG, VIEW_ROLES, can
+from django.utils.functional import SimpleLazyObject
+
+from .permissions import (
+    ASSIGN_ROLES,
+    MANAGE_CONTRACTS,
+    VIEW_AUDIT_LOG,
+    VIEW_ROLES,
+    can,
+    grantable_roles,
+)
 
 
 def capabilities(request):
@@ -9,4 +18,24 @@ def capabilities(request):
         "can_view_audit_log": signed_in and can(user, VIEW_AUDIT_LOG),
         "can_manage_contracts": signed_in and can(user, MANAGE_CONTRACTS),
         "can_view_users": signed_in and can(user, VIEW_ROLES),
+        "can_decide_access": signed_in and can(user, ASSIGN_ROLES),
+        # Counted only on a page that shows it, for someone who may decide.
+        "open_access_requests": SimpleLazyObject(lambda: _open_access_requests(user)),
     }
+
+
+def _open_access_requests(user):
+    """How many of the company's open access requests `user` may decide (may_decide)."""
+    from accounts.models import AccessRequest
+
+    if not (user and user.is_authenticated and can(user, ASSIGN_ROLES)):
+        return 0
+    return (
+        AccessRequest.objects.filter(
+            partner_id=user.partner_id,
+            decided_at__isnull=True,
+            role__in=grantable_roles(user),
+        )
+        .exclude(user=user)
+        .count()
+    )

@@ -115,9 +115,15 @@ def roles_that_can(capability):
 
 
 def people_who_can(partner, capability):
-    """The company's active users who hold a role with the capability, e.g. who can activate."""
+    """The company's active users who hold a role with the capability, e.g. who can activate.
+    A time-boxed grant past its end counts for nothing, even before the sweeper removes it."""
     return (
-        partner.users.filter(is_active=True, role_assignments__role__in=roles_that_can(capability))
+        partner.users.filter(
+            Q(role_assignments__expires_at__isnull=True)
+            | Q(role_assignments__expires_at__gt=timezone.now()),
+            is_active=True,
+            role_assignments__role__in=roles_that_can(capability),
+        )
         .distinct()
         .order_by("first_name", "last_name", "email")
     )

@@ -8,7 +8,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts import people
-from accounts.models import Invitation, User
+from accounts.models import AccessRequest, Invitation, User
 from activation.models import ActivationRequest
 from entitlements.models import Role, RoleAssignment
 from entitlements.rules import Benefit
@@ -36,6 +36,7 @@ CONTOSO_CONTRACT = "contoso_contract"
 CONTOSO_HOLDER = "contoso_holder"
 CONTOSO_PERSON = "contoso_person"  # Contoso's user without a role
 CONTOSO_INVITATION = "contoso_invitation"  # the key of a link Contoso's Global admin sent
+CONTOSO_REQUEST = "contoso_request"  # Contoso's no-role user asking for Admin agent
 
 
 def everyone(answer):
@@ -69,6 +70,8 @@ def user_action(method_ok):
         "POST": benefit_page(viewers=USER_MANAGERS, other_company=404, method_ok=method_ok),
     }
 
+
+DECIDERS = {"global_admin", "user_admin"}
 
 MATRIX = {
     "home": {"GET": everyone(302)},
@@ -174,6 +177,35 @@ MATRIX = {
     "account_change_password": {"GET": signed_in(200)},
     "usersessions_list": {"GET": signed_in(200)},
     "mfa_index": {"GET": signed_in(200)},
+    # My access: every signed-in person's own page; support staff have no role to ask for.
+    "accounts:my_access": {"GET": signed_in(200), "POST": everyone(405)},
+    "accounts:request_access": {
+        "GET": everyone(405),
+        # An empty form: refused, nothing asked.
+        "POST": {**signed_in(400), "support_staff": 403},
+    },
+    "accounts:withdraw_access_request": {
+        "args": CONTOSO_REQUEST,
+        "GET": everyone(405),
+        # Only the person who asked; anyone else's request is no request at all.
+        "POST": {**signed_in(404), "no_role": 302},
+    },
+    # Access requests: those who may give roles (Global admins; User admins, all but Global
+    # admin: the request is for Admin agent).
+    "accounts:access_requests": {
+        "GET": benefit_page(viewers=DECIDERS, other_company=200, method_ok=200),
+        "POST": everyone(405),
+    },
+    "accounts:approve_access_request": {
+        "args": CONTOSO_REQUEST,
+        "GET": everyone(405),
+        "POST": benefit_page(viewers=DECIDERS, other_company=404, method_ok=302),
+    },
+    "accounts:decline_access_request": {
+        "args": CONTOSO_REQUEST,
+        "GET": everyone(405),
+        "POST": benefit_page(viewers=DECIDERS, other_company=404, method_ok=302),
+    },
     # The Django admin: support staff only.
     "admin:index": {
         "GET": {**dict.fromkeys(ACTORS, 302), "support_staff": 200},
@@ -214,7 +246,13 @@ def test_every_url_taking_an_id_gives_another_company_404():
     assert ours  # the walk found them
     for name in ours:
         row = MATRIX[name]
-        assert row["args"] in (CONTOSO_GOLD, CONTOSO_CONTRACT, CONTOSO_HOLDER, CONTOSO_PERSON)
+        assert row["args"] in (
+            CONTOSO_GOLD,
+            CONTOSO_CONTRACT,
+            CONTOSO_HOLDER,
+            CONTOSO_PERSON,
+            CONTOSO_REQUEST,
+        )
         answers = [row[m]["other_company_admin"] for m in ("GET", "POST") if m in row]
         assert 404 in answers, name
 
@@ -244,12 +282,16 @@ def world(db, contoso):
     invitation = people.invite(
         contoso, users["global_admin"], "invited@contoso.example", "Ivy", "Invited", [], "en"
     )
+    asked = AccessRequest.objects.create(
+        partner=contoso, user=users["no_role"], role=Role.ADMIN_AGENT, reason="Customers"
+    )
     args = {
         CONTOSO_GOLD: [gold.pk, "product_support"],
         CONTOSO_CONTRACT: [contract.pk],
         CONTOSO_HOLDER: [contract.pk, link.pk],
         CONTOSO_PERSON: [users["no_role"].pk],
         CONTOSO_INVITATION: [invitation.key],
+        CONTOSO_REQUEST: [asked.pk],
     }
     return users, args
 
@@ -268,8 +310,9 @@ def stored():
         Incident.objects.count(),
         list(SupportContract.objects.values_list("access_id", "contract_id")),
         list(User.objects.order_by("pk").values_list("pk", "is_active", "partner_id", "password")),
-        list(RoleAssignment.objects.order_by("pk").values_list("user_id", "role")),
+        list(RoleAssignment.objects.order_by("pk").values_list("user_id", "role", "expires_at")),
         list(Invitation.objects.order_by("pk").values_list("accepted_at", "revoked_at")),
+        list(AccessRequest.objects.order_by("pk").values_list("pk", "decision")),
     )
 
 

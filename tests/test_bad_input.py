@@ -145,3 +145,79 @@ def test_any_language_choice_while_signed_in_keeps_one_the_portal_speaks(client,
 def test_any_sign_in_attempt_is_answered(client, alice, login, password):
     response = client.post("/accounts/login/", {"login": login, "password": password})
     assert response.status_code in (200, 302, 429)
+
+
+def access_stored():
+    from accounts.models import AccessRequest
+    from entitlements.models import RoleAssignment
+
+    return (
+        list(AccessRequest.objects.order_by("pk").values_list("pk", "decision", "note", "days")),
+        list(RoleAssignment.objects.order_by("pk").values_list("user", "role", "expires_at")),
+    )
+
+
+def kept(typed, page):
+    """Whether text typed into a field is shown again on the page (as HTML escapes it)."""
+    from django.utils.html import escape
+
+    return not typed.strip() or not typed.isprintable() or escape(typed) in page
+
+
+@EXAMPLES
+@given(
+    role=st.one_of(st.sampled_from(["admin_agent", "global_admin", "user_admin"]), anything),
+    reason=anything,
+)
+@example(role="admin_agent", reason="x" * 1001)
+@example(role="admin_agent", reason="  ")
+def test_any_request_for_access_is_answered_and_refusals_change_nothing(
+    client, nora, alice, role, reason
+):
+    from accounts.models import AccessRequest
+
+    client.force_login(nora)
+    before = access_stored()
+    response = client.post(reverse("accounts:request_access"), {"role": role, "reason": reason})
+    assert response.status_code in (302, 400, 409)
+    if response.status_code == 302:
+        AccessRequest.objects.all().delete()  # the next example asks anew
+    else:
+        assert access_stored() == before
+        page = response.content.decode()
+        assert 'class="errorlist' in page or 'role="alert"' in page
+        assert kept(reason, page)
+
+
+@EXAMPLES
+@given(
+    days=st.one_of(st.integers(min_value=-(2**70), max_value=2**70).map(str), anything),
+    note=anything,
+    approving=st.booleans(),
+)
+@example(days="30", note="For the audit", approving=True)
+@example(days="366", note="Too long", approving=True)
+def test_any_decision_is_answered_and_refusals_change_nothing(
+    client, nora, alice, days, note, approving
+):
+    from accounts.models import AccessRequest
+    from entitlements.models import RoleAssignment
+
+    client.force_login(alice)
+    RoleAssignment.objects.filter(user=nora).delete()
+    asked = AccessRequest.objects.filter(user=nora, decided_at=None).first()
+    if asked is None:
+        asked = AccessRequest.objects.create(
+            partner=nora.partner, user=nora, role="admin_agent", reason="Customers"
+        )
+    name = "accounts:approve_access_request" if approving else "accounts:decline_access_request"
+    before = access_stored()
+    response = client.post(reverse(name, args=[asked.pk]), {"days": days, "note": note})
+    assert response.status_code in (302, 400)
+    if response.status_code == 302:
+        asked.refresh_from_db()
+        assert asked.decision == ("approved" if approving else "declined")
+        assert RoleAssignment.objects.filter(user=nora).exists() == approving
+    else:
+        assert access_stored() == before
+        assert kept(note, response.content.decode())

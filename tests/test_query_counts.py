@@ -285,3 +285,47 @@ def test_the_users_list_runs_the_same_queries_at_any_size(client, alice, mona, u
     counts = query_counts(client, visits, company)
     assert not growing(counts), counts
     assert max(max(each) for each in counts.values()) <= PAGE_QUERY_LIMIT, counts
+
+
+@pytest.mark.django_db
+def test_my_access_and_access_requests_run_the_same_queries_at_any_size(client, alice, ursula):
+    """A person's own requests on My access, and the open requests their admins decide."""
+    from accounts.models import AccessRequest
+
+    partner = alice.partner
+    asker = UserFactory(partner=partner, two_factor=False)
+    RoleAssignment.objects.create(user=asker, role=Role.USER_ADMIN)  # a role on the page too
+    visits = [
+        (asker, reverse("accounts:my_access")),
+        (alice, reverse("accounts:access_requests")),
+        (ursula, reverse("accounts:access_requests")),
+    ]
+    counts = {visit: [] for visit in visits}
+    made = 0
+    for size in SIZES:
+        for n in range(made, size):
+            # The asker's decided requests (one each, as the constraint allows open ones), and
+            # an open request of another colleague each.
+            AccessRequest.objects.create(
+                partner=partner,
+                user=asker,
+                role=Role.ADMIN_AGENT,
+                reason=f"Reason {n}",
+                decision=AccessRequest.Decision.DECLINED,
+                decided_at=timezone.now(),
+                decided_by=alice,
+                note=f"Note {n}",
+            )
+            colleague = UserFactory(partner=partner, two_factor=False)
+            AccessRequest.objects.create(
+                partner=partner, user=colleague, role=Role.MPN_PARTNER_ADMIN, reason=f"Why {n}"
+            )
+        made = size
+        for user, url in visits:
+            client.force_login(user)
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(url)
+            assert response.status_code == 200, (url, response.status_code)
+            counts[user, url].append(len(queries))
+    assert not growing(counts), counts
+    assert max(max(each) for each in counts.values()) <= PAGE_QUERY_LIMIT, counts

@@ -5,10 +5,11 @@ serious. The pages hold a 200-character word someone typed, which must wrap, not
 import pytest
 from django.urls import reverse
 
-from accounts import people
+from accounts import access, people
 from accounts.models import User
 from audit.models import AuditEntry
 from audit.services import record
+from entitlements.models import Role
 from support import services as support_services
 from support.models import ContractLink, ProductVersion
 
@@ -50,6 +51,10 @@ def the_pages():
     withdrawn = people.invite(admin.partner, admin, "old@contoso.example", "Olga", "Old", [], "")
     people.revoke(admin, withdrawn.user)
     agent = User.objects.get(email="agent@contoso.example")
+    # An open access request and a declined one, each with a long word typed in.
+    member = User.objects.get(email="member@contoso.example")
+    access.request_access(member, Role.ADMIN_AGENT, LONG_WORD)
+    access.decline(admin, access.request_access(member, Role.USER_ADMIN, "Why"), LONG_WORD)
     offer = contract.activation.offer
     step_2 = f"{reverse('support:create')}?version={version.pk}&support_type=technical"
     return {
@@ -66,6 +71,8 @@ def the_pages():
             reverse("accounts:invite"),
             reverse("accounts:user", args=[invited.user_id]),
             reverse("accounts:user", args=[agent.pk]),
+            reverse("accounts:my_access"),
+            reverse("accounts:access_requests"),
             reverse("support:create"),
             step_2,  # steps 2 and 3: the plans, and the form to describe the problem
             reverse("support:incidents"),
@@ -83,6 +90,7 @@ def the_pages():
         "member@contoso.example": [
             reverse("entitlements:technical_benefits"),  # no role in the company
             reverse("contract_holders"),  # 403
+            reverse("accounts:my_access"),  # no role: the request form, and their requests
             reverse("mfa_activate_totp"),
             reverse("account_reauthenticate"),
         ],
@@ -100,6 +108,7 @@ def the_pages():
             reverse("accounts:user", args=[admin.pk]),
         ],
         "agent@tailspin.example": [reverse("entitlements:technical_benefits")],
+        "support@benefits.example": [reverse("accounts:my_access")],  # no company
         "admin@northwind.example": [reverse("entitlements:technical_benefits")],
         None: [
             reverse("account_login"),
