@@ -482,3 +482,13 @@ def test_sending_again_many_times_at_once_leaves_one_open_link(alice, contoso):
     all_at_once(4, send)
 
     assert Invitation.objects.filter(user=person, revoked_at=None).count() == 1
+
+
+def test_a_time_boxed_role_shows_when_it_ends(client, alice, nora):
+    from entitlements.models import RoleAssignment
+
+    ends = timezone.now() + datetime.timedelta(days=30)
+    RoleAssignment.objects.create(user=nora, role=Role.ADMIN_AGENT, expires_at=ends)
+    client.force_login(alice)
+    for url in (reverse("accounts:users"), reverse("accounts:user", args=[nora.pk])):
+        assert "Admin agent (until " in client.get(url).content.decode()
