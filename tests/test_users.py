@@ -492,3 +492,11 @@ def test_a_time_boxed_role_shows_when_it_ends(client, alice, nora):
     client.force_login(alice)
     for url in (reverse("accounts:users"), reverse("accounts:user", args=[nora.pk])):
         assert "Admin agent (until " in client.get(url).content.decode()
+
+
+def test_a_user_admin_signing_in_lands_on_users(client, ursula):
+    from .factories import sign_in_with_the_form
+
+    response = sign_in_with_the_form(client, ursula.email)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("accounts:users")
