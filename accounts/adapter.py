@@ -8,6 +8,7 @@ from django.shortcuts import resolve_url
 from django.utils import translation
 
 from benefits_portal.views import landing_url
+from entitlements.permissions import VIEW_BENEFITS, VIEW_ROLES, can
 
 from .models import User
 
@@ -21,8 +22,12 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def get_login_redirect_url(self, request):
         """Where a sign-in without a `next` lands: support staff in the admin (they have no
-        company, so no Benefits page of their own), everyone else on Technical benefits."""
-        return resolve_url(landing_url(request.user))
+        company, so no Benefits page of their own), someone who may see the company's users
+        but not its benefits (a User admin) on Users, everyone else on Technical benefits."""
+        user = request.user
+        if not can(user, VIEW_BENEFITS) and can(user, VIEW_ROLES):
+            return resolve_url("accounts:users")
+        return resolve_url(landing_url(user))
 
     def get_client_ip(self, request):
         """The client's address for every limit: allauth's reading of X-Forwarded-For behind

@@ -126,7 +126,7 @@ class Invitation(models.Model):
             models.CheckConstraint(
                 condition=Q(accepted_at__isnull=True) | Q(revoked_at__isnull=True),
                 name="invitation_accepted_or_revoked_not_both",
-                violation_error_message=_("An invitation is either accepted or revoked."),
+                violation_error_message=_("An invitation is either accepted or withdrawn."),
             ),
         ]
 

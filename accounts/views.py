@@ -144,7 +144,6 @@ def _user_page(request, partner, person, form=None, status=200):
     context = {
         "partner": partner,
         "person": person,
-        "roles": sorted((r.label for r in held), key=str),
         "kept": sorted((r.label for r in held if r not in grantable), key=str),
         "form": form if may_change else None,
         "may_manage": may_manage,

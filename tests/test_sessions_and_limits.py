@@ -7,7 +7,7 @@ from django.test import Client
 from entitlements.models import Role
 from entitlements.services import set_roles
 
-from .factories import PASSWORD, sign_in_with_the_form
+from .factories import PASSWORD, UserFactory, sign_in_with_the_form
 from .test_admin import change_form
 
 LOGIN = "/accounts/login/"
@@ -47,6 +47,8 @@ def test_gaining_a_role_keeps_the_session(client, aaron, django_capture_on_commi
 
 
 def test_a_deactivated_account_is_signed_out_at_once(client, support, alice):
+    # Contoso keeps a Global admin: the last one can't be deactivated.
+    UserFactory(partner=alice.partner, roles=[Role.GLOBAL_ADMIN])
     sign_in_through_the_form(client, alice)
     staff = Client()
     staff.force_login(support)

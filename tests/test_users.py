@@ -428,3 +428,75 @@ def test_two_global_admins_demoting_each_other_at_once_leave_one(alice, gia):
 
     assert sorted(map(str, results)) == ["PermissionDenied", "True"]
     assert len(people.active_global_admins(alice.partner)) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_address_invited_twice_at_once_makes_one_account(alice, contoso):
+    from .test_activation_concurrency import all_at_once
+
+    def add(i):
+        try:
+            return invite(contoso, User.objects.get(pk=alice.pk)).pk
+        except ValidationError as refused:
+            return refused.messages[0]
+
+    results = all_at_once(4, add)
+
+    assert (
+        sorted(map(str, results))[1:] == ["An account with this email address already exists."] * 3
+    )
+    assert User.objects.filter(email="new@contoso.example").count() == 1
+    assert Invitation.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_link_used_in_two_tabs_at_once_joins_once(alice, contoso):
+    from .test_activation_concurrency import all_at_once
+
+    key = invite(contoso, alice).key
+
+    def join(i):
+        try:
+            return people.accept(key, f"a long new passphrase {i}").pk
+        except people.InvitationDead as dead:
+            return dead.why
+
+    results = all_at_once(3, join)
+
+    assert sorted(map(str, results))[-2:] == ["accepted", "accepted"]
+    assert AuditEntry.objects.filter(action=Action.INVITATION_ACCEPTED).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sending_again_many_times_at_once_leaves_one_open_link(alice, contoso):
+    from .test_activation_concurrency import all_at_once
+
+    person = invite(contoso, alice).user
+
+    def send(i):
+        try:
+            return people.resend(User.objects.get(pk=alice.pk), person).key
+        except ValidationError as refused:
+            return refused.messages[0]
+
+    all_at_once(4, send)
+
+    assert Invitation.objects.filter(user=person, revoked_at=None).count() == 1
+
+
+def test_a_time_boxed_role_shows_when_it_ends(client, alice, nora):
+    from entitlements.models import RoleAssignment
+
+    ends = timezone.now() + datetime.timedelta(days=30)
+    RoleAssignment.objects.create(user=nora, role=Role.ADMIN_AGENT, expires_at=ends)
+    client.force_login(alice)
+    for url in (reverse("accounts:users"), reverse("accounts:user", args=[nora.pk])):
+        assert "Admin agent (until " in client.get(url).content.decode()
+
+
+def test_a_user_admin_signing_in_lands_on_users(client, ursula):
+    from .factories import sign_in_with_the_form
+
+    response = sign_in_with_the_form(client, ursula.email)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("accounts:users")

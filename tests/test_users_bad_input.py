@@ -108,3 +108,11 @@ def test_the_invitation_form_never_fails_and_refusals_change_nothing(
         Invitation.objects.update(accepted_at=None)  # the next example anew
         User.objects.filter(pk=invitation.user_id).update(password="!")
         client.logout()
+
+
+@EXAMPLES
+@given(q=anything, role=st.one_of(st.sampled_from([*ROLES, "none", ""]), anything), page=anything)
+@example(q="a\x00b", role="global_admin\x00", page="\x00")
+def test_any_search_of_the_users_list_is_answered(ursulas_client, q, role, page):
+    response = ursulas_client.get(reverse("accounts:users"), {"q": q, "role": role, "page": page})
+    assert response.status_code == 200
