@@ -1,4 +1,4 @@
-from .permissions import MANAGE_CONTRACTS, VIEW_AUDIT_LOG, can
+from .permissions import MANAGE_CONTRACTS, MANAGE_SIGN_IN, VIEW_AUDIT_LOG, can
 
 
 def capabilities(request):
@@ -8,4 +8,5 @@ def capabilities(request):
     return {
         "can_view_audit_log": signed_in and can(user, VIEW_AUDIT_LOG),
         "can_manage_contracts": signed_in and can(user, MANAGE_CONTRACTS),
+        "can_manage_sign_in": signed_in and can(user, MANAGE_SIGN_IN),
     }

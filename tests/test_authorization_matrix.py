@@ -4,9 +4,12 @@ A URL the table doesn't cover fails the walk; a cell whose answer differs fails 
 refused request must change nothing.
 """
 
+import uuid
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from accounts.models import EntraGroupRole, EntraTenant
 from activation.models import ActivationRequest
 from entitlements.models import Role
 from entitlements.rules import Benefit
@@ -32,6 +35,8 @@ LOGIN = "login"  # 302 to the sign-in page
 CONTOSO_GOLD = "contoso_gold"  # the id arguments, resolved per test
 CONTOSO_CONTRACT = "contoso_contract"
 CONTOSO_HOLDER = "contoso_holder"
+CONTOSO_GROUP_ROLE = "contoso_group_role"  # a mapping of Contoso's Entra tenant
+ENTRA = "entra"  # the Entra app's provider id
 
 
 def everyone(answer):
@@ -134,6 +139,30 @@ MATRIX = {
     "admin:index": {
         "GET": {**dict.fromkeys(ACTORS, 302), "support_staff": 200},
     },
+    # Account settings → Sign-in with Microsoft Entra ID: Global admins, each of their own
+    # company (an empty form is a 400; another company's mapping a 404).
+    "accounts:entra": {
+        "GET": benefit_page(viewers={"global_admin"}, other_company=200, method_ok=200),
+        "POST": benefit_page(viewers={"global_admin"}, other_company=400, method_ok=400),
+    },
+    "accounts:entra_disconnect": {
+        "GET": everyone(405),
+        "POST": benefit_page(viewers={"global_admin"}, other_company=302, method_ok=302),
+    },
+    "accounts:entra_add_group": {
+        "GET": everyone(405),
+        "POST": benefit_page(viewers={"global_admin"}, other_company=400, method_ok=400),
+    },
+    "accounts:entra_remove_group": {
+        "args": CONTOSO_GROUP_ROLE,
+        "GET": everyone(405),
+        "POST": benefit_page(viewers={"global_admin"}, other_company=404, method_ok=302),
+    },
+    # allauth's sign-in with Entra: no app is configured in the tests, so there is none.
+    "openid_connect_login": {"args": ENTRA, "GET": everyone(404), "POST": everyone(404)},
+    "openid_connect_callback": {"args": ENTRA, "GET": everyone(404)},
+    # An account's connected Entra accounts; allauth's other third-party pages alike.
+    "socialaccount_connections": {"GET": signed_in(200), "POST": signed_in(200)},
 }
 
 # URL families answered by a library's own access rules, checked through one member above:
@@ -142,6 +171,8 @@ FAMILIES = {
     "account_": "account_login",
     "admin:": "admin:index",
     "mfa_": "mfa_index",
+    "socialaccount_": "socialaccount_connections",
+    "openid_connect_": "openid_connect_login",
 }
 
 
@@ -170,7 +201,7 @@ def test_every_url_taking_an_id_gives_another_company_404():
     assert ours  # the walk found them
     for name in ours:
         row = MATRIX[name]
-        assert row["args"] in (CONTOSO_GOLD, CONTOSO_CONTRACT, CONTOSO_HOLDER)
+        assert row["args"] in (CONTOSO_GOLD, CONTOSO_CONTRACT, CONTOSO_HOLDER, CONTOSO_GROUP_ROLE)
         answers = [row[m]["other_company_admin"] for m in ("GET", "POST") if m in row]
         assert 404 in answers, name
 
@@ -197,7 +228,11 @@ def world(db, contoso):
     gold = contoso.offers.get(level="gold")
     contract = contract_for(gold, Benefit.PRODUCT_SUPPORT, users["global_admin"])
     link = ContractLink.objects.create(user=users["no_role"], contract=contract)
+    tenant = EntraTenant.objects.create(partner=contoso, tenant_id=uuid.uuid4())
+    group_role = tenant.group_roles.create(group_id=uuid.uuid4(), role=Role.ADMIN_AGENT)
     args = {
+        CONTOSO_GROUP_ROLE: [group_role.pk],
+        ENTRA: ["entra"],
         CONTOSO_GOLD: [gold.pk, "product_support"],
         CONTOSO_CONTRACT: [contract.pk],
         CONTOSO_HOLDER: [contract.pk, link.pk],
@@ -218,6 +253,8 @@ def stored():
         ContractLink.objects.count(),
         Incident.objects.count(),
         list(SupportContract.objects.values_list("access_id", "contract_id")),
+        list(EntraTenant.objects.values_list("partner", "tenant_id")),
+        list(EntraGroupRole.objects.values_list("pk", flat=True)),
     )
 
 
