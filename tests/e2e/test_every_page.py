@@ -2,12 +2,15 @@
 in English, Japanese and Simplified Chinese: no sideways scrolling, and axe finds nothing
 serious. The pages hold a 200-character word someone typed, which must wrap, not widen them."""
 
+import uuid
+
 import pytest
 from django.urls import reverse
 
-from accounts.models import User
+from accounts.models import EntraTenant, User
 from audit.models import AuditEntry
 from audit.services import record
+from entitlements.models import Role
 from support import services as support_services
 from support.models import ContractLink, ProductVersion
 
@@ -42,6 +45,8 @@ def the_pages():
         contact_email="admin@contoso.example",
     )
     record(admin.partner, AuditEntry.Action.CONTRACT_LINKED, LONG_WORD, admin)
+    tenant = EntraTenant.objects.create(partner=admin.partner, tenant_id=uuid.uuid4())
+    tenant.group_roles.create(group_id=uuid.uuid4(), role=Role.MPN_PARTNER_ADMIN)
     offer = contract.activation.offer
     step_2 = f"{reverse('support:create')}?version={version.pk}&support_type=technical"
     return {
@@ -54,6 +59,8 @@ def the_pages():
             reverse("entitlements:go_to_market"),
             reverse("contract_holders"),
             reverse("audit:log"),
+            reverse("accounts:entra"),  # sign-in with Microsoft Entra ID, a group mapped
+            reverse("socialaccount_connections"),
             reverse("support:create"),
             step_2,  # steps 2 and 3: the plans, and the form to describe the problem
             reverse("support:incidents"),
