@@ -21,6 +21,7 @@ The rules (issue "People and access", Sign in with Microsoft Entra ID):
 import uuid
 
 import jwt
+from allauth.account.models import EmailAddress
 from allauth.account.signals import user_logged_in
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.internal import jwtkit
@@ -146,11 +147,19 @@ class EntraAdapter(DefaultSocialAccountAdapter):
         if accept_invitation(request, tenant, email, sociallogin):
             apply_groups(tenant, sociallogin.user, claims)
             return
-        if User.objects.filter(email__iexact=email).exists():
+        if (
+            User.objects.filter(email__iexact=email).exists()
+            or EmailAddress.objects.filter(email__iexact=email).exists()
+        ):
             refuse(request, EMAIL_TAKEN)
         # A new person of the tenant: allauth signs them up (save_user below).
 
     def is_open_for_signup(self, request, sociallogin):
+        """Open to a connected tenant's people, and only automatically, with the directory's
+        address: never through allauth's sign-up form, where another could be typed."""
+        match = getattr(request, "resolver_match", None)
+        if match is not None and match.url_name == "socialaccount_signup":
+            return False
         return tenant_of(id_token_claims(sociallogin)) is not None
 
     def populate_user(self, request, sociallogin, data):

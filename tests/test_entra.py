@@ -130,6 +130,30 @@ def test_a_matching_email_alone_never_links_an_existing_account(rf, entra_app, t
     assert request.user.is_anonymous
 
 
+def test_an_address_another_account_has_added_is_not_taken_either(rf, entra_app, tenant, alice):
+    alice.emailaddress_set.create(email="alex@contoso.example", verified=True, primary=False)
+    response, request = sign_in_with(rf, token(email="alex@contoso.example"))
+    assert said(request) == [str(entra.EMAIL_TAKEN)]
+    assert not SocialAccount.objects.exists()
+    assert not User.objects.filter(email="alex@contoso.example").exists()
+
+
+def test_allauths_sign_up_form_is_closed_whatever_the_tenant(client, rf, entra_app, tenant):
+    # A sign-up left pending (as allauth does when it can't sign up automatically): its form
+    # would let another address be typed. Only the automatic sign-up makes an account.
+    request = a_request(rf)
+    with context.request_context(request):
+        provider = get_adapter().get_provider(request, "entra")
+        pending = provider.sociallogin_from_response(request, {"id_token": {"sub": "s", **token()}})
+    session = client.session
+    session["socialaccount_sociallogin"] = pending.serialize()
+    session.save()
+
+    response = client.post(reverse("socialaccount_signup"), {"email": "mallory@evil.example"})
+    assert "Sign up closed" in response.content.decode() or response.status_code == 302
+    assert not User.objects.filter(email__in=["mallory@evil.example", "alex@contoso.example"])
+
+
 def test_an_open_invitation_links_the_invited_account_and_is_used_up(rf, entra_app, tenant, alice):
     invited = UserFactory(email="ines@contoso.example", partner=tenant.partner)
     invited.set_unusable_password()
