@@ -9,4 +9,12 @@ def capabilities(request):
         "can_view_audit_log": signed_in and can(user, VIEW_AUDIT_LOG),
         "can_manage_contracts": signed_in and can(user, MANAGE_CONTRACTS),
         "can_manage_sign_in": signed_in and can(user, MANAGE_SIGN_IN),
+        # The account menu links to the account's Entra connection when the portal has Entra.
+        "entra_sign_in": signed_in and _entra_configured(),
     }
+
+
+def _entra_configured():
+    from accounts.entra import entra_configured
+
+    return entra_configured()

@@ -323,6 +323,19 @@ def test_the_sign_in_page_offers_entra_only_when_configured(client, db, settings
     assert 'action="/accounts/oidc/entra/login/?process=login"' in page
 
 
+def test_the_account_menu_links_to_the_entra_connection_only_when_configured(
+    client, nora, settings
+):
+    client.force_login(nora)
+    link = reverse("socialaccount_connections")
+    settings.SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"APPS": []}}
+    assert link not in client.get(reverse("audit:log")).content.decode()
+    settings.SOCIALACCOUNT_PROVIDERS = {
+        "openid_connect": {"APPS": entra_apps("http://127.0.0.1:9", "portal", "secret")}
+    }
+    assert link in client.get(reverse("audit:log")).content.decode()
+
+
 def test_entras_multi_tenant_issuer_is_checked_with_the_tokens_tenant(rf, db, entra_app):
     import jwt
 
