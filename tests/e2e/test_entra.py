@@ -143,8 +143,12 @@ def test_an_admin_connects_the_tenant_and_its_people_sign_in_with_their_groups_r
     axe(page)
     admin_context.close()
 
-    context = browser.new_context(bypass_csp=True)
-    page = sign_in_with_entra(context.new_page(), portal, "alex")
+    context = browser.new_context(bypass_csp=True, viewport={"width": 390, "height": 900})
+    page = context.new_page()
+    page.goto(f"{portal}/accounts/login/")
+    axe(page)  # the sign-in page with its Entra button, at a phone's width
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page = sign_in_with_entra(page, portal, "alex")
     # The group's role opens Technical benefits; Entra's MFA stands for two-factor here.
     expect(page.locator("h1")).to_have_text(say("en", "Technical benefits"))
     alex = User.objects.get(email="alexw@contoso.example")
