@@ -133,7 +133,7 @@ class EntraAdapter(DefaultSocialAccountAdapter):
         if tenant is None:
             refuse(request, NOT_CONNECTED)
         if sociallogin.state.get("process") == AuthProcess.CONNECT:
-            if request.user.partner_id != tenant.partner_id:
+            if getattr(request.user, "partner_id", None) != tenant.partner_id:
                 refuse(request, LINK_TO_OWN_COMPANY, "socialaccount_connections")
             return
         if sociallogin.is_existing:
