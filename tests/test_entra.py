@@ -349,11 +349,13 @@ def test_entras_multi_tenant_issuer_is_checked_with_the_tokens_tenant(rf, db, en
     now = int(timezone.now().timestamp())
     claims = {"aud": "portal", "iat": now, "exp": now + 60, "tid": str(TENANT)}
     good = jwt.encode(
-        {**claims, "iss": f"https://login.microsoftonline.com/{TENANT}/v2.0"}, "k", "HS256"
+        {**claims, "iss": f"https://login.microsoftonline.com/{TENANT}/v2.0"}, "k" * 32, "HS256"
     )
     assert adapter._decode_id_token(app, good)["tid"] == str(TENANT)
     forged = jwt.encode(
-        {**claims, "iss": f"https://login.microsoftonline.com/{OTHER_TENANT}/v2.0"}, "k", "HS256"
+        {**claims, "iss": f"https://login.microsoftonline.com/{OTHER_TENANT}/v2.0"},
+        "k" * 32,
+        "HS256",
     )
     from allauth.socialaccount.providers.oauth2.client import OAuth2Error
 
