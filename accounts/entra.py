@@ -139,7 +139,8 @@ class EntraAdapter(DefaultSocialAccountAdapter):
         if sociallogin.is_existing:
             if sociallogin.user.partner_id != tenant.partner_id:
                 refuse(request, OTHER_COMPANY)
-            apply_groups(tenant, sociallogin.user, claims)
+            if sociallogin.user.is_active:  # a deactivated account is refused by allauth next
+                apply_groups(tenant, sociallogin.user, claims)
             return
         email = claimed_email(claims)
         if not email:

@@ -478,3 +478,15 @@ def test_the_sign_in_callback_runs_outside_the_request_transaction(db):
     match = resolve("/accounts/oidc/entra/login/callback/")
     assert match.func is entra_views.callback
     assert "default" in match.func._non_atomic_requests
+
+
+def test_a_deactivated_account_is_refused_and_its_roles_stay(rf, entra_app, tenant):
+    tenant.group_roles.create(group_id=ADMINS_GROUP, role=Role.ADMIN_AGENT)
+    sign_in_with(rf, token(groups=[ADMINS_GROUP]))
+    alex = User.objects.get(email="alex@contoso.example")
+    alex.is_active = False
+    alex.save()
+
+    response, request = sign_in_with(rf, token(groups=[]))
+    assert request.user.is_anonymous
+    assert list(alex.role_assignments.values_list("role", flat=True)) == [Role.ADMIN_AGENT]
