@@ -4,6 +4,7 @@ Global admin connects the company's tenant and maps a group; a person of that te
 and lands where the group's role lets them; another tenant is refused; an existing account's
 address is not taken over."""
 
+import datetime
 import json
 import os
 import shutil
@@ -14,10 +15,11 @@ from pathlib import Path
 
 import pytest
 from allauth.socialaccount.models import SocialAccount
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts import entra
-from accounts.models import EntraTenant, User
+from accounts.models import EntraTenant, Invitation, User
 from benefits_portal.settings import entra_apps
 from entitlements.models import Partner, Role
 from entitlements.services import set_roles
@@ -214,3 +216,27 @@ def test_the_groups_decide_the_roles_at_each_sign_in(browser, portal, oidc_provi
     missing = say("en", "You may not have the correct user roles assigned in Partner Center.")
     expect(page.get_by_text(missing)).to_be_visible()
     again.close()
+
+
+def test_an_invited_person_accepts_by_signing_in_with_entra(browser, portal, oidc_provider):
+    contoso = Partner.objects.get(name="Contoso Ltd")
+    EntraTenant.objects.create(partner=contoso, tenant_id=CONTOSO_TENANT)
+    invited = User.objects.create_user("ines@contoso.example", partner=contoso)
+    set_roles(invited, [Role.MPN_PARTNER_ADMIN])
+    invitation = Invitation.objects.create(
+        partner=contoso,
+        user=invited,
+        email=invited.email,
+        key_digest="e" * 64,
+        expires_at=timezone.now() + datetime.timedelta(days=7),
+    )
+    oidc_provider({"ines": claims("ines@contoso.example", CONTOSO_TENANT)})
+    context = browser.new_context(bypass_csp=True)
+    page = sign_in_with_entra(context.new_page(), portal, "ines")
+
+    expect(page.locator("h1")).to_have_text(say("en", "Technical benefits"))
+    assert SocialAccount.objects.get().user == invited
+    invitation.refresh_from_db()
+    assert invitation.accepted_at is not None
+    assert User.objects.filter(email="ines@contoso.example").count() == 1
+    context.close()
