@@ -6,4 +6,4 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self):
-        from . import signals  # noqa: F401 - connects the receivers
+        from . import entra, signals  # noqa: F401 - connects the receivers

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from entitlements.permissions import needs_two_factor
 
 from .decorators import redirect_to
+from .entra import ENTRA_MFA_SESSION_KEY
 from .models import SignedOut, recall_why
 
 # Where an account without two-factor authentication may still go: setting it up, signing
@@ -28,7 +29,8 @@ class RequireTwoFactorMiddleware:
 
     An account that must use it and has no authenticator app yet is sent to set one up before
     anything else. (Signing in then asks for its code: allauth does that for every account
-    that has one.)
+    that has one.) A session signed in with Microsoft Entra ID whose token says Entra did
+    multi-factor authentication is let through (accounts.entra).
     """
 
     def __init__(self, get_response):
@@ -40,6 +42,7 @@ class RequireTwoFactorMiddleware:
             needs_two_factor(user)
             and not request.path.startswith(OPEN_PATHS)
             and not has_authenticator_app(user)
+            and not request.session.get(ENTRA_MFA_SESSION_KEY)
         ):
             messages.warning(
                 request,

@@ -286,3 +286,54 @@ def recall_why(session_key):
         logger.warning("Could not read why a session ended", exc_info=True)
         return None
     return why
+
+
+class EntraTenant(models.Model):
+    """The Microsoft Entra ID tenant whose people may sign in to a company (accounts.entra).
+
+    One tenant per company, and one company per tenant (constraints): a tenant's sign-in
+    lands in exactly one company.
+    """
+
+    partner = models.OneToOneField(
+        "entitlements.Partner", on_delete=models.CASCADE, related_name="entra_tenant"
+    )
+    tenant_id = models.UUIDField(
+        _("tenant ID"),
+        unique=True,
+        error_messages={"unique": _("This tenant is already connected to another company.")},
+    )
+    connected_at = models.DateTimeField(default=timezone.now)
+    connected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("Microsoft Entra tenant")
+
+    def __str__(self):
+        return str(self.tenant_id)
+
+
+class EntraGroupRole(models.Model):
+    """A portal role given to the members of a group of the company's tenant. When a tenant
+    has any, the `groups` claim decides a person's roles at each sign-in."""
+
+    tenant = models.ForeignKey(EntraTenant, on_delete=models.CASCADE, related_name="group_roles")
+    group_id = models.UUIDField(_("group object ID"))
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices)
+
+    class Meta:
+        ordering = ["role", "group_id"]
+        constraints = [
+            models.UniqueConstraint(
+                "tenant",
+                "group_id",
+                "role",
+                name="one_mapping_per_tenant_group_and_role",
+                violation_error_message=_("This group already gives this role."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.group_id} → {self.role}"

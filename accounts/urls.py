@@ -3,7 +3,7 @@ for more (access_views.py), sign-in with Microsoft Entra ID (entra_views.py)."""
 
 from django.urls import path
 
-from . import access_views, views
+from . import access_views, entra_views, views
 
 app_name = "accounts"
 
@@ -44,5 +44,17 @@ urlpatterns += [
         "account/requests/<int:request_id>/decline",
         access_views.decline,
         name="decline_access_request",
+    ),
+]
+
+# Account settings → Sign-in: Microsoft Entra ID.
+urlpatterns += [
+    path("account/signin", entra_views.sign_in_settings, name="entra"),
+    path("account/signin/disconnect", entra_views.disconnect, name="entra_disconnect"),
+    path("account/signin/groups", entra_views.add_group_role, name="entra_add_group"),
+    path(
+        "account/signin/groups/<int:mapping_id>/remove",
+        entra_views.remove_group_role,
+        name="entra_remove_group",
     ),
 ]

@@ -29,6 +29,7 @@ FIELD_LABELS = {
     "is_mpn_associated": _("Associated with MPN"),
     "is_csp": _("In CSP"),
     "email": _("Sign-in email"),
+    "tenant_id": _("Tenant ID"),
 }
 # How a password changed, and which link was sent.
 PASSWORD = {
@@ -37,6 +38,9 @@ PASSWORD = {
     "reset": _("password reset by email link"),
 }
 LINKS = {"invitation": _("invitation"), "password_reset": _("password reset link")}
+# How a Microsoft Entra group mapping changed, and what came through Entra sign-in.
+MAPPING = {"added": _("mapping added"), "removed": _("mapping removed")}
+VIA = {"entra": _("through Microsoft Entra ID sign-in")}
 BECAUSE = {
     "moved": _("the account moved to another company"),
     "deactivated": _("the account was deactivated"),
@@ -104,6 +108,10 @@ def describe(facts):
         parts.append(f"{gettext('Contract ID')} {facts['contract_id']}")
     if "incident" in facts:
         parts.append(gettext("Incident %(number)s") % {"number": facts["incident"]})
+    if "tenant" in facts:
+        parts.append(gettext("Tenant %(tenant)s") % {"tenant": facts["tenant"]})
+    if "group" in facts:
+        parts.append(gettext("Group %(group)s") % {"group": facts["group"]})
     if "role" in facts:
         parts.append(str(Role(facts["role"]).label))
     if "roles" in facts:
@@ -142,6 +150,10 @@ def describe(facts):
     for field, old, new in facts.get("changes", []):
         label = FIELD_LABELS.get(field, field)
         parts.append(f"{label}: {_value(field, old)} → {_value(field, new)}")
+    if facts.get("mapping") in MAPPING:
+        parts.append(str(MAPPING[facts["mapping"]]))
+    if facts.get("via") in VIA:
+        parts.append(str(VIA[facts["via"]]))
     if facts.get("because") in BECAUSE:
         parts.append(str(BECAUSE[facts["because"]]))
     if "failure" in facts:

@@ -72,6 +72,9 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.usersessions",  # knows each account's sessions, so they can be ended
     "allauth.mfa",
+    # Sign-in with Microsoft Entra ID, through its OpenID Connect endpoint (accounts.entra).
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "django_htmx",
     "csp",
     "benefits_portal.apps.CoreConfig",
@@ -220,6 +223,55 @@ MFA_FORMS = {
     "activate_totp": "accounts.forms.ActivateTOTPForm",
 }
 MFA_TOTP_ISSUER = "Partner benefits"
+# Sign-in with Microsoft Entra ID: one app registration for the whole portal (a multi-tenant
+# app), offered on the sign-in page only when its client ID is set. Which tenants may sign in
+# is each company's choice (Account settings → Sign-in); accounts.entra holds the rules.
+ENTRA_SERVER_URL = env_str(
+    "ENTRA_SERVER_URL", "https://login.microsoftonline.com/organizations/v2.0"
+)
+ENTRA_CLIENT_ID = env_str("ENTRA_CLIENT_ID", "")
+ENTRA_CLIENT_SECRET = env_str("ENTRA_CLIENT_SECRET", "")
+ENTRA_PROVIDER_ID = "entra"
+
+
+def entra_apps(server_url, client_id, secret):
+    """allauth's OpenID Connect app for Microsoft Entra ID, or none when not configured."""
+    if not client_id:
+        return []
+    return [
+        {
+            "provider_id": ENTRA_PROVIDER_ID,
+            "name": "Microsoft Entra ID",
+            "client_id": client_id,
+            "secret": secret,
+            "settings": {
+                "server_url": server_url,
+                # The claims that decide (tid, groups, amr) are read from the ID token, which
+                # came straight from the token endpoint; the userinfo endpoint lacks them.
+                "fetch_userinfo": False,
+            },
+        }
+    ]
+
+
+SOCIALACCOUNT_ADAPTER = "accounts.entra.EntraAdapter"
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        "APPS": entra_apps(ENTRA_SERVER_URL, ENTRA_CLIENT_ID, ENTRA_CLIENT_SECRET),
+        "OAUTH_PKCE_ENABLED": True,
+    }
+}
+# A person of a connected tenant without an account gets one at once, in that company; an
+# address the directory vouches for needs no code sent to it.
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_EMAIL_REQUIRED = True
+# Never sign in to, or link, an existing account because an address matches: see accounts.entra.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = False
+SOCIALACCOUNT_STORE_TOKENS = False
+# The sign-in page's button posts; a GET only shows allauth's "Continue" page.
+SOCIALACCOUNT_LOGIN_ON_GET = False
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "entitlements:technical_benefits"
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"

@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from accounts import language
+from accounts import entra_views, language
 from support import views as support_views
 
 from . import health, views
@@ -29,6 +29,8 @@ urlpatterns = [
         RedirectView.as_view(pattern_name="audit:log"),
         name="dashboard_account",
     ),
+    # Before allauth's own: Microsoft Entra ID's sign-in callback (accounts.entra_views).
+    path("accounts/oidc/<str:provider_id>/login/callback/", entra_views.callback),
     path("accounts/", include("allauth.urls")),
     # Django's language switch, which also keeps a signed-in person's choice on the account.
     path("i18n/setlang/", language.set_language, name="set_language"),

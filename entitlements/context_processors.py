@@ -3,6 +3,7 @@ from django.utils.functional import SimpleLazyObject
 from .permissions import (
     ASSIGN_ROLES,
     MANAGE_CONTRACTS,
+    MANAGE_SIGN_IN,
     VIEW_AUDIT_LOG,
     VIEW_ROLES,
     can,
@@ -21,7 +22,16 @@ def capabilities(request):
         "can_decide_access": signed_in and can(user, ASSIGN_ROLES),
         # Counted only on a page that shows it, for someone who may decide.
         "open_access_requests": SimpleLazyObject(lambda: _open_access_requests(user)),
+        "can_manage_sign_in": signed_in and can(user, MANAGE_SIGN_IN),
+        # The account menu links to the account's Entra connection when the portal has Entra.
+        "entra_sign_in": signed_in and _entra_configured(),
     }
+
+
+def _entra_configured():
+    from accounts.entra import entra_configured
+
+    return entra_configured()
 
 
 def _open_access_requests(user):

@@ -4,11 +4,13 @@ A URL the table doesn't cover fails the walk; a cell whose answer differs fails 
 refused request must change nothing.
 """
 
+import uuid
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts import people
-from accounts.models import AccessRequest, Invitation, User
+from accounts.models import AccessRequest, EntraGroupRole, EntraTenant, Invitation, User
 from activation.models import ActivationRequest
 from entitlements.models import Role, RoleAssignment
 from entitlements.rules import Benefit
@@ -37,6 +39,8 @@ CONTOSO_HOLDER = "contoso_holder"
 CONTOSO_PERSON = "contoso_person"  # Contoso's user without a role
 CONTOSO_INVITATION = "contoso_invitation"  # the key of a link Contoso's Global admin sent
 CONTOSO_REQUEST = "contoso_request"  # Contoso's no-role user asking for Admin agent
+CONTOSO_GROUP_ROLE = "contoso_group_role"  # a mapping of Contoso's Entra tenant
+ENTRA = "entra"  # the Entra app's provider id
 
 
 def everyone(answer):
@@ -210,6 +214,30 @@ MATRIX = {
     "admin:index": {
         "GET": {**dict.fromkeys(ACTORS, 302), "support_staff": 200},
     },
+    # Account settings → Sign-in with Microsoft Entra ID: Global admins, each of their own
+    # company (an empty form is a 400; another company's mapping a 404).
+    "accounts:entra": {
+        "GET": benefit_page(viewers={"global_admin"}, other_company=200, method_ok=200),
+        "POST": benefit_page(viewers={"global_admin"}, other_company=400, method_ok=400),
+    },
+    "accounts:entra_disconnect": {
+        "GET": everyone(405),
+        "POST": benefit_page(viewers={"global_admin"}, other_company=302, method_ok=302),
+    },
+    "accounts:entra_add_group": {
+        "GET": everyone(405),
+        "POST": benefit_page(viewers={"global_admin"}, other_company=400, method_ok=400),
+    },
+    "accounts:entra_remove_group": {
+        "args": CONTOSO_GROUP_ROLE,
+        "GET": everyone(405),
+        "POST": benefit_page(viewers={"global_admin"}, other_company=404, method_ok=302),
+    },
+    # allauth's sign-in with Entra: no app is configured in the tests, so there is none.
+    "openid_connect_login": {"args": ENTRA, "GET": everyone(404), "POST": everyone(404)},
+    "openid_connect_callback": {"args": ENTRA, "GET": everyone(404)},
+    # An account's connected Entra accounts; allauth's other third-party pages alike.
+    "socialaccount_connections": {"GET": signed_in(200), "POST": signed_in(200)},
 }
 
 # URL families answered by a library's own access rules, checked through one member above:
@@ -218,6 +246,8 @@ FAMILIES = {
     "account_": "account_login",
     "admin:": "admin:index",
     "mfa_": "mfa_index",
+    "socialaccount_": "socialaccount_connections",
+    "openid_connect_": "openid_connect_login",
 }
 
 
@@ -252,6 +282,7 @@ def test_every_url_taking_an_id_gives_another_company_404():
             CONTOSO_HOLDER,
             CONTOSO_PERSON,
             CONTOSO_REQUEST,
+            CONTOSO_GROUP_ROLE,
         )
         answers = [row[m]["other_company_admin"] for m in ("GET", "POST") if m in row]
         assert 404 in answers, name
@@ -285,7 +316,11 @@ def world(db, contoso):
     asked = AccessRequest.objects.create(
         partner=contoso, user=users["no_role"], role=Role.ADMIN_AGENT, reason="Customers"
     )
+    tenant = EntraTenant.objects.create(partner=contoso, tenant_id=uuid.uuid4())
+    group_role = tenant.group_roles.create(group_id=uuid.uuid4(), role=Role.ADMIN_AGENT)
     args = {
+        CONTOSO_GROUP_ROLE: [group_role.pk],
+        ENTRA: ["entra"],
         CONTOSO_GOLD: [gold.pk, "product_support"],
         CONTOSO_CONTRACT: [contract.pk],
         CONTOSO_HOLDER: [contract.pk, link.pk],
@@ -313,6 +348,8 @@ def stored():
         list(RoleAssignment.objects.order_by("pk").values_list("user_id", "role", "expires_at")),
         list(Invitation.objects.order_by("pk").values_list("accepted_at", "revoked_at")),
         list(AccessRequest.objects.order_by("pk").values_list("pk", "decision")),
+        list(EntraTenant.objects.values_list("partner", "tenant_id")),
+        list(EntraGroupRole.objects.values_list("pk", flat=True)),
     )
 
 

@@ -5,6 +5,7 @@ from urllib.parse import quote
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -221,3 +222,59 @@ def test_any_decision_is_answered_and_refusals_change_nothing(
     else:
         assert access_stored() == before
         assert kept(note, response.content.decode())
+
+
+def entra_settings():
+    from accounts.models import EntraGroupRole, EntraTenant
+
+    return (
+        list(EntraTenant.objects.values_list("partner", "tenant_id")),
+        list(EntraGroupRole.objects.values_list("tenant", "group_id", "role")),
+    )
+
+
+guid_or_not = st.one_of(anything, st.uuids().map(str), st.uuids().map(lambda u: u.hex.upper()))
+
+
+@EXAMPLES
+@given(tenant_id=guid_or_not)
+@example(tenant_id="{72F988BF-86F1-41AF-91AB-2D7CD011DB47}")
+@example(tenant_id="contoso.onmicrosoft.com")
+def test_any_tenant_id_is_answered_and_refusals_change_nothing(client, alice, bob, tenant_id):
+    from accounts.models import EntraTenant
+
+    # Fabrikam holds this one: connecting it to Contoso too is refused.
+    EntraTenant.objects.get_or_create(
+        partner=bob.partner, defaults={"tenant_id": "72f988bf-86f1-41af-91ab-2d7cd011db47"}
+    )
+    client.force_login(alice)
+    before = entra_settings()
+    response = client.post(reverse("accounts:entra"), {"tenant_id": tenant_id})
+    assert response.status_code in (302, 400, 409)
+    if response.status_code != 302:
+        assert entra_settings() == before
+        page = response.content.decode()
+        assert 'role="alert"' in page  # the form says what is wrong
+        if tenant_id and tenant_id.isprintable():
+            assert f'value="{escape(tenant_id)}"' in page  # and keeps what was typed
+
+
+@EXAMPLES
+@given(
+    group_id=guid_or_not, role=st.one_of(st.sampled_from(["admin_agent", "global_admin"]), anything)
+)
+def test_any_group_mapping_is_answered_and_refusals_change_nothing(client, alice, group_id, role):
+    from accounts.models import EntraTenant
+
+    EntraTenant.objects.get_or_create(
+        partner=alice.partner, defaults={"tenant_id": "0b0c6f4e-6d0a-4c52-9a43-2a1d3c5e7f90"}
+    )
+    client.force_login(alice)
+    before = entra_settings()
+    response = client.post(
+        reverse("accounts:entra_add_group"), {"group_id": group_id, "role": role}
+    )
+    assert response.status_code in (302, 400, 409)
+    if response.status_code != 302:
+        assert entra_settings() == before
+        assert 'role="alert"' in response.content.decode()

@@ -7,6 +7,7 @@ per row: it would make the page slow for the biggest partners first.
 """
 
 import datetime
+import uuid
 
 import pytest
 from django.contrib import admin
@@ -329,3 +330,26 @@ def test_my_access_and_access_requests_run_the_same_queries_at_any_size(client, 
             counts[user, url].append(len(queries))
     assert not growing(counts), counts
     assert max(max(each) for each in counts.values()) <= PAGE_QUERY_LIMIT, counts
+
+
+@pytest.mark.django_db
+def test_the_entra_sign_in_page_runs_the_same_queries_at_any_number_of_mappings(client, alice):
+    from accounts.models import EntraGroupRole, EntraTenant
+
+    tenant = EntraTenant.objects.create(partner=alice.partner, tenant_id=uuid.uuid4())
+    client.force_login(alice)
+    url = reverse("accounts:entra")
+    client.get(url)
+    counts = []
+    for size in SIZES:
+        EntraGroupRole.objects.bulk_create(
+            EntraGroupRole(tenant=tenant, group_id=uuid.uuid4(), role=Role.ADMIN_AGENT)
+            for _ in range(size - tenant.group_roles.count())
+        )
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.status_code == 200
+        assert response.content.decode().count("<code>") == size
+        counts.append(len(queries))
+    assert len(set(counts)) == 1, counts
+    assert counts[0] <= PAGE_QUERY_LIMIT, counts

@@ -2,11 +2,13 @@
 in English, Japanese and Simplified Chinese: no sideways scrolling, and axe finds nothing
 serious. The pages hold a 200-character word someone typed, which must wrap, not widen them."""
 
+import uuid
+
 import pytest
 from django.urls import reverse
 
 from accounts import access, people
-from accounts.models import User
+from accounts.models import EntraTenant, User
 from audit.models import AuditEntry
 from audit.services import record
 from entitlements.models import Role
@@ -55,6 +57,8 @@ def the_pages():
     member = User.objects.get(email="member@contoso.example")
     access.request_access(member, Role.ADMIN_AGENT, LONG_WORD)
     access.decline(admin, access.request_access(member, Role.USER_ADMIN, "Why"), LONG_WORD)
+    tenant = EntraTenant.objects.create(partner=admin.partner, tenant_id=uuid.uuid4())
+    tenant.group_roles.create(group_id=uuid.uuid4(), role=Role.MPN_PARTNER_ADMIN)
     offer = contract.activation.offer
     step_2 = f"{reverse('support:create')}?version={version.pk}&support_type=technical"
     return {
@@ -73,6 +77,8 @@ def the_pages():
             reverse("accounts:user", args=[agent.pk]),
             reverse("accounts:my_access"),
             reverse("accounts:access_requests"),
+            reverse("accounts:entra"),  # sign-in with Microsoft Entra ID, a group mapped
+            reverse("socialaccount_connections"),
             reverse("support:create"),
             step_2,  # steps 2 and 3: the plans, and the form to describe the problem
             reverse("support:incidents"),
