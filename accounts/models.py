@@ -199,6 +199,13 @@ class AccessRequest(models.Model):
             at_most(
                 "note", 1000, "access_request_note_length", _("A note is at most 1,000 characters.")
             ),
+            models.CheckConstraint(
+                condition=Q(days__isnull=True) | Q(days__gte=1, days__lte=365, decision="approved"),
+                name="access_request_days_only_on_an_approval",
+                violation_error_message=_(
+                    "A number of days, from 1 to 365, belongs to an approval only."
+                ),
+            ),
         ]
 
     def __str__(self):

@@ -28,7 +28,7 @@ from audit.models import AuditEntry
 from audit.services import record
 from entitlements import permissions
 from entitlements.models import Partner, Role, RoleAssignment
-from entitlements.services import set_roles
+from entitlements.services import set_roles, withdraw_open_requests
 from support.services import remove_links_of
 
 from .emails import tell
@@ -356,14 +356,13 @@ def change_roles(actor, person, roles):
         _lock_company(person.partner_id)
         person = _lock_person(person)
         actor = _fresh(actor)
-        current = set(permissions.roles_of(person))
-        stored = set(person.role_assignments.values_list("role", flat=True))
+        current = set(permissions.roles_of(person))  # a lapsed grant not yet swept: not held
         _check(
             permissions.may_change_roles(actor, person)
             and (wanted ^ current) <= set(permissions.grantable_roles(actor)),
             actor,
         )
-        if wanted == stored:
+        if wanted == current:
             return False
         if Role.GLOBAL_ADMIN in current and Role.GLOBAL_ADMIN not in wanted and person.is_active:
             _keep_a_global_admin(person.partner, person)
@@ -455,6 +454,7 @@ def remove_from_company(actor, person):
         Invitation.objects.filter(user=person, accepted_at=None, revoked_at=None).update(
             revoked_at=timezone.now()
         )
+        withdraw_open_requests(person)
         person.partner = None
         person.is_active = False
         person.save(update_fields=["partner", "is_active"])

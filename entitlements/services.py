@@ -2,9 +2,9 @@
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import translation
+from django.utils import timezone, translation
 
-from accounts.models import SignedOut, end_sessions
+from accounts.models import AccessRequest, SignedOut, end_sessions
 from audit import services as audit
 from audit.models import AuditEntry
 from audit.services import record
@@ -31,6 +31,9 @@ def set_roles(user, roles, actor=None):
     wanted = {Role(role) for role in roles}
     if wanted and user.partner_id is None:
         raise ValueError("Roles are held in a company; this account belongs to none.")
+    # A time-boxed grant past its end, not yet swept, is not held: granting it again starts
+    # afresh rather than keeping the row that no longer counts.
+    user.role_assignments.filter(role__in=wanted, expires_at__lte=timezone.now()).delete()
     current = set(user.role_assignments.values_list("role", flat=True))
     removed, _ = user.role_assignments.exclude(role__in=wanted).delete()
     if removed:
@@ -51,6 +54,14 @@ def set_roles(user, roles, actor=None):
         del user._partner_roles
 
 
+def withdraw_open_requests(user):
+    """The account's open requests for a role end, withdrawn: it left the company they were
+    made in (moved or removed), so nobody there should decide them. Returns how many."""
+    return AccessRequest.objects.filter(user=user, decided_at=None).update(
+        decision=AccessRequest.Decision.WITHDRAWN, decided_at=timezone.now()
+    )
+
+
 @transaction.atomic
 def account_moved(user, old_partner, actor=None):
     """The account now belongs to `user.partner` (or to none) instead of `old_partner`.
@@ -61,6 +72,7 @@ def account_moved(user, old_partner, actor=None):
     """
     removed = sorted(user.role_assignments.values_list("role", flat=True))
     user.role_assignments.all().delete()
+    withdraw_open_requests(user)
     with translation.override(settings.LANGUAGE_CODE):
         if old_partner is not None:
             for role in removed:

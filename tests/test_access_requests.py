@@ -618,3 +618,21 @@ def test_a_lapsed_grant_beside_a_lasting_role_still_counts_for_nothing(lapsed_gr
     assert roles(nora) == {Role.USER_ADMIN}
     assert nora not in permissions.people_who_can(contoso, permissions.ACTIVATE_BENEFITS)
     assert nora in permissions.people_who_can(contoso, permissions.MANAGE_USERS)
+
+
+def test_days_belong_to_an_approval_only_by_the_database(db, nora):
+    from django.db import IntegrityError, transaction
+
+    from accounts.models import AccessRequest
+
+    for days, decision in ((0, "approved"), (366, "approved"), (30, "declined"), (30, "")):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            AccessRequest.objects.create(
+                partner=nora.partner,
+                user=nora,
+                role="admin_agent",
+                reason="Customers",
+                days=days,
+                decision=decision,
+                decided_at=timezone.now() if decision else None,
+            )

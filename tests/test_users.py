@@ -500,3 +500,25 @@ def test_a_user_admin_signing_in_lands_on_users(client, ursula):
     response = sign_in_with_the_form(client, ursula.email)
     assert response.status_code == 302
     assert response["Location"] == reverse("accounts:users")
+
+
+def test_a_removed_persons_open_requests_end_with_them(alice, nora):
+    from accounts import access
+    from accounts.models import AccessRequest
+
+    asked = access.request_access(nora, Role.MPN_PARTNER_ADMIN, "Activations")
+    people.remove_from_company(alice, nora)
+    asked.refresh_from_db()
+    assert asked.decision == AccessRequest.Decision.WITHDRAWN
+    # Nothing is left for Contoso's admins to decide, and a new request could be made later.
+    assert not AccessRequest.objects.filter(partner=alice.partner, decided_at=None).exists()
+
+
+def test_granting_again_a_lapsed_role_not_yet_swept_gives_it(alice, nora):
+    nora.role_assignments.create(
+        role=Role.ADMIN_AGENT, expires_at=timezone.now() - datetime.timedelta(minutes=1)
+    )
+    people.change_roles(alice, nora, [Role.ADMIN_AGENT])
+    fresh = User.objects.get(pk=nora.pk)
+    assert roles_of(fresh) == {Role.ADMIN_AGENT}
+    assert fresh.role_assignments.get().expires_at is None
