@@ -5,7 +5,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from accounts.models import User
+from accounts.models import AccessRequest, Invitation, User
 from entitlements.models import MembershipOffer, Partner, RoleAssignment
 
 from .factories import PASSWORD
@@ -31,7 +31,8 @@ def seed():
 
 
 def counts():
-    return [m.objects.count() for m in (Partner, User, MembershipOffer, RoleAssignment)]
+    models = (Partner, User, MembershipOffer, RoleAssignment, Invitation, AccessRequest)
+    return [m.objects.count() for m in models]
 
 
 def test_it_prints_every_login_and_the_password(db):
@@ -46,7 +47,7 @@ def test_it_can_run_again_without_duplicating_anything(db):
     first = counts()
     seed()
     assert counts() == first
-    assert first == [4, 9, 4, 7]
+    assert first == [4, 10, 4, 8, 1, 1]
 
 
 @pytest.mark.parametrize("email", LOGINS)
@@ -90,3 +91,13 @@ def test_support_staff_reach_the_admin(client, db):
     seed()
     client.force_login(User.objects.get(email="support@benefits.example"))
     assert client.get("/admin/").status_code == 200
+
+
+def test_contoso_shows_an_invited_person_and_a_request_to_decide(client, db):
+    seed()
+    client.force_login(User.objects.get(email="admin@contoso.example"))
+    users = client.get("/dashboard/account/users").content.decode()
+    assert "newhire@contoso.example" in users
+    requests = client.get("/dashboard/account/requests").content.decode()
+    assert "agent@contoso.example" in requests
+    assert Invitation.objects.get().user.language == "ja"  # the invitation went in Japanese

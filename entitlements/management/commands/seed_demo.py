@@ -44,6 +44,8 @@ PEOPLE = [
     ("agent@tailspin.example", "Lynne", "Robbins", "tailspin", [Role.ADMIN_AGENT]),
 ]
 SUPPORT_STAFF = ("support@benefits.example", "Joni", "Sherman")
+# Invited by Contoso's Global admin; the link is in the email the portal printed or sent.
+INVITED = ("newhire@contoso.example", "Miyu", "Sato")
 
 
 class Command(BaseCommand):
@@ -85,6 +87,8 @@ class Command(BaseCommand):
             labels = ", ".join(a.get_role_display() for a in user.role_assignments.all())
             rows.append((email, partners[key].name, labels or "no role"))
 
+        self._people_and_access(partners["contoso"])
+
         email, first, last = SUPPORT_STAFF
         staff = self._account(email, first, last, partner=None, is_staff=True)
         staff.groups.add(Group.objects.get(name="Support staff"))
@@ -102,6 +106,22 @@ class Command(BaseCommand):
         )
         for email, company, roles in rows:
             self.stdout.write(f"  {email:<28} {company:<18} {roles}")
+
+    def _people_and_access(self, contoso):
+        """Something on Contoso's Users and Access requests pages: a person invited and not yet
+        joined (in Japanese), and an Admin agent asking to become MPN partner admin."""
+        from accounts import access, people
+        from accounts.models import AccessRequest
+
+        User = get_user_model()
+        admin = User.objects.get(email="admin@contoso.example")
+        if not User.objects.filter(email=INVITED[0]).exists():
+            people.invite(contoso, admin, *INVITED, [Role.ADMIN_AGENT], "ja")
+        agent = User.objects.get(email="agent@contoso.example")
+        if not AccessRequest.objects.filter(user=agent).exists():
+            access.request_access(
+                agent, Role.MPN_PARTNER_ADMIN, "I prepare the activations for our competencies."
+            )
 
     def _account(self, email, first, last, **fields):
         User = get_user_model()
