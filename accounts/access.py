@@ -165,6 +165,8 @@ def approve(actor, access_request, note="", days=None):
     now = timezone.now()
     ends = now + datetime.timedelta(days=days) if days else None
     user, role = locked.user, Role(locked.role)
+    # A grant that lapsed and waits for the sweeper is not held: it starts afresh.
+    RoleAssignment.objects.filter(user=user, role=role, expires_at__lte=now).delete()
     assignment, created = RoleAssignment.objects.get_or_create(
         user=user, role=role, defaults={"expires_at": ends}
     )

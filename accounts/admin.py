@@ -103,6 +103,16 @@ class UserEditForm(AddressBookMixin, RolesMixin, UserChangeForm):
 
     def clean(self):
         cleaned = super().clean()
+        if "partner" in self.changed_data and self.instance.partner_id:
+            old = Partner.objects.get(pk=self.instance.partner_id)
+            # Checked again, under the company's lock, by the action; here to say it in the form.
+            if people.is_last_global_admin(old, self.instance) and (
+                people.lasting_global_admins(old).filter(pk=self.instance.pk).exists()
+            ):
+                self.add_error(
+                    "partner",
+                    people.LAST_GLOBAL_ADMIN % {"person": self.instance.display_name},
+                )
         if "partner" in self.changed_data and cleaned.get("roles"):
             # Roles are held in a company: a move starts the account with none, and roles in
             # the new company are given afterwards, on purpose.
@@ -146,6 +156,18 @@ class UserAdmin(TypedSearchMixin, BaseUserAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("role_assignments")
+
+    def has_delete_permission(self, request, obj=None):
+        # A partner's account leaves its company through the company's pages or a move here
+        # (audited, its last Global admin kept), never by deletion.
+        if obj is not None and obj.partner_id is not None:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # it would delete partners' accounts unchecked
+        return actions
 
     def get_readonly_fields(self, request, obj=None):
         # Only a superuser decides who may use this admin and with which permissions.

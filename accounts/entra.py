@@ -41,6 +41,7 @@ from audit.services import record
 from entitlements.models import Partner, Role
 
 from .models import EntraGroupRole, EntraTenant, Invitation, User, sync_email_address
+from .people import is_last_global_admin
 
 Action = AuditEntry.Action
 # The session remembers that Entra did multi-factor authentication for this sign-in.
@@ -201,7 +202,8 @@ def accept_invitation(request, tenant, email, sociallogin):
             .filter(
                 partner=tenant.partner,
                 email__iexact=email,
-                user__isnull=False,
+                user__partner=tenant.partner,  # not an account moved elsewhere since
+                user__is_active=True,
                 accepted_at__isnull=True,
                 revoked_at__isnull=True,
                 expires_at__gt=timezone.now(),
@@ -251,18 +253,9 @@ def apply_groups(tenant, user, claims):
         # Lock the company: two sign-ins at once can't each see the other as the last admin.
         Partner.objects.select_for_update().filter(pk=tenant.partner_id).first()
         current = set(user.role_assignments.values_list("role", flat=True))
-        if Role.GLOBAL_ADMIN in current and Role.GLOBAL_ADMIN not in roles:
-            others = (
-                User.objects.filter(
-                    partner_id=tenant.partner_id,
-                    is_active=True,
-                    role_assignments__role=Role.GLOBAL_ADMIN,
-                )
-                .exclude(pk=user.pk)
-                .exists()
-            )
-            if not others:
-                roles.add(Role.GLOBAL_ADMIN)
+        losing = Role.GLOBAL_ADMIN in current and Role.GLOBAL_ADMIN not in roles
+        if losing and is_last_global_admin(tenant.partner, user):
+            roles.add(Role.GLOBAL_ADMIN)
         set_roles(user, roles)
     return roles
 

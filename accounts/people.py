@@ -16,6 +16,7 @@ import secrets
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -81,10 +82,19 @@ def _held_roles():
     return Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
 
 
-def active_global_admins(partner):
-    """The company's active accounts holding Global admin now (a lapsed grant doesn't count)."""
-    held = RoleAssignment.objects.filter(_held_roles(), role=Role.GLOBAL_ADMIN)
-    return partner.users.filter(is_active=True, role_assignments__in=held).distinct()
+def lasting_global_admins(partner):
+    """The company's Global admins that keep it administered: active accounts that joined (an
+    invitation not accepted yet may never be) holding the role with no end (a time-boxed grant
+    lapses by itself). A queryset of User."""
+    lasting = RoleAssignment.objects.filter(role=Role.GLOBAL_ADMIN, expires_at__isnull=True)
+    joined = Q(last_login__isnull=False) | ~Q(password__startswith=UNUSABLE_PASSWORD_PREFIX)
+    return partner.users.filter(joined, is_active=True, role_assignments__in=lasting).distinct()
+
+
+def is_last_global_admin(partner, person):
+    """Whether the company would be left without a lasting Global admin (lasting_global_admins)
+    if `person` lost the role. Ask with the company's row locked (_lock_company)."""
+    return not lasting_global_admins(partner).exclude(pk=person.pk).exists()
 
 
 def _lock_company(partner_id):
@@ -115,10 +125,10 @@ def _check(allowed, actor):
 
 
 def _keep_a_global_admin(partner, person):
-    """Raise ValidationError if `person` is the company's last active Global admin. Call with
-    the company's row locked."""
-    admins = list(active_global_admins(partner).values_list("pk", flat=True))
-    if admins == [person.pk]:
+    """Raise ValidationError if `person` is the company's last lasting Global admin
+    (DOMAIN.md: keep at least two). Call with the company's row locked."""
+    lasting = lasting_global_admins(partner)
+    if lasting.filter(pk=person.pk).exists() and is_last_global_admin(partner, person):
         raise ValidationError(LAST_GLOBAL_ADMIN % {"person": person.display_name})
 
 
@@ -288,6 +298,11 @@ def accept(key, password):
     locked, so two tabs accepting at once make one acceptance. The inviter is told.
     """
     with transaction.atomic():
+        # The account's row first, then the invitation's: the order resend and revoke lock them.
+        person_id = (
+            Invitation.objects.filter(key_digest=digest(key)).values_list("user", flat=True).first()
+        )
+        User.objects.select_for_update().filter(pk=person_id).first()
         invitation = (
             Invitation.objects.select_for_update(of=("self",))
             .select_related("user__partner", "invited_by")
@@ -312,7 +327,7 @@ def accept(key, password):
                 {"email": person.email},
             )
         inviter = invitation.invited_by
-        if inviter is not None and inviter.is_active:
+        if inviter is not None and inviter.is_active and inviter.partner_id == person.partner_id:
             tell(
                 inviter,
                 "accounts/email/invitation_accepted",

@@ -87,7 +87,7 @@ def users(request, partner):
         "page": page,
         "query": query.urlencode(),
         "filtered": bool(form.is_bound and any(form.cleaned_data.values())),
-        "one_global_admin": people.active_global_admins(partner).count() == 1,
+        "one_global_admin": people.lasting_global_admins(partner).count() <= 1,
         "may_invite": permissions.can(request.user, MANAGE_USERS),
     }
     return render(request, "accounts/users.html", context)

@@ -166,12 +166,14 @@ def may_manage(actor, person):
 
 def may_decide(actor, access_request):
     """Whether `actor` may approve or decline a request for a role: someone who may grant that
-    role, and not their own request."""
+    role, not their own request, and not a Global admin's unless `actor` may grant that."""
     return (
         actor.is_authenticated
         and access_request.partner_id == actor.partner_id
         and access_request.user_id != actor.pk
         and access_request.role in grantable_roles(actor)
+        # A Global admin's roles are changed only by someone who may grant Global admin.
+        and (can(actor, ASSIGN_ANY_ROLE) or Role.GLOBAL_ADMIN not in roles_of(access_request.user))
     )
 
 

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
 
-from accounts.models import AccessRequest, SignedOut, end_sessions
+from accounts.models import AccessRequest, Invitation, SignedOut, end_sessions
 from audit import services as audit
 from audit.models import AuditEntry
 from audit.services import record
@@ -73,6 +73,10 @@ def account_moved(user, old_partner, actor=None):
     removed = sorted(user.role_assignments.values_list("role", flat=True))
     user.role_assignments.all().delete()
     withdraw_open_requests(user)
+    # A link sent by the old company must not let the account in anywhere now.
+    Invitation.objects.filter(user=user, accepted_at=None, revoked_at=None).update(
+        revoked_at=timezone.now()
+    )
     with translation.override(settings.LANGUAGE_CODE):
         if old_partner is not None:
             for role in removed:

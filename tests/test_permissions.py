@@ -142,3 +142,16 @@ def test_a_time_boxed_role_past_its_end_grants_nothing_before_the_sweeper_runs(p
 def test_my_access_can_say_every_capability_in_plain_words():
     every = frozenset().union(*p.CAPABILITIES.values())
     assert set(p.IN_PLAIN_WORDS) == every
+
+
+def test_a_user_admin_decides_no_request_of_a_global_admin(people):
+    from accounts.models import AccessRequest
+
+    asked = AccessRequest(
+        partner=people["global"].partner,
+        user=people["global"],
+        role=Role.ADMIN_AGENT,
+        reason="Customers",
+    )
+    assert not p.may_decide(people["user_admin"], asked)
+    assert p.may_decide(people["second_global"], asked)

@@ -427,7 +427,7 @@ def test_two_global_admins_demoting_each_other_at_once_leave_one(alice, gia):
     results = all_at_once(2, demote)
 
     assert sorted(map(str, results)) == ["PermissionDenied", "True"]
-    assert len(people.active_global_admins(alice.partner)) == 1
+    assert len(people.lasting_global_admins(alice.partner)) == 1
 
 
 @pytest.mark.django_db(transaction=True)
@@ -522,3 +522,74 @@ def test_granting_again_a_lapsed_role_not_yet_swept_gives_it(alice, nora):
     fresh = User.objects.get(pk=nora.pk)
     assert roles_of(fresh) == {Role.ADMIN_AGENT}
     assert fresh.role_assignments.get().expires_at is None
+
+
+# Who keeps a company administered: only a Global admin who joined, for good.
+
+
+def test_an_invited_global_admin_who_never_joined_does_not_keep_the_company(alice, contoso):
+    invite(contoso, alice, "later@contoso.example", roles=[Role.GLOBAL_ADMIN])
+    with pytest.raises(ValidationError):
+        people.change_roles(alice, alice, [])
+    assert Role.GLOBAL_ADMIN in roles_of(User.objects.get(pk=alice.pk))
+
+
+def test_a_time_boxed_global_admin_does_not_keep_the_company(alice, nora):
+    nora.role_assignments.create(
+        role=Role.GLOBAL_ADMIN, expires_at=timezone.now() + datetime.timedelta(days=1)
+    )
+    with pytest.raises(ValidationError):
+        people.change_roles(alice, alice, [])
+    with pytest.raises(ValidationError):
+        people.deactivate(User.objects.get(pk=nora.pk), alice)
+
+
+def test_someone_without_the_role_is_deactivated_even_with_no_lasting_global_admin(alice, nora):
+    alice.role_assignments.update(expires_at=timezone.now() + datetime.timedelta(days=1))
+    assert people.deactivate(User.objects.get(pk=alice.pk), nora)
+
+
+def test_django_admin_cannot_move_the_last_global_admin_away(client, support, alice, bob):
+    client.force_login(support)
+    url = reverse("admin:accounts_user_change", args=[alice.pk])
+    form = {
+        "email": alice.email,
+        "first_name": "Alice",
+        "last_name": "Admin",
+        "partner": bob.partner_id,
+        "is_active": "on",
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "00:00:00",
+    }
+    response = client.post(url, form)
+    assert response.status_code == 200
+    assert "only active Global admin" in response.content.decode()
+    alice.refresh_from_db()
+    assert alice.partner_id != bob.partner_id and Role.GLOBAL_ADMIN in roles_of(alice)
+
+
+def test_django_admin_deletes_no_partners_account(client, support, alice):
+    support.is_superuser = True
+    support.save()
+    client.force_login(support)
+    response = client.post(reverse("admin:accounts_user_delete", args=[alice.pk]), {"post": "yes"})
+    assert response.status_code == 403
+    assert User.objects.filter(pk=alice.pk).exists()
+
+
+def test_a_move_kills_the_old_companys_link(alice, contoso, bob):
+    from entitlements.services import account_moved
+
+    person = invite(contoso, alice).user
+    person.partner = bob.partner
+    person.save()
+    account_moved(person, contoso)
+    assert not Invitation.objects.filter(user=person, revoked_at=None).exists()
+
+
+def test_an_inviter_who_moved_away_is_not_told_who_joined(alice, gia, contoso, bob, mailoutbox):
+    invitation = invite(contoso, gia)
+    User.objects.filter(pk=gia.pk).update(partner=bob.partner)
+    mailoutbox.clear()
+    people.accept(invitation.key, "A long enough passphrase 2026")
+    assert [m.to for m in mailoutbox] == []
