@@ -14,7 +14,7 @@ from .conftest import say
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PAGE = "/dashboard/mpn/membership/benefits/technical"
-EMAIL = "useradmin@contoso.example"  # a role without two-factor: two sign-ins in a minute
+EMAIL = "member@contoso.example"  # no role, so no two-factor: two sign-ins in a minute
 
 
 def test_the_pages_follow_the_accounts_language_from_an_english_browser(
