@@ -490,3 +490,19 @@ def test_a_deactivated_account_is_refused_and_its_roles_stay(rf, entra_app, tena
     response, request = sign_in_with(rf, token(groups=[]))
     assert request.user.is_anonymous
     assert list(alex.role_assignments.values_list("role", flat=True)) == [Role.ADMIN_AGENT]
+
+
+def test_an_old_invitation_of_an_account_moved_away_links_nothing(rf, entra_app, tenant, bob):
+    # The invitation was made by the tenant's company; the account has been moved since (not
+    # through account_moved, which would have ended the link): it belongs to Fabrikam now.
+    invited = UserFactory(email="ines@contoso.example", partner=bob.partner)
+    Invitation.objects.create(
+        partner=tenant.partner,
+        user=invited,
+        email=invited.email,
+        key_digest="d" * 64,
+        expires_at=timezone.now() + datetime.timedelta(days=7),
+    )
+    response, request = sign_in_with(rf, token(email="ines@contoso.example"))
+    assert said(request) == [str(entra.EMAIL_TAKEN)]
+    assert not SocialAccount.objects.exists()
