@@ -54,8 +54,11 @@ node_modules/axe-core/axe.min.js: package.json
 	@if command -v npm >/dev/null; then npm install --no-package-lock --no-audit --no-fund --silent; \
 	else echo "npm not found: the accessibility tests will be skipped"; fi
 
+# The tests run in TEST_PROCESSES processes side by side (pytest-xdist; 0 runs them in this one),
+# each on its own test database and Redis database.
+TEST_PROCESSES ?= 2
 test: install node_modules/axe-core/axe.min.js
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_PROCESSES) $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -6,6 +6,7 @@ read stops the start-up with a message naming the variable, rather than falling 
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
 from csp.constants import NONE, SELF
@@ -13,6 +14,13 @@ from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR") or BASE_DIR / "var")
+# Test processes side by side (pytest-xdist names each: gw0, gw1...) keep their own files and,
+# below, their own Redis database, as pytest-django gives each its own test database. The
+# Celery workers the tests start inherit the name, and so find the same ones.
+TEST_PROCESS = os.environ.get("PYTEST_XDIST_WORKER", "")
+if TEST_PROCESS and not os.environ.get("VAR_DIR"):
+    VAR_DIR = VAR_DIR / TEST_PROCESS
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 
 def env_str(name, default=None):
@@ -150,6 +158,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL and TEST_PROCESS:
+    # gw0 keeps the database REDIS_URL names, gw1 the next one, and so on.
+    _redis = urlsplit(REDIS_URL)
+    _db = int(_redis.path.strip("/") or 0) + int(TEST_PROCESS.removeprefix("gw"))
+    REDIS_URL = urlunsplit(_redis._replace(path=f"/{_db}"))
 if REDIS_URL:
     CACHES = {
         "default": {

@@ -149,7 +149,9 @@ def problems_of(page):
     return found
 
 
-def test_every_page_at_a_phone_and_a_desktop_in_every_language(browser, portal, sign_in_as, axe):
+# A test per language, so that test processes side by side share the sweep.
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_page_at_a_phone_and_a_desktop(browser, portal, sign_in_as, axe, language):
     pages = the_pages()
     signed_in = {}
     for email in (email for email in pages if email):
@@ -159,30 +161,29 @@ def test_every_page_at_a_phone_and_a_desktop_in_every_language(browser, portal, 
         context.close()
 
     problems = []
-    for language in LANGUAGES:
-        # Each account reads the language it keeps (signing in kept the browser's).
-        User.objects.update(language=language)
-        for width in WIDTHS:
-            for email, paths in pages.items():
-                context = browser.new_context(
-                    viewport={"width": width, "height": 800},
-                    storage_state=signed_in.get(email),
-                    bypass_csp=True,
+    # Each account reads the language it keeps (signing in kept the browser's).
+    User.objects.update(language=language)
+    for width in WIDTHS:
+        for email, paths in pages.items():
+            context = browser.new_context(
+                viewport={"width": width, "height": 800},
+                storage_state=signed_in.get(email),
+                bypass_csp=True,
+            )
+            context.add_cookies([{"name": "django_language", "value": language, "url": portal}])
+            page = context.new_page()
+            for path in paths:
+                page.goto(portal + path)
+                assert page.locator("html").get_attribute("lang") == language, page.url
+                # Every expander open, so what they hold is checked too.
+                page.evaluate(
+                    "document.querySelectorAll('main details').forEach(d => { d.open = true; })"
                 )
-                context.add_cookies([{"name": "django_language", "value": language, "url": portal}])
-                page = context.new_page()
-                for path in paths:
-                    page.goto(portal + path)
-                    assert page.locator("html").get_attribute("lang") == language, page.url
-                    # Every expander open, so what they hold is checked too.
-                    page.evaluate(
-                        "document.querySelectorAll('main details').forEach(d => { d.open = true; })"
-                    )
-                    problems += [
-                        f"{email} {language} {width}px {path}: {problem}"
-                        for problem in problems_of(page)
-                    ]
-                context.close()
+                problems += [
+                    f"{email} {language} {width}px {path}: {problem}"
+                    for problem in problems_of(page)
+                ]
+            context.close()
     assert problems == []
 
 
