@@ -126,8 +126,6 @@ class ActivationRequestAdmin(TypedSearchMixin, admin.ModelAdmin):
         "due_at",
         "attempts",
         "failure_reason",
-        "notice_sent_to",
-        "notified_at",
         "access_id",
         "contract_id",
     ]
