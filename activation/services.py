@@ -407,6 +407,11 @@ def notice_recipients(request):
     return sorted(recipients.values(), key=lambda person: person.email)
 
 
+def ids_ready_about(request_pk):
+    """What the notices that a request's IDs are ready are about (Notice.about)."""
+    return f"activation:{request_pk}"
+
+
 def _tell_ids_ready(request, contract):
     """Tell each of `notice_recipients` that the IDs are ready, in the transaction that
     completes the activation: one notice per person (the outbox's constraint), emailed in
@@ -426,4 +431,4 @@ def _tell_ids_ready(request, contract):
     }
     url = reverse("entitlements:benefit_detail", args=[request.offer_id, request.benefit])
     for person in notice_recipients(request):
-        tell(person, "ids_ready", about=f"activation:{request.pk}", context=context, url=url)
+        tell(person, "ids_ready", about=ids_ready_about(request.pk), context=context, url=url)

@@ -17,6 +17,12 @@ ABOUT_MAX_LENGTH = 100
 URL_MAX_LENGTH = 500
 
 
+class NoticeQuerySet(models.QuerySet):
+    def email_pending(self):
+        """Notices whose email is neither sent nor given up yet."""
+        return self.filter(sent_at__isnull=True, gave_up_at__isnull=True)
+
+
 class Notice(models.Model):
     """Something a person is told, once: a unique (recipient, kind, about).
 
@@ -58,6 +64,8 @@ class Notice(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     gave_up_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=200, blank=True)
+
+    objects = NoticeQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -20,6 +20,7 @@ from django.template.loader import render_to_string
 from accounts import emails
 from activation import clock
 from entitlements.models import offer_title
+from entitlements.permissions import VIEW_BENEFITS, can
 from entitlements.rules import Benefit
 
 from .models import Notice
@@ -33,6 +34,9 @@ BATCH_SIZE = 20
 # Tries of an email the mail server could not take, about 17 hours in all, then given up.
 MAX_ATTEMPTS = 12
 RETRY_DELAY_MAX = 3 * 3600
+# What a recipient must still be allowed when the email goes, for a kind whose email carries
+# what only they may see: the IDs go only to someone who may still see them.
+MUST_STILL_HOLD = {Notice.Kind.IDS_READY: VIEW_BENEFITS}
 
 
 def retry_delay(attempts):
@@ -170,9 +174,16 @@ def send_pending(batch_size=BATCH_SIZE):
 
 def _send(notice, lease_end):
     mine = Notice.objects.filter(pk=notice.pk, email_due_at=lease_end)
+    if not mine.exists():
+        return False  # too slow: the lease lapsed and another sender took it
     person = notice.recipient
     if not person.is_active:
         mine.update(email_due_at=None, gave_up_at=clock.now(), last_error="Account inactive")
+        return False
+    needed = MUST_STILL_HOLD.get(notice.kind)
+    if needed and not can(person, needed):
+        log.info("Notice %s: %s may no longer see it; not emailed", notice.pk, person)
+        mine.update(email_due_at=None, gave_up_at=clock.now(), last_error="No longer allowed")
         return False
     try:
         subject, body = email_of(notice)
