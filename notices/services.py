@@ -27,9 +27,10 @@ from .models import Notice
 
 log = logging.getLogger(__name__)
 
-# A sender has this long to send the emails it claimed (EMAIL_TIMEOUT bounds each one); after
-# that the claim lapses and the next sweep sends them, perhaps a second time.
-LEASE = datetime.timedelta(minutes=5)
+# A sender has this long to send one email it claimed (EMAIL_TIMEOUT bounds it), renewed just
+# before each email of a batch; after that the claim lapses and the next sweep sends it, a
+# second time only if the first sender did send it after all.
+LEASE = datetime.timedelta(seconds=60)
 BATCH_SIZE = 20
 # Tries of an email the mail server could not take, about 17 hours in all, then given up.
 MAX_ATTEMPTS = 12
@@ -173,9 +174,11 @@ def send_pending(batch_size=BATCH_SIZE):
 
 
 def _send(notice, lease_end):
-    mine = Notice.objects.filter(pk=notice.pk, email_due_at=lease_end)
-    if not mine.exists():
+    # The lease starts again for this email, if it is still this sender's.
+    renewed = clock.now() + LEASE
+    if not Notice.objects.filter(pk=notice.pk, email_due_at=lease_end).update(email_due_at=renewed):
         return False  # too slow: the lease lapsed and another sender took it
+    mine = Notice.objects.filter(pk=notice.pk, email_due_at=renewed)
     person = notice.recipient
     if not person.is_active:
         mine.update(email_due_at=None, gave_up_at=clock.now(), last_error="Account inactive")
