@@ -14,7 +14,8 @@ from smtplib import SMTPRecipientsRefused
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Count, F, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 
 from accounts import emails
@@ -212,7 +213,23 @@ def _send(notice, lease_end):
 
 
 def unread_count(person):
+    """How many of `person`'s notices are unread: read from the user's own query when it
+    carried the count (accounts.backends.PER_REQUEST_FACTS), else counted."""
+    if hasattr(person, "unread_notices"):
+        return person.unread_notices
     return Notice.objects.filter(recipient=person, read_at__isnull=True).count()
+
+
+def unread_count_expression():
+    """The count of a user's unread notices, as an expression of a User query."""
+    unread = (
+        Notice.objects.filter(recipient=OuterRef("pk"), read_at__isnull=True)
+        .order_by()
+        .values("recipient")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return Coalesce(Subquery(unread), 0)
 
 
 def mark_read(person, notice_pk):

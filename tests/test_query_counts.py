@@ -28,8 +28,7 @@ from support.services import record_first_views
 from .factories import UserFactory
 
 SIZES = [1, 10, 100]
-# Ten for a page, and one for the bell's count of unread notices that every page shows.
-PAGE_QUERY_LIMIT = 11
+PAGE_QUERY_LIMIT = 10
 
 
 class Company:
