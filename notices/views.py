@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -61,6 +62,7 @@ def _safe(url):
 
 
 def _back(request):
+    """The notices page the form was on."""
     page = request.POST.get("page", "")
-    path = redirect("notices:notices").url
-    return f"{path}?page={page}" if page.isdigit() else path
+    path = reverse("notices:notices")
+    return f"{path}?page={page}" if page.isascii() and page.isdigit() else path

@@ -288,3 +288,55 @@ def test_any_page_number_or_form_answers_without_an_error(sign_in, alice, page, 
     assert client.get(PAGE, {"page": page}).status_code == 200
     response = client.post(reverse("notices:mark_all_read"), {"page": posted, "open": posted})
     assert response.status_code == 302 and response.url.startswith(PAGE)
+
+
+# Moving onto the outbox
+
+
+@pytest.mark.django_db(transaction=True)
+def test_activation_emails_not_sent_before_the_outbox_are_sent_from_it(alice, mona, contoso):
+    from django.db.migrations.executor import MigrationExecutor
+    from django.utils import timezone
+
+    before = [("activation", "0008_who_was_told_ids_are_ready"), ("notices", "0001_outbox")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    Request = old.get_model("activation", "ActivationRequest")
+    Contract = old.get_model("support", "SupportContract")
+    now = timezone.now()
+    offers = list(contoso.offers.order_by("pk"))
+    requests = []
+    for n, offer in enumerate(offers):
+        request = Request.objects.create(
+            offer_id=offer.pk,
+            benefit="product_support",
+            requested_by_id=mona.pk,
+            state="active",
+            requested_at=now,
+            completed_at=now,
+            expected_at=now,
+            notified_at=now if n else None,  # the second one's emails all went
+        )
+        Contract.objects.create(
+            activation=request,
+            partner_id=contoso.pk,
+            benefit="product_support",
+            access_id=f"41234567{n}",
+            contract_id=f"51234567{n}",
+            starts_on=now.date(),
+            ends_on=now.date(),
+            incidents_total=20,
+            incidents_remaining=20,
+        )
+        requests.append(request)
+    requests[0].notice_sent_to.add(alice.pk)  # Alice was emailed before the sender stopped
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    [notice] = Notice.objects.all()
+    assert (notice.recipient_id, notice.about) == (mona.pk, f"activation:{requests[0].pk}")
+    assert send_pending() == 1
+    [email] = mail.outbox
+    assert email.to == [mona.email] and "412345670" in email.body
