@@ -355,6 +355,8 @@ def test_one_failed_email_is_sent_again_without_repeating_the_others(
     assert send_pending() == 0
     assert len(mail.outbox) == 2
     # Support staff see who was told.
+    page = sign_in(support).get(f"/admin/activation/activationrequest/{request.pk}/change/")
+    assert f"{alice.email} (emailed), {mona.email} (emailed)" in page.content.decode()
     page = sign_in(support).get(f"/admin/notices/notice/?q=activation:{request.pk}")
     assert alice.email in page.content.decode() and mona.email in page.content.decode()
 
