@@ -12,7 +12,8 @@ that added it to their support account (ContractLink), who use its incidents.
 import datetime
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import CharField, Exists, OuterRef, Q, Value
+from django.db.models.functions import Cast, Concat
 from django.urls import reverse
 
 from activation import clock
@@ -25,11 +26,11 @@ from .models import Notice
 from .services import tell
 
 Kind = Notice.Kind
-# Thresholds of a contract's end, nearest first: the one reminder a contract gets on a day is
-# the nearest threshold reached (issue 15: "in 30 and in 7 days"), so a contract first seen
-# 5 days before its end gets the 7-day reminder only.
+# Thresholds of a contract's end, nearest first (issue "Reminders and notices": "in 30 and in
+# 7 days"): a contract gets the nearest threshold reached, so one first seen 5 days before its
+# end gets the 7-day reminder only.
 EXPIRY_THRESHOLDS = [(7, Kind.CONTRACT_EXPIRING_7), (30, Kind.CONTRACT_EXPIRING_30)]
-# "2 or fewer incidents left" (issue 15), on a contract with counted incidents.
+# "2 or fewer incidents left" (the same issue), on a contract with counted incidents.
 FEW_INCIDENTS = 2
 
 
@@ -39,13 +40,13 @@ def send_reminders():
     today = clock.today()
     told = 0
     receivers = _Receivers()
-    for contract in _contracts_ending(today):
-        days_left = (contract.ends_on - today).days
-        kind = next(kind for limit, kind in EXPIRY_THRESHOLDS if days_left <= limit)
-        told += _tell_about_contract(contract, kind, receivers, days_left=days_left)
-    for contract in _contracts_with_few_incidents(today):
+    for limit, kind in EXPIRY_THRESHOLDS:
+        for contract in _not_told(_contracts_ending(today, limit), kind, "contract"):
+            told += _tell_about_contract(contract, kind, receivers)
+    few = _not_told(_contracts_with_few_incidents(today), Kind.INCIDENTS_LOW, "contract")
+    for contract in few:
         told += _tell_about_contract(contract, Kind.INCIDENTS_LOW, receivers)
-    for offer in _offers_in_renewal_window(today):
+    for offer in _not_told(_offers_in_renewal_window(today), Kind.RENEWAL_WINDOW, "offer"):
         with transaction.atomic():
             for person in receivers.of(offer.partner_id, offer.partner):
                 told += tell(
@@ -96,11 +97,21 @@ class _Receivers:
         return self.known[partner_id]
 
 
-def _contracts_ending(today):
-    last = max(limit for limit, _kind in EXPIRY_THRESHOLDS)
+def _not_told(queryset, kind, prefix):
+    """The rows of `queryset` nobody has been told `kind` of yet (Notice.about is
+    "<prefix>:<pk>"): each reminder is told to everyone at once, in one transaction, so an
+    hourly run looks only at what is new. The constraint still decides who is told."""
+    about = Concat(Value(f"{prefix}:"), Cast(OuterRef("pk"), CharField()))
+    return queryset.exclude(Exists(Notice.objects.filter(kind=kind, about=about)))
+
+
+def _contracts_ending(today, limit):
+    """Contracts ending within `limit` days; within the nearer threshold, only that one's."""
+    nearer = max((other for other, _kind in EXPIRY_THRESHOLDS if other < limit), default=-1)
     return (
         SupportContract.objects.filter(
-            ends_on__gte=today, ends_on__lte=today + datetime.timedelta(days=last)
+            ends_on__gt=today + datetime.timedelta(days=nearer),
+            ends_on__lte=today + datetime.timedelta(days=limit),
         )
         .select_related("partner")
         .order_by("pk")
@@ -140,7 +151,7 @@ def _offers_in_renewal_window(today):
     )
 
 
-def _tell_about_contract(contract, kind, receivers, **facts):
+def _tell_about_contract(contract, kind, receivers):
     """Tell the contract's company's receivers and its holders, once each; returns how many
     were told for the first time."""
     people = {person.pk: person for person in receivers.of(contract.partner_id, contract.partner)}
@@ -155,7 +166,6 @@ def _tell_about_contract(contract, kind, receivers, **facts):
         "contract_id": contract.contract_id,
         "ends_on": contract.ends_on,
         "incidents_remaining": contract.incidents_remaining,
-        **facts,
     }
     told = 0
     with transaction.atomic():
