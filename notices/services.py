@@ -132,6 +132,10 @@ def email_of(notice):
 # Delivery
 
 
+class _ServerAway(Exception):
+    """The mail server could not take an email: the rest of a round waits for the next."""
+
+
 def deliver(notice_pk):
     """Email one notice if it is due and no other sender holds it; returns whether it was sent.
 
@@ -142,18 +146,22 @@ def deliver(notice_pk):
     """
     now = clock.now()
     lease_end = now + LEASE
-    claimed = Notice.objects.filter(pk=notice_pk, email_due_at__lte=now).update(
-        email_due_at=lease_end, attempts=F("attempts") + 1
-    )
-    if not claimed:
+    if not Notice.objects.filter(pk=notice_pk, email_due_at__lte=now).update(
+        email_due_at=lease_end
+    ):
         return False
     notice = Notice.objects.select_related("recipient").get(pk=notice_pk)
-    return _send(notice, lease_end)
+    try:
+        return _send(notice, lease_end)
+    except _ServerAway:
+        return False
 
 
 def send_pending(batch_size=BATCH_SIZE):
     """Email every notice that is due (new, or waiting for a retry, or whose sender died);
-    returns how many were sent. Rows another sender holds are skipped: it is sending them."""
+    returns how many were sent. Rows another sender holds are skipped: it is sending them.
+    A mail server that is away ends the round at its first failure; the rest of the batch is
+    tried once its lease lapses, each email's tries counted only when it is tried."""
     sent = 0
     while True:
         lease_end = clock.now() + LEASE
@@ -161,24 +169,30 @@ def send_pending(batch_size=BATCH_SIZE):
             batch = list(
                 Notice.objects.filter(email_due_at__lte=clock.now())
                 .select_for_update(skip_locked=True)
-                .order_by("email_due_at")
+                .order_by("email_due_at", "pk")
                 .values_list("pk", flat=True)[:batch_size]
             )
-            Notice.objects.filter(pk__in=batch).update(
-                email_due_at=lease_end, attempts=F("attempts") + 1
-            )
+            Notice.objects.filter(pk__in=batch).update(email_due_at=lease_end)
         claimed = Notice.objects.filter(pk__in=batch, email_due_at=lease_end)
-        for notice in claimed.select_related("recipient").order_by("pk"):
-            sent += _send(notice, lease_end)
+        try:
+            for notice in claimed.select_related("recipient").order_by("email_due_at", "pk"):
+                sent += _send(notice, lease_end)
+        except _ServerAway:
+            return sent
         if len(batch) < batch_size:
             return sent
 
 
 def _send(notice, lease_end):
-    # The lease starts again for this email, if it is still this sender's.
+    """Try the notice's email once, if this sender's claim (`lease_end`) still holds; True if
+    sent. Raises _ServerAway when the mail server could not take it (tried again later)."""
+    # The lease starts again for this email, and this is a try.
     renewed = clock.now() + LEASE
-    if not Notice.objects.filter(pk=notice.pk, email_due_at=lease_end).update(email_due_at=renewed):
+    if not Notice.objects.filter(pk=notice.pk, email_due_at=lease_end).update(
+        email_due_at=renewed, attempts=F("attempts") + 1
+    ):
         return False  # too slow: the lease lapsed and another sender took it
+    attempts = notice.attempts + 1
     mine = Notice.objects.filter(pk=notice.pk, email_due_at=renewed)
     person = notice.recipient
     if not person.is_active:
@@ -191,22 +205,33 @@ def _send(notice, lease_end):
         return False
     try:
         subject, body = email_of(notice)
+    except Exception as error:
+        # A fault of this notice's own (its template, its context): the others go on.
+        log.exception("Notice %s could not be written", notice.pk)
+        _try_later(mine, notice, attempts, error)
+        return False
+    try:
         EmailMessage(subject, body, to=[person.email]).send()
     except SMTPRecipientsRefused as error:
         log.error("Notice %s: the mail server refused %s; not tried again", notice.pk, person)
         mine.update(email_due_at=None, gave_up_at=clock.now(), last_error=repr(error)[:200])
         return False
     except Exception as error:
-        if notice.attempts >= MAX_ATTEMPTS:
-            log.error("Notice %s: given up after %s tries (%r)", notice.pk, notice.attempts, error)
-            mine.update(email_due_at=None, gave_up_at=clock.now(), last_error=repr(error)[:200])
-        else:
-            log.warning("Notice %s: try %s failed (%r)", notice.pk, notice.attempts, error)
-            due = clock.now() + datetime.timedelta(seconds=retry_delay(notice.attempts))
-            mine.update(email_due_at=due, last_error=repr(error)[:200])
-        return False
+        _try_later(mine, notice, attempts, error)
+        raise _ServerAway from error
     # A sender too slow for its lease may have been overtaken: the email went twice at worst.
     return bool(mine.update(email_due_at=None, sent_at=clock.now(), last_error=""))
+
+
+def _try_later(mine, notice, attempts, error):
+    """Make the email due again after `retry_delay`, or give it up after MAX_ATTEMPTS."""
+    if attempts >= MAX_ATTEMPTS:
+        log.error("Notice %s: given up after %s tries (%r)", notice.pk, attempts, error)
+        mine.update(email_due_at=None, gave_up_at=clock.now(), last_error=repr(error)[:200])
+    else:
+        log.warning("Notice %s: try %s failed (%r)", notice.pk, attempts, error)
+        due = clock.now() + datetime.timedelta(seconds=retry_delay(attempts))
+        mine.update(email_due_at=due, last_error=repr(error)[:200])
 
 
 # In the portal

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from accounts.models import User
 from entitlements.rules import Benefit
-from notices import tasks
+from notices import services, tasks
 from notices.models import Notice
 from notices.services import LEASE, MAX_ATTEMPTS, deliver, send_pending, tell
 
@@ -156,6 +156,38 @@ def test_a_mail_server_that_is_away_is_tried_again_later_each_time(alice, clock,
     assert send_pending() == 1
     notice.refresh_from_db()
     assert (notice.attempts, notice.last_error, notice.gave_up_at) == (4, "", None)
+
+
+def test_a_server_that_is_away_ends_the_round_and_the_rest_are_sent_later(
+    alice, mona, clock, monkeypatch
+):
+    server = Server(monkeypatch)
+    tell_expiring(alice)
+    tell_expiring(mona)
+    server.error = smtplib.SMTPServerDisconnected("gone")
+    assert send_pending() == 0
+    # One try, not one per email: Mona's waits for the round after the claim lapses.
+    assert sorted(Notice.objects.values_list("attempts", flat=True)) == [0, 1]
+    server.error = None
+    clock.advance(seconds=LEASE.total_seconds() + 1)
+    assert send_pending() == 2
+    assert sorted(m.to[0] for m in mail.outbox) == [alice.email, mona.email]
+
+
+def test_a_notice_that_cannot_be_written_holds_up_no_other(alice, mona, clock, monkeypatch):
+    real = services.email_of
+
+    def broken_for_alice(notice):
+        if notice.recipient == alice:
+            raise KeyError("a template's mistake")
+        return real(notice)
+
+    monkeypatch.setattr(services, "email_of", broken_for_alice)
+    tell_expiring(alice)
+    tell_expiring(mona)
+    assert send_pending() == 1
+    assert [m.to for m in mail.outbox] == [[mona.email]]
+    assert Notice.objects.get(recipient=alice).email_due_at > clock.now()  # tried later
 
 
 def test_after_many_tries_the_email_is_given_up_and_logged(alice, clock, monkeypatch, caplog):
