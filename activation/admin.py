@@ -2,10 +2,12 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.template.response import TemplateResponse
+from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from benefits_portal.admin import TypedSearchMixin
+from notices.models import Notice
 
 from . import services
 from .models import ActivationEvent, ActivationRequest
@@ -126,8 +128,7 @@ class ActivationRequestAdmin(TypedSearchMixin, admin.ModelAdmin):
         "due_at",
         "attempts",
         "failure_reason",
-        "notice_sent_to",
-        "notified_at",
+        "told",
         "access_id",
         "contract_id",
     ]
@@ -154,6 +155,28 @@ class ActivationRequestAdmin(TypedSearchMixin, admin.ModelAdmin):
     @admin.display(description=_("Contract ID"), ordering="contract__contract_id")
     def contract_id(self, obj):
         return getattr(getattr(obj, "contract", None), "contract_id", "")
+
+    @admin.display(description=_("Told that the IDs are ready"))
+    def told(self, obj):
+        """Who the outbox told of this request, and whether their email went."""
+        notices = Notice.objects.filter(
+            kind=Notice.Kind.IDS_READY, about=services.ids_ready_about(obj.pk)
+        ).select_related("recipient")
+        return format_html_join(
+            ", ",
+            "{} ({})",
+            (
+                (
+                    notice.recipient.email,
+                    _("emailed")
+                    if notice.sent_at
+                    else _("not emailed")
+                    if notice.gave_up_at
+                    else _("email waiting"),
+                )
+                for notice in notices.order_by("recipient__email")
+            ),
+        )
 
     def _report(self, request, done, skipped, verb, why):
         if done:

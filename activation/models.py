@@ -124,16 +124,6 @@ class ActivationRequest(models.Model):
         editable=False,
         help_text=_("What the reason says, as it was when the request failed."),
     )
-    notice_claimed_at = models.DateTimeField(null=True, blank=True)
-    # Each recipient of the notice that the IDs are ready once their email is sent (one row
-    # per person, a unique pair): a sender that stops half-way leaves the rest to the next.
-    notice_sent_to = models.ManyToManyField(
-        settings.AUTH_USER_MODEL,
-        blank=True,
-        related_name="+",
-        help_text=_("Who has been emailed that the IDs are ready."),
-    )
-    notified_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ActivationRequestQuerySet.as_manager()
@@ -167,11 +157,6 @@ class ActivationRequest(models.Model):
                 fields=["due_at"],
                 condition=Q(due_at__isnull=False),
                 name="activation_due",
-            ),
-            models.Index(
-                fields=["completed_at"],
-                condition=Q(state="active", notified_at__isnull=True),
-                name="activation_to_notify",
             ),
         ]
 

@@ -7,17 +7,13 @@ the mover expects, so a duplicate message, a second worker or a double click cha
 
 import datetime
 import logging
-from smtplib import SMTPRecipientsRefused
 
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
-from django.db.models import Q
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts import emails
 from audit.models import AuditEntry
 from audit.services import record
 from entitlements.permissions import (
@@ -27,6 +23,7 @@ from entitlements.permissions import (
     people_who_can,
 )
 from entitlements.rules import RENEWAL_WINDOW_DAYS
+from notices.services import tell
 from support.models import SupportContract
 from support.services import draw_nine_digits
 
@@ -112,15 +109,6 @@ def _enqueue_advance(pk, countdown):
         advance_activation.apply_async((pk,), countdown=countdown)
     except Exception:  # the broker is down: the request is saved and the sweeper will move it
         log.warning("Could not reach the broker; activation %s waits for the sweeper.", pk)
-
-
-def _enqueue_notice(pk):
-    from .tasks import send_activation_notice
-
-    try:
-        send_activation_notice.apply_async((pk,), priority=settings.ACTIVATION_NOTICE_PRIORITY)
-    except Exception:
-        log.warning("Could not reach the broker; the notice of activation %s waits.", pk)
 
 
 # Requests from the page
@@ -289,7 +277,7 @@ def _advance_locked(request, actor=None, note="", nudge=True):
             request.state = NEXT[from_state]
             setattr(request, STAMP[request.state], now)
             if request.state == State.ACTIVE:
-                _issue_contract(request, now)
+                contract = _issue_contract(request, now)
                 request.due_at = None
             else:
                 request.due_at = _due_after(now)
@@ -299,6 +287,7 @@ def _advance_locked(request, actor=None, note="", nudge=True):
             _record(request, from_state, actor=actor, note=note, at=now)
             if request.state == State.ACTIVE:
                 _audit(request, Action.IDS_REVEALED, actor)
+                _tell_ids_ready(request, contract)
     except PermanentFailure as failure:
         request.refresh_from_db()
         _fail(request, failure.args[0], actor=actor, at=now)
@@ -313,10 +302,7 @@ def _advance_locked(request, actor=None, note="", nudge=True):
         request.refresh_from_db()
         _fail(request, Failure.INTERNAL_ERROR, actor=actor, at=now, note=f"Error: {error!r}")
         return False
-    if request.state == State.ACTIVE:
-        pk = request.pk
-        transaction.on_commit(lambda: _enqueue_notice(pk))
-    elif nudge:
+    if request.state != State.ACTIVE and nudge:
         _nudge(request)
     return True
 
@@ -407,11 +393,6 @@ def _issue_contract(request, now):
 # Notices
 
 
-# A sender has this long to send a notice it claimed (EMAIL_TIMEOUT bounds each attempt), from
-# its claim or its last email sent; after that the claim lapses and another sender may try.
-NOTICE_LEASE = datetime.timedelta(seconds=60)
-
-
 def notice_recipients(request):
     """The people told that `request`'s IDs are ready: the company's users who receive
     activation notices (permissions.RECEIVE_ACTIVATION_NOTICES: its Global admins) and the
@@ -426,72 +407,28 @@ def notice_recipients(request):
     return sorted(recipients.values(), key=lambda person: person.email)
 
 
-def send_notice(request_id):
-    """Email each recipient (`notice_recipients`), in their own language, that the IDs are
-    ready; returns whether this call finished the notice.
+def ids_ready_about(request_pk):
+    """What the notices that a request's IDs are ready are about (Notice.about)."""
+    return f"activation:{request_pk}"
 
-    The notice is claimed with a conditional update and sent with no lock held (a slow mail
-    server holds up nothing else), one email per person, each recorded as sent before the
-    next and renewing the claim. A sender that dies leaves the people not told yet to the next
-    sender once the claim lapses: each person at least once, and again only if a sender dies
-    between sending to them and recording it. An address the mail server refuses is logged
-    and not tried again; a server that is away stops the round (raises its error) and the
-    next round goes on at once.
-    """
-    claim = clock.now()
-    claimed = (
-        ActivationRequest.objects.filter(
-            pk=request_id, state=State.ACTIVE, notified_at__isnull=True
-        )
-        .filter(Q(notice_claimed_at__isnull=True) | Q(notice_claimed_at__lt=claim - NOTICE_LEASE))
-        .update(notice_claimed_at=claim)
-    )
-    if not claimed:
-        return False
-    request = ActivationRequest.objects.select_related(
-        "offer__partner", "offer__competency", "requested_by", "contract"
-    ).get(pk=request_id)
-    told = set(request.notice_sent_to.values_list("pk", flat=True))
+
+def _tell_ids_ready(request, contract):
+    """Tell each of `notice_recipients` that the IDs are ready, in the transaction that
+    completes the activation: one notice per person (the outbox's constraint), emailed in
+    their language by the notices' workers."""
+    requester = request.requested_by
     context = {
-        "request": request,
-        "contract": request.contract,
-        "partner": request.offer.partner,
-        "url": settings.PORTAL_URL.rstrip("/")
-        + reverse("entitlements:benefit_detail", args=[request.offer_id, request.benefit]),
+        "benefit": request.benefit,
+        "offer": request.offer.facts,
+        "partner": request.offer.partner.name,
+        "requested_by": requester.display_name if requester else "",
+        "requested_on": timezone.localdate(request.requested_at),
+        "access_id": contract.access_id,
+        "contract_id": contract.contract_id,
+        "incidents": contract.incidents_total,
+        "starts_on": contract.starts_on,
+        "ends_on": contract.ends_on,
     }
+    url = reverse("entitlements:benefit_detail", args=[request.offer_id, request.benefit])
     for person in notice_recipients(request):
-        if person.pk in told:
-            continue
-        subject, body = emails.render(person, "activation/email/ids_ready", context)
-        try:
-            EmailMessage(subject, body, to=[person.email]).send()
-        except SMTPRecipientsRefused:
-            log.exception("The notice of activation %s to %s was refused", request_id, person)
-        except Exception:
-            # Let the next round try again at once rather than after the lease.
-            ActivationRequest.objects.filter(pk=request_id, notice_claimed_at=claim).update(
-                notice_claimed_at=None
-            )
-            raise
-        else:
-            request.notice_sent_to.add(person)
-        renewed = clock.now()
-        if not ActivationRequest.objects.filter(pk=request_id, notice_claimed_at=claim).update(
-            notice_claimed_at=renewed
-        ):
-            return False  # too slow: the claim lapsed and another sender goes on
-        claim = renewed
-    finished = ActivationRequest.objects.filter(pk=request_id, notice_claimed_at=claim)
-    return bool(finished.update(notified_at=clock.now()))
-
-
-def send_pending_notices(limit=50):
-    """Send the notices not sent yet, e.g. after the mail server or a worker was away."""
-    sent = 0
-    pending = ActivationRequest.objects.filter(state=State.ACTIVE, notified_at__isnull=True)
-    for request_id in pending.values_list("pk", flat=True)[:limit]:
-        try:
-            sent += send_notice(request_id)
-        except Exception:
-            log.exception("Could not send the notice of activation %s", request_id)
-    return sent
+        tell(person, "ids_ready", about=ids_ready_about(request.pk), context=context, url=url)

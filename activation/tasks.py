@@ -25,18 +25,8 @@ def advance_activation(request_id):
         log.debug("Activation %s: nothing to do now", request_id)
 
 
-@shared_task(**RETRY_WHILE_DATABASE_IS_AWAY)
-def send_activation_notice(request_id):
-    services.send_notice(request_id)
-
-
-@shared_task(soft_time_limit=300)
-def send_pending_activation_notices():
-    services.send_pending_notices()
-
-
-# trail=False: a sweep queues a notice for every request it completes, and Celery would
-# otherwise keep each of those messages' results in memory until the sweep ends.
+# trail=False: a sweep queues an email for every person told of a request it completes, and
+# Celery would otherwise keep each of those messages' results in memory until the sweep ends.
 @shared_task(trail=False)
 def sweep_due_activations():
     # No retry: the next sweep comes within seconds.

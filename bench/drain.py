@@ -119,6 +119,7 @@ from audit.models import AuditEntry  # noqa: E402
 from benefits_portal.celery import app  # noqa: E402
 from entitlements.models import Competency, MembershipOffer, Partner, Role, RoleAssignment  # noqa: E402
 from entitlements.rules import Level, OfferKind  # noqa: E402
+from notices.models import Notice  # noqa: E402
 from support.models import SupportContract  # noqa: E402
 
 User = get_user_model()
@@ -525,10 +526,9 @@ class Rows:
         return ActivationRequest.objects.filter(pk__range=(self.lo, self.hi), due_at__isnull=False)
 
     def unnotified(self):
-        # The activation_to_notify partial index: active and not notified.
-        return ActivationRequest.objects.filter(
-            pk__range=(self.lo, self.hi), state=State.ACTIVE, notified_at__isnull=True
-        )
+        # The outbox's emails not sent yet (the notice_email_due partial index): during the
+        # drain, those of the activations it completes.
+        return Notice.objects.filter(kind=Notice.Kind.IDS_READY, email_due_at__isnull=False)
 
     # Polled while the workers share the machine, so these read one entry of the partial
     # index, in its order: a count reads all of it, and with the statistics of before the
@@ -538,7 +538,7 @@ class Rows:
         return bool(self.pending().order_by("due_at").values_list("pk", flat=True)[:1])
 
     def any_unnotified(self):
-        return bool(self.unnotified().order_by("completed_at").values_list("pk", flat=True)[:1])
+        return bool(self.unnotified().order_by("email_due_at").values_list("pk", flat=True)[:1])
 
 
 def polled(check, poll=0.1, share=0.05):
@@ -609,7 +609,11 @@ def verify(rows):
         "states": states,
         "contracts": SupportContract.objects.filter(activation__in=mine).count(),
         "active_without_contract": mine.filter(state=State.ACTIVE, contract__isnull=True).count(),
-        "notified": mine.filter(notified_at__isnull=False).count(),
+        "notices_sent": Notice.objects.filter(
+            kind=Notice.Kind.IDS_READY,
+            about__in=[services.ids_ready_about(pk) for pk in mine.values_list("pk", flat=True)],
+            sent_at__isnull=False,
+        ).count(),
     }
 
 

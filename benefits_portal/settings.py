@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "activation",
     "support",
     "audit",
+    "notices",
 ]
 
 MIDDLEWARE = [
@@ -133,6 +134,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "entitlements.context_processors.capabilities",
+                "notices.context_processors.unread_notices",
             ],
         },
     },
@@ -405,7 +407,7 @@ if ACTIVATION_BUSINESS_DAYS < 1 or SIMULATED_DAY_SECONDS < 1 or ACTIVATION_SWEEP
 # Emails wait behind activations' steps: after a burst of completions, the next stage of an
 # activation someone is watching goes before the emails about those already done. Redis
 # serves priority 0 (every other task) first; the filesystem broker ignores priorities.
-ACTIVATION_NOTICE_PRIORITY = 9
+NOTICE_EMAIL_PRIORITY = 9
 CELERY_BEAT_SCHEDULE = {
     "sweep-due-activations": {
         "task": "activation.tasks.sweep_due_activations",
@@ -430,11 +432,18 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 300,
         "options": {"expires": 270},
     },
-    # Notices whose first sending failed (mail server or worker away).
-    "send-pending-activation-notices": {
-        "task": "activation.tasks.send_pending_activation_notices",
+    # The outbox's emails whose first sending failed (mail server, broker or worker away).
+    "send-pending-notices": {
+        "task": "notices.tasks.send_pending_notices",
         "schedule": 30,
-        "options": {"expires": 27, "priority": ACTIVATION_NOTICE_PRIORITY},
+        "options": {"expires": 27, "priority": NOTICE_EMAIL_PRIORITY},
+    },
+    # Contracts about to end, incidents running out, renewal windows: once each, however
+    # many runs (notices.reminders).
+    "send-reminders": {
+        "task": "notices.tasks.send_reminders",
+        "schedule": 3600,
+        "options": {"expires": 3000},
     },
 }
 # The portal's address, for links in emails.

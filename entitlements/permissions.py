@@ -28,6 +28,9 @@ ASSIGN_ANY_ROLE = "roles.assign_any"
 # Connect the company's Microsoft Entra tenant, and map its groups to roles.
 MANAGE_SIGN_IN = "sign_in.manage"
 RECEIVE_ACTIVATION_NOTICES = "benefits.activation_notices"
+# Be told of contracts about to end, incidents running out, renewal windows and advisory hours
+# expiring (notices.reminders): the people who may activate, and renew, the benefits.
+RECEIVE_REMINDERS = "benefits.reminders"
 VIEW_AUDIT_LOG = "audit.view"
 # See which accounts hold the company's support contracts, remove a holder, re-issue the IDs.
 MANAGE_CONTRACTS = "contracts.manage"
@@ -41,6 +44,7 @@ CAPABILITIES = {
             VIEW_BENEFITS,
             ACTIVATE_BENEFITS,
             RECEIVE_ACTIVATION_NOTICES,
+            RECEIVE_REMINDERS,
             VIEW_AUDIT_LOG,
             MANAGE_CONTRACTS,
             TWO_FACTOR_REQUIRED,
@@ -52,7 +56,7 @@ CAPABILITIES = {
         }
     ),
     Role.MPN_PARTNER_ADMIN: frozenset(
-        {VIEW_BENEFITS, ACTIVATE_BENEFITS, VIEW_ROLES, TWO_FACTOR_REQUIRED}
+        {VIEW_BENEFITS, ACTIVATE_BENEFITS, RECEIVE_REMINDERS, VIEW_ROLES, TWO_FACTOR_REQUIRED}
     ),
     Role.ADMIN_AGENT: frozenset({VIEW_BENEFITS, TWO_FACTOR_REQUIRED}),
     Role.USER_ADMIN: frozenset({VIEW_ROLES, MANAGE_USERS, ASSIGN_ROLES}),
@@ -64,6 +68,9 @@ IN_PLAIN_WORDS = {
     VIEW_BENEFITS: _("See the company's membership benefits, and their Access ID and Contract ID"),
     ACTIVATE_BENEFITS: _("Activate technical benefits"),
     RECEIVE_ACTIVATION_NOTICES: _("Get an email when an activation is ready"),
+    RECEIVE_REMINDERS: _(
+        "Be reminded of contracts about to end, incidents running out and renewals"
+    ),
     VIEW_AUDIT_LOG: _("Read the company's audit log"),
     MANAGE_CONTRACTS: _("See who holds the company's support contracts, and re-issue their IDs"),
     VIEW_ROLES: _("See the company's users and their roles"),

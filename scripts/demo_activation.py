@@ -62,6 +62,8 @@ def tally():
     from django.db.models import Count
 
     from activation.models import ActivationEvent, ActivationRequest
+    from activation.services import ids_ready_about
+    from notices.models import Notice
 
     requests = ActivationRequest.objects.filter(offer__partner__name__startswith=PREFIX)
     states = dict(requests.values_list("state").annotate(n=Count("id")).values_list("state", "n"))
@@ -73,10 +75,15 @@ def tally():
         .count()
     )
     per_offer = requests.values("offer").annotate(n=Count("id")).filter(n__gt=1).count()
+    # Notified: completed, and everyone told of it in the outbox has been emailed.
+    active = requests.filter(state="active").values_list("pk", flat=True)
+    notices = Notice.objects.filter(about__in=[ids_ready_about(pk) for pk in active])
+    told = set(notices.values_list("about", flat=True))
+    told -= set(notices.email_pending().values_list("about", flat=True))
     return {
         "requested": requests.count(),
         "completed": states.get("active", 0),
-        "notified": requests.filter(notified_at__isnull=False).count(),
+        "notified": len(told),
         "failed": states.get("failed", 0) + states.get("rejected", 0),
         "pending": sum(states.get(s, 0) for s in ("submitted", "in_review", "provisioning")),
         "duplicated": repeated_steps + per_offer,

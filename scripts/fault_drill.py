@@ -4,8 +4,11 @@ Three faults, one after the other, each while activations are under way:
   1. the Celery worker is killed with SIGKILL again and again;
   2. Redis is stopped for a minute while people keep clicking Activate and opening pages;
   3. PostgreSQL drops the portal's connections in the middle of requests and steps.
-After each, every activation must be completed exactly once and nothing lost. The figures are
-printed at the end; the exit status is non-zero if any is wrong.
+After each, every activation must be completed exactly once and nothing lost, and the outbox
+must have told everyone: each person told of each completed activation has one notice (never
+two in their notices list: a constraint) and, by the end, an email with the IDs (twice only
+where "at least once" allows: a worker killed between sending and recording it). The figures
+are printed at the end; the exit status is non-zero if any is wrong.
 
 It uses the database DATABASE_URL names (migrating it) and stops and restarts the Redis server
 at 127.0.0.1:6379, so it is for a machine of its own, such as CI's, not a shared one.
@@ -40,9 +43,11 @@ from django.test import Client  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 
 from activation.models import ActivationEvent, ActivationRequest  # noqa: E402
+from activation.services import ids_ready_about, notice_recipients  # noqa: E402
 from entitlements.models import Competency, MembershipOffer, Partner, Role  # noqa: E402
 from entitlements.rules import Benefit, Level, OfferKind  # noqa: E402
 from entitlements.services import set_roles  # noqa: E402
+from notices.models import Notice  # noqa: E402
 from support.models import SupportContract  # noqa: E402
 from tests.factories import TOTP_SECRET  # noqa: E402
 from tests.workers import Worker, wait_for  # noqa: E402
@@ -106,16 +111,47 @@ def activate_everything(partner, admin, client=None):
             figures["activations"] += 1
 
 
+def ids_ready_notices(requests):
+    about = [ids_ready_about(pk) for pk in requests.values_list("pk", flat=True)]
+    return Notice.objects.filter(kind=Notice.Kind.IDS_READY, about__in=about)
+
+
 def all_done(partners):
-    pending = ActivationRequest.objects.filter(offer__partner__in=partners).exclude(
-        state="active", notified_at__isnull=False
-    )
-    return not pending.exists()
+    """Every activation completed, each told in the outbox and its emails gone."""
+    requests = ActivationRequest.objects.filter(offer__partner__in=partners)
+    if requests.exclude(state="active").exists():
+        return False
+    notices = ids_ready_notices(requests)
+    return notices.count() >= requests.count() and not notices.email_pending().exists()
 
 
-def check(partners, fault):
+def check_the_outbox(requests, emails):
+    """(notices lost, notices doubled, emails lost, emails sent twice) of these completed
+    activations: every person `notice_recipients` names has one notice and an email with the
+    Access ID."""
+    lost = doubled = emails_lost = emails_repeated = 0
+    for request in requests.select_related("offer__partner", "requested_by", "contract"):
+        told = Counter(
+            Notice.objects.filter(
+                kind=Notice.Kind.IDS_READY, about=ids_ready_about(request.pk)
+            ).values_list("recipient_id", flat=True)
+        )
+        doubled += sum(count - 1 for count in told.values())
+        for person in notice_recipients(request):
+            lost += person.pk not in told
+            sent = sum(
+                f"To: {person.email}" in email and request.contract.access_id in email
+                for email in emails
+            )
+            emails_lost += sent == 0
+            emails_repeated += max(0, sent - 1)
+    return lost, doubled, emails_lost, emails_repeated
+
+
+def check(partners, fault, worker):
     """Every activation of these companies completed exactly once: one request per benefit,
-    one contract per request, each stage reached once."""
+    one contract per request, each stage reached once; and everyone told of it once in the
+    portal and at least once by email."""
     requests = ActivationRequest.objects.filter(offer__partner__in=partners)
     expected = MembershipOffer.objects.filter(partner__in=partners).count() * len(Benefit)
     duplicates = max(0, requests.count() - expected)
@@ -134,7 +170,17 @@ def check(partners, fault):
             lost += 1
     figures["duplicates"] += duplicates
     figures["lost"] += lost
-    print(f"  {fault}: {requests.count()} activations, duplicates {duplicates}, lost {lost}")
+    told = check_the_outbox(requests.filter(state="active"), worker.emails())
+    notices_lost, notices_doubled, emails_lost, emails_repeated = told
+    figures["notices lost"] += notices_lost
+    figures["notices doubled"] += notices_doubled
+    figures["emails lost"] += emails_lost
+    figures["emails sent twice (at least once)"] += emails_repeated
+    print(
+        f"  {fault}: {requests.count()} activations, duplicates {duplicates}, lost {lost}; "
+        f"notices lost {notices_lost}, doubled {notices_doubled}; emails lost {emails_lost}, "
+        f"sent twice {emails_repeated}"
+    )
 
 
 def worker_in(folder, tmp):
@@ -156,7 +202,7 @@ def drill_worker_kills(tmp):
         worker.start()
     wait_for(lambda: all_done(partners), 300, "the activations after the kills")
     worker.stop()
-    check(partners, "worker killed")
+    check(partners, "worker killed", worker)
 
 
 def drill_redis_down(tmp):
@@ -179,7 +225,7 @@ def drill_redis_down(tmp):
     figures["Redis stopped (s)"] = round(time.monotonic() - stopped)
     wait_for(lambda: all_done(partners), 300, "the activations after Redis came back")
     worker.stop()
-    check(partners, "Redis down")
+    check(partners, "Redis down", worker)
 
 
 def drill_dropped_connections(tmp):
@@ -222,7 +268,7 @@ def drill_dropped_connections(tmp):
     connection.close()
     wait_for(lambda: all_done(partners), 300, "the activations after the dropped connections")
     worker.stop()
-    check(partners, "PostgreSQL connections dropped")
+    check(partners, "PostgreSQL connections dropped", worker)
 
 
 def main():
@@ -238,8 +284,9 @@ def main():
         drill_redis_down(tmp)
         drill_dropped_connections(tmp)
     print(", ".join(f"{name}: {value}" for name, value in figures.items()))
-    if figures["duplicates"] or figures["lost"] or figures["page errors"]:
-        sys.exit("The drill found duplicates, lost activations or failed pages.")
+    wrong = ("duplicates", "lost", "page errors", "notices lost", "notices doubled", "emails lost")
+    if any(figures[name] for name in wrong):
+        sys.exit("The drill found duplicates, lost activations or notices, or failed pages.")
 
 
 if __name__ == "__main__":

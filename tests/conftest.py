@@ -149,6 +149,7 @@ def restore_reference_data():
         "entitlements.migrations.0003_support_staff_group",
         "activation.migrations.0002_support_staff_permissions",
         "support.migrations.0003_product_catalogue",
+        "notices.migrations.0003_support_staff_permissions",
     ):
         for (app_label, model), actions in importlib.import_module(module).GRANTS.items():
             for action in actions:

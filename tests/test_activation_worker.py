@@ -22,6 +22,8 @@ from activation import services
 from activation.models import ActivationEvent, ActivationRequest
 from entitlements.models import Role
 from entitlements.rules import Benefit, Level
+from notices.models import Notice
+from notices.services import _enqueue_delivery as enqueue_delivery
 from support.models import SupportContract
 
 from .factories import OfferFactory, PartnerFactory, UserFactory, competency
@@ -31,6 +33,12 @@ from .workers import Worker, portal_env, wait_for, worker_database_url
 pytestmark = pytest.mark.django_db(transaction=True)
 State = ActivationRequest.State
 STAGES = [State.SUBMITTED, State.IN_REVIEW, State.PROVISIONING, State.ACTIVE]
+
+
+def told(request):
+    """Whether the request is active and everyone told of it has been emailed."""
+    notices = Notice.objects.filter(about=services.ids_ready_about(request.pk))
+    return notices.exists() and not notices.email_pending().exists()
 
 
 @pytest.fixture
@@ -52,7 +60,7 @@ def test_a_worker_completes_an_activation_and_emails_the_ids(worker, alice, cont
 
     request = ActivationRequest.objects.get()
     wait_for(
-        lambda: ActivationRequest.objects.filter(pk=request.pk, notified_at__isnull=False).exists(),
+        lambda: told(request),
         timeout=90,
         what="the activation to complete and its notice to be sent",
     )
@@ -78,7 +86,7 @@ def test_killing_the_worker_mid_activation_loses_and_doubles_nothing(worker, cap
                 requests.append(services.request_activation(offer, benefit, admin)[0])
 
     def all_notified():
-        return not ActivationRequest.objects.filter(notified_at__isnull=True).exists()
+        return all(told(request) for request in requests)
 
     kills = 0
     worker.start()
@@ -137,7 +145,7 @@ def test_a_worker_killed_inside_a_step_leaves_it_to_be_done_once(worker, alice, 
     blocker.close()
     worker.start()
     wait_for(
-        lambda: ActivationRequest.objects.filter(pk=request.pk, notified_at__isnull=False).exists(),
+        lambda: told(request),
         timeout=90,
         what="a new worker to complete the activation",
     )
@@ -165,8 +173,9 @@ def test_a_backlog_of_emails_does_not_hold_up_the_next_stage(worker, alice, cont
         contoso.offers.get(level="gold"), Benefit.PRODUCT_SUPPORT, alice
     )
     services.complete_now(done.pk, None)  # queues its email
+    [notice] = Notice.objects.filter(about=services.ids_ready_about(done.pk))
     for _ in range(20):  # a backlog: emails of a burst of completions (these find it sent)
-        services._enqueue_notice(done.pk)
+        enqueue_delivery(notice.pk)
     waiting, _ = services.request_activation(
         contoso.offers.get(level="silver"), Benefit.PRODUCT_SUPPORT, alice
     )
@@ -176,7 +185,7 @@ def test_a_backlog_of_emails_does_not_hold_up_the_next_stage(worker, alice, cont
     worker.start(concurrency=1, beat=False)  # one task at a time
     wait_for(
         lambda: (
-            ActivationRequest.objects.filter(pk=done.pk, notified_at__isnull=False).exists()
+            told(done)
             and ActivationRequest.objects.filter(pk=waiting.pk, in_review_at__isnull=False).exists()
         ),
         timeout=60,
@@ -184,7 +193,8 @@ def test_a_backlog_of_emails_does_not_hold_up_the_next_stage(worker, alice, cont
     )
     done.refresh_from_db()
     waiting.refresh_from_db()
-    assert waiting.in_review_at < done.notified_at
+    notice.refresh_from_db()
+    assert waiting.in_review_at < notice.sent_at
     access_id = SupportContract.objects.get(activation=done).access_id
     assert sum(access_id in email for email in worker.emails()) == 1  # the backlog sent no more
 

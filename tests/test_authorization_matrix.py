@@ -14,6 +14,8 @@ from accounts.models import AccessRequest, EntraGroupRole, EntraTenant, Invitati
 from activation.models import ActivationRequest
 from entitlements.models import Role, RoleAssignment
 from entitlements.rules import Benefit
+from notices.models import Notice
+from notices.services import tell
 from support.models import ContractLink, Incident, SupportContract
 
 from .factories import PartnerFactory, UserFactory
@@ -41,6 +43,7 @@ CONTOSO_INVITATION = "contoso_invitation"  # the key of a link Contoso's Global 
 CONTOSO_REQUEST = "contoso_request"  # Contoso's no-role user asking for Admin agent
 CONTOSO_GROUP_ROLE = "contoso_group_role"  # a mapping of Contoso's Entra tenant
 ENTRA = "entra"  # the Entra app's provider id
+CONTOSO_NOTICE = "contoso_notice"  # a notice of Contoso's user without a role
 
 
 def everyone(answer):
@@ -236,6 +239,14 @@ MATRIX = {
     # allauth's sign-in with Entra: no app is configured in the tests, so there is none.
     "openid_connect_login": {"args": ENTRA, "GET": everyone(404), "POST": everyone(404)},
     "openid_connect_callback": {"args": ENTRA, "GET": everyone(404)},
+    # Notices: every signed-in person's own; anyone else's notice is no notice at all.
+    "notices:notices": {"GET": signed_in(200), "POST": everyone(405)},
+    "notices:mark_all_read": {"GET": everyone(405), "POST": signed_in(302)},
+    "notices:mark_read": {
+        "args": CONTOSO_NOTICE,
+        "GET": everyone(405),
+        "POST": {**signed_in(404), "no_role": 302},
+    },
     # An account's connected Entra accounts; allauth's other third-party pages alike.
     "socialaccount_connections": {"GET": signed_in(200), "POST": signed_in(200)},
 }
@@ -283,6 +294,7 @@ def test_every_url_taking_an_id_gives_another_company_404():
             CONTOSO_PERSON,
             CONTOSO_REQUEST,
             CONTOSO_GROUP_ROLE,
+            CONTOSO_NOTICE,
         )
         answers = [row[m]["other_company_admin"] for m in ("GET", "POST") if m in row]
         assert 404 in answers, name
@@ -318,7 +330,10 @@ def world(db, contoso):
     )
     tenant = EntraTenant.objects.create(partner=contoso, tenant_id=uuid.uuid4())
     group_role = tenant.group_roles.create(group_id=uuid.uuid4(), role=Role.ADMIN_AGENT)
+    tell(users["no_role"], "contract_expiring_7", about=f"contract:{contract.pk}")
+    notice = Notice.objects.get(recipient=users["no_role"])
     args = {
+        CONTOSO_NOTICE: [notice.pk],
         CONTOSO_GROUP_ROLE: [group_role.pk],
         ENTRA: ["entra"],
         CONTOSO_GOLD: [gold.pk, "product_support"],
@@ -350,6 +365,7 @@ def stored():
         list(AccessRequest.objects.order_by("pk").values_list("pk", "decision")),
         list(EntraTenant.objects.values_list("partner", "tenant_id")),
         list(EntraGroupRole.objects.values_list("pk", flat=True)),
+        list(Notice.objects.order_by("pk").values_list("pk", "read_at")),
     )
 
 

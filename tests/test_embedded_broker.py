@@ -16,7 +16,7 @@ import pytest
 from .workers import CELERY, ROOT, wait_for
 
 # A task that does nothing on an empty database.
-TASK = "activation.tasks.send_pending_activation_notices"
+TASK = "notices.tasks.send_pending_notices"
 
 # A publisher whose message file is written slowly: half, a pause, the rest, as a writer the
 # scheduler pauses mid-write (or a slow disk) would. Only the pace of writing changes: the

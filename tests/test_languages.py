@@ -18,6 +18,8 @@ from activation import services
 from activation.models import ActivationRequest
 from entitlements.models import Role
 from entitlements.rules import Benefit
+from notices.models import Notice
+from notices.services import LEASE, send_pending
 
 from .factories import PASSWORD, UserFactory, sign_in_with_the_form
 from .test_admin import change_form
@@ -309,7 +311,7 @@ def ids_ready_subject(language):
 def test_each_person_reads_the_notice_in_their_language(readers, gold, clock):
     alice, mona = readers
     request = active(gold, mona, clock)
-    assert services.send_pending_notices() == 1
+    assert send_pending() == 2
     by_address = {message.to[0]: message for message in mail.outbox}
     assert sorted(by_address) == [alice.email, mona.email]
     for person, language in ((alice, "ja"), (mona, "zh-hans")):
@@ -342,16 +344,20 @@ def test_one_failed_email_is_sent_again_without_repeating_the_others(
     alice, mona = readers
     request = active(gold, mona, clock)
     server = FailingFor(monkeypatch, [mona.email], smtplib.SMTPServerDisconnected("gone"))
-    assert services.send_pending_notices() == 0
+    assert send_pending() == 1
     assert [m.to for m in mail.outbox] == [[alice.email]]
 
     server.addresses.clear()  # back
-    assert services.send_pending_notices() == 1
+    clock.advance(seconds=31)  # the next try of Mona's
+    assert send_pending() == 1
     assert [m.to for m in mail.outbox] == [[alice.email], [mona.email]]
-    assert services.send_pending_notices() == 0
+    clock.advance(hours=1)
+    assert send_pending() == 0
     assert len(mail.outbox) == 2
     # Support staff see who was told.
     page = sign_in(support).get(f"/admin/activation/activationrequest/{request.pk}/change/")
+    assert f"{alice.email} (emailed), {mona.email} (emailed)" in page.content.decode()
+    page = sign_in(support).get(f"/admin/notices/notice/?q=activation:{request.pk}")
     assert alice.email in page.content.decode() and mona.email in page.content.decode()
 
 
@@ -362,36 +368,36 @@ def test_an_address_the_server_refuses_does_not_hold_up_the_notice(
     request = active(gold, mona, clock)
     refused = smtplib.SMTPRecipientsRefused({alice.email: (550, b"No such user")})
     FailingFor(monkeypatch, [alice.email], refused)
-    assert services.send_pending_notices() == 1
+    assert send_pending() == 1
     assert [m.to for m in mail.outbox] == [[mona.email]]
-    request.refresh_from_db()
-    assert request.notified_at is not None
+    assert Notice.objects.get(recipient=alice, about=f"activation:{request.pk}").gave_up_at
+    clock.advance(days=1)
+    assert send_pending() == 0  # a refused address is not tried again
 
 
 def test_a_sender_whose_claim_lapsed_leaves_the_rest_to_the_next(readers, gold, clock, monkeypatch):
     alice, mona = readers
-    request = active(gold, mona, clock)
+    active(gold, mona, clock)
     real = EmailBackend.send_messages
 
     def slow(backend, messages):
         # While the first email was on its way, the claim lapsed and another sender took it.
-        clock.advance(seconds=61)
-        ActivationRequest.objects.filter(pk=request.pk).update(notice_claimed_at=clock.now())
         monkeypatch.setattr(EmailBackend, "send_messages", real)
+        clock.advance(seconds=LEASE.total_seconds() + 1)
+        assert send_pending() == 2
         return real(backend, messages)
 
     monkeypatch.setattr(EmailBackend, "send_messages", slow)
-    assert services.send_notice(request.pk) is False
-    assert [m.to for m in mail.outbox] == [[alice.email]]
-    clock.advance(seconds=61)
-    assert services.send_notice(request.pk) is True
-    assert [m.to for m in mail.outbox] == [[alice.email], [mona.email]]
+    assert send_pending() == 0  # the slow sender records nothing it no longer holds
+    # Alice's email went twice (at least once), Mona's once: the slow sender left hers.
+    assert sorted(m.to[0] for m in mail.outbox) == [alice.email, alice.email, mona.email]
+    assert not Notice.objects.email_pending().exists()
 
 
 def test_a_new_user_gets_the_notice_in_the_default_language(contoso, gold, clock):
     admin = UserFactory(partner=contoso, roles=[Role.GLOBAL_ADMIN])
     with translation.override("ja"):  # whatever the sender's language
         active(gold, admin, clock)
-        services.send_pending_notices()
+        send_pending()
     [email] = mail.outbox
     assert email.subject == "Microsoft Product Support is active: your Access ID and Contract ID"

@@ -13,6 +13,7 @@ from activation import services
 from activation.models import ActivationRequest
 from entitlements.models import Competency, MembershipOffer, Role
 from entitlements.rules import Benefit, Level
+from notices.services import send_pending
 from support.models import SupportContract
 
 from .factories import OfferFactory, PartnerFactory, UserFactory, competency
@@ -75,7 +76,7 @@ def test_no_name_takes_an_english_possessive(sign_in, clock, settings):
     page = main(sign_in(admin).get(PAGE))
     request, _ = services.request_activation(offer, Benefit.PRODUCT_SUPPORT, admin)
     services.complete_now(request.pk, None)
-    services.send_notice(request.pk)
+    send_pending()
     [email] = mail.outbox
     for text in (page, email.body):
         assert "Northwind Traders" in text

@@ -20,6 +20,8 @@ from activation.models import ActivationEvent, ActivationRequest
 from audit.models import AuditEntry
 from entitlements.models import Competency, MembershipOffer, Role, RoleAssignment
 from entitlements.rules import Benefit, Level, OfferKind
+from notices.models import Notice
+from notices.services import tell
 from support.models import ContractLink, Incident, IncidentCredit, ProductVersion, SupportContract
 from support.services import record_first_views
 
@@ -140,6 +142,8 @@ class Company:
             actor_email=self.people[0].email,
             facts={"role": role, "email": user.email},
         )
+        # The outbox, for its admin change list; the notices page has its own test.
+        tell(user, "contract_expiring_7", about=f"contract:{n}", context={"ends_on": self.today})
 
 
 def query_counts(client, visits, company):
@@ -353,3 +357,27 @@ def test_the_entra_sign_in_page_runs_the_same_queries_at_any_number_of_mappings(
         counts.append(len(queries))
     assert len(set(counts)) == 1, counts
     assert counts[0] <= PAGE_QUERY_LIMIT, counts
+
+
+@pytest.mark.django_db
+def test_the_notices_page_and_the_bell_run_the_same_queries_at_any_size(client, alice, mona):
+    """A person's notices, read and unread, newest first; the bell's count on every page."""
+    url = reverse("notices:notices")
+    visits = [url, f"{url}?page=2", reverse("accounts:my_access")]
+    client.force_login(alice)
+    counts = {visit: [] for visit in visits}
+    made = 0
+    for size in SIZES:
+        for n in range(made, size):
+            tell(alice, "incidents_low", about=f"contract:{n}", context={"incidents_remaining": 2})
+            tell(alice, "renewal_window", about=f"offer:{n}", context={"partner": "Contoso"})
+            tell(mona, "incidents_low", about=f"contract:{n}")  # someone else's: not shown
+        Notice.objects.filter(recipient=alice, kind="renewal_window").update(read_at=timezone.now())
+        made = size
+        for visit in visits:
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(visit)
+            assert response.status_code == 200
+            counts[visit].append(len(queries))
+    assert not growing(counts), counts
+    assert max(max(each) for each in counts.values()) <= PAGE_QUERY_LIMIT, counts

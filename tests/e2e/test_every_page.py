@@ -12,6 +12,7 @@ from accounts.models import EntraTenant, User
 from audit.models import AuditEntry
 from audit.services import record
 from entitlements.models import Role
+from notices.services import mark_all_read, tell
 from support import services as support_services
 from support.models import ContractLink, ProductVersion
 
@@ -60,6 +61,33 @@ def the_pages():
     tenant = EntraTenant.objects.create(partner=admin.partner, tenant_id=uuid.uuid4())
     tenant.group_roles.create(group_id=uuid.uuid4(), role=Role.MPN_PARTNER_ADMIN)
     offer = contract.activation.offer
+    # The notices page: the IDs ready (unread), and reminders, one read, with long words.
+    for kind in ("contract_expiring_7", "incidents_low"):
+        tell(
+            admin,
+            kind,
+            about=f"contract:{contract.pk}",
+            context={
+                "benefit": contract.benefit,
+                "partner": LONG_WORD,
+                "contract_id": LONG_WORD,
+                "ends_on": contract.ends_on,
+                "incidents_remaining": 2,
+            },
+            url=reverse("support:contracts"),
+        )
+    mark_all_read(admin)
+    tell(
+        admin,
+        "renewal_window",
+        about="offer:0",
+        context={
+            "offer": offer.facts,
+            "partner": LONG_WORD,
+            "ended_on": offer.ends_on,
+            "window_ends_on": offer.ends_on,
+        },
+    )
     step_2 = f"{reverse('support:create')}?version={version.pk}&support_type=technical"
     return {
         "admin@contoso.example": [
@@ -78,6 +106,7 @@ def the_pages():
             reverse("accounts:my_access"),
             reverse("accounts:access_requests"),
             reverse("accounts:entra"),  # sign-in with Microsoft Entra ID, a group mapped
+            reverse("notices:notices"),  # read and unread, the bell counting one
             reverse("socialaccount_connections"),
             reverse("support:create"),
             step_2,  # steps 2 and 3: the plans, and the form to describe the problem

@@ -1,0 +1,106 @@
+"""The outbox: one row per person and event, written in the transaction of the change.
+
+The same row is the person's in-portal notice (read_at) and their email (email_due_at,
+sent_at, gave_up_at); both are rendered from `context` in the reader's language when shown
+or sent, so nothing is written in one language for someone who reads another.
+"""
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from benefits_portal.text import at_most
+
+ABOUT_MAX_LENGTH = 100
+URL_MAX_LENGTH = 500
+
+
+class NoticeQuerySet(models.QuerySet):
+    def email_pending(self):
+        """Notices whose email is neither sent nor given up yet."""
+        return self.filter(sent_at__isnull=True, gave_up_at__isnull=True)
+
+
+class Notice(models.Model):
+    """Something a person is told, once: a unique (recipient, kind, about).
+
+    Email states:
+
+        due (email_due_at set) -> claimed (email_due_at pushed a lease ahead) -> sent
+             ^____ a failure that may pass: due again later ___/    \\-> given up
+
+    A sender that dies leaves the claim to lapse, and the next sweep sends the email: at least
+    once, twice only if a sender dies between sending and recording it.
+    """
+
+    class Kind(models.TextChoices):
+        IDS_READY = "ids_ready", _("Access ID and Contract ID ready")
+        CONTRACT_EXPIRING_30 = "contract_expiring_30", _("Contract ends in 30 days")
+        CONTRACT_EXPIRING_7 = "contract_expiring_7", _("Contract ends in 7 days")
+        INCIDENTS_LOW = "incidents_low", _("Few incidents left")
+        RENEWAL_WINDOW = "renewal_window", _("Renewal window open")
+        CASE_REPLY = "case_reply", _("Reply to a case")
+        CASE_STATE_CHANGED = "case_state_changed", _("Case state changed")
+        ADVISORY_HOURS_EXPIRING = "advisory_hours_expiring", _("Advisory hours expiring")
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices"
+    )
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    # What the notice is about, e.g. "contract:12": with the kind, one notice per event.
+    about = models.CharField(max_length=ABOUT_MAX_LENGTH)
+    context = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    url = models.CharField(max_length=URL_MAX_LENGTH, blank=True)
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+    email_due_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_("When the email is next to be tried; empty once sent or given up."),
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    gave_up_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=200, blank=True)
+
+    objects = NoticeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "kind", "about"],
+                name="one_notice_per_person_and_event",
+                violation_error_message=_("This person has been told of this already."),
+            ),
+            models.CheckConstraint(
+                condition=Q(email_due_at__isnull=True)
+                | Q(sent_at__isnull=True, gave_up_at__isnull=True),
+                name="notice_email_due_only_until_sent",
+                violation_error_message=_("An email sent or given up is not due again."),
+            ),
+            at_most("about", ABOUT_MAX_LENGTH, "notice_about_length", _("At most 100 characters.")),
+            at_most("url", URL_MAX_LENGTH, "notice_url_length", _("At most 500 characters.")),
+        ]
+        indexes = [
+            models.Index(
+                fields=["email_due_at"],
+                condition=Q(email_due_at__isnull=False),
+                name="notice_email_due",
+            ),
+            models.Index(
+                fields=["recipient"],
+                condition=Q(read_at__isnull=True),
+                name="notice_unread",
+            ),
+            models.Index(fields=["recipient", "-created_at", "-id"], name="notice_newest_first"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.about} to {self.recipient_id}"
+
+    @property
+    def is_unread(self):
+        return self.read_at is None

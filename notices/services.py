@@ -1,0 +1,271 @@
+"""The one way to tell someone something, and the delivery of what they are told.
+
+`tell` writes one outbox row (a Notice) in the caller's transaction; once it commits a worker
+is nudged to email it. The state lives in the row, so a broker that is down or a worker that
+is killed delays an email and never loses it: the beat sweep (`send_pending`) sends whatever
+is due, claiming rows with SKIP LOCKED and a lease.
+"""
+
+import contextlib
+import datetime
+import logging
+from smtplib import SMTPRecipientsRefused
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.template.loader import render_to_string
+
+from accounts import emails
+from activation import clock
+from entitlements.models import offer_title
+from entitlements.permissions import VIEW_BENEFITS, can
+from entitlements.rules import Benefit
+
+from .models import Notice
+
+log = logging.getLogger(__name__)
+
+# A sender has this long to send one email it claimed (EMAIL_TIMEOUT bounds it), renewed just
+# before each email of a batch; after that the claim lapses and the next sweep sends it, a
+# second time only if the first sender did send it after all.
+LEASE = datetime.timedelta(seconds=60)
+BATCH_SIZE = 20
+# Tries of an email the mail server could not take, about 17 hours in all, then given up.
+MAX_ATTEMPTS = 12
+RETRY_DELAY_MAX = 3 * 3600
+# What a recipient must still be allowed when the email goes, for a kind whose email carries
+# what only they may see: the IDs go only to someone who may still see them.
+MUST_STILL_HOLD = {Notice.Kind.IDS_READY: VIEW_BENEFITS}
+
+
+def retry_delay(attempts):
+    """Seconds to wait before try number `attempts` + 1: 30 s, doubled each time, at most 3 h."""
+    return min(RETRY_DELAY_MAX, 30 * 2 ** max(0, attempts - 1))
+
+
+def tell(person, kind, *, about, context=None, url=""):
+    """Tell `person` of an event, once: in the portal's notices and by email.
+
+    Takes the User, a Notice.Kind (or its value), `about`, the event's short key (e.g.
+    "contract:12"; with the kind, what makes it one event), `context`, plain values the
+    templates templates/notices/<kind>_subject.txt and _message.txt read (dates are kept as
+    ISO text and read back as dates when a key ends in "_on"), and `url`, the portal path the
+    notice links to. Call it inside the transaction of the change.
+
+    Returns True if the row is new, False if the person was told of this event already (the
+    unique constraint decides, so retries and racing callers tell once). Raises ValueError
+    for an unknown kind. The email is queued once the transaction commits; a broker that is
+    down is logged and the sweep sends it.
+    """
+    kind = Notice.Kind(kind)
+    now = clock.now()
+    try:
+        with transaction.atomic():
+            notice = Notice.objects.create(
+                recipient=person,
+                kind=kind,
+                about=about,
+                context=context or {},
+                url=url,
+                created_at=now,
+                email_due_at=now,
+            )
+    except IntegrityError:
+        if Notice.objects.filter(recipient=person, kind=kind, about=about).exists():
+            return False
+        raise
+    pk = notice.pk
+    transaction.on_commit(lambda: _enqueue_delivery(pk))
+    return True
+
+
+def _enqueue_delivery(pk):
+    from .tasks import deliver_notice
+
+    try:
+        deliver_notice.apply_async((pk,), priority=settings.NOTICE_EMAIL_PRIORITY)
+    except Exception:  # the broker is down: the row is saved and the sweep sends it
+        log.warning("Could not reach the broker; notice %s waits for the sweep.", pk)
+
+
+# Reading a notice
+
+
+def _readable(notice):
+    """The notice's context as its templates read it: dates as dates, a benefit by its name."""
+    context = {}
+    for key, value in (notice.context or {}).items():
+        if isinstance(value, str) and key.endswith("_on"):
+            with contextlib.suppress(ValueError):
+                value = datetime.date.fromisoformat(value)
+        context[key] = value
+    if context.get("benefit") in Benefit.values:
+        context["benefit_name"] = Benefit(context["benefit"]).label
+    offer = context.get("offer")
+    if isinstance(offer, dict):  # Offer.facts: its title in the reader's language
+        context["offer"] = offer_title(offer["kind"], offer["level"], offer["competency"])
+    return context
+
+
+def absolute_url(notice):
+    """The notice's link as an email gives it: the portal's address before a path."""
+    if notice.url.startswith("/"):
+        return settings.PORTAL_URL.rstrip("/") + notice.url
+    return notice.url
+
+
+def title(notice):
+    """The notice's title (its email's subject) in the active language, as one line."""
+    context = {"notice": notice, **_readable(notice)}
+    return " ".join(render_to_string(f"notices/{notice.kind}_subject.txt", context).split())
+
+
+def email_of(notice):
+    """(subject, body) of the notice's email, in the recipient's language."""
+    context = {"notice": notice, "url": absolute_url(notice), **_readable(notice)}
+    return emails.render(notice.recipient, f"notices/{notice.kind}", context)
+
+
+# Delivery
+
+
+class _ServerAway(Exception):
+    """The mail server could not take an email: the rest of a round waits for the next."""
+
+
+def deliver(notice_pk):
+    """Email one notice if it is due and no other sender holds it; returns whether it was sent.
+
+    Claims the row with a conditional update (a lease), sends with no lock held, and records
+    the result only while the claim is still its own. Raises nothing for a mail server's
+    refusal or absence: a refused address is given up (logged), a server that is away makes
+    the email due again later (`retry_delay`), until MAX_ATTEMPTS.
+    """
+    now = clock.now()
+    lease_end = now + LEASE
+    if not Notice.objects.filter(pk=notice_pk, email_due_at__lte=now).update(
+        email_due_at=lease_end
+    ):
+        return False
+    notice = Notice.objects.select_related("recipient").get(pk=notice_pk)
+    try:
+        return _send(notice, lease_end)
+    except _ServerAway:
+        return False
+
+
+def send_pending(batch_size=BATCH_SIZE):
+    """Email every notice that is due (new, or waiting for a retry, or whose sender died);
+    returns how many were sent. Rows another sender holds are skipped: it is sending them.
+    A mail server that is away ends the round at its first failure; the rest of the batch is
+    tried once its lease lapses, each email's tries counted only when it is tried."""
+    sent = 0
+    while True:
+        lease_end = clock.now() + LEASE
+        with transaction.atomic():
+            batch = list(
+                Notice.objects.filter(email_due_at__lte=clock.now())
+                .select_for_update(skip_locked=True)
+                .order_by("email_due_at", "pk")
+                .values_list("pk", flat=True)[:batch_size]
+            )
+            Notice.objects.filter(pk__in=batch).update(email_due_at=lease_end)
+        claimed = Notice.objects.filter(pk__in=batch, email_due_at=lease_end)
+        try:
+            for notice in claimed.select_related("recipient").order_by("email_due_at", "pk"):
+                sent += _send(notice, lease_end)
+        except _ServerAway:
+            return sent
+        if len(batch) < batch_size:
+            return sent
+
+
+def _send(notice, lease_end):
+    """Try the notice's email once, if this sender's claim (`lease_end`) still holds; True if
+    sent. Raises _ServerAway when the mail server could not take it (tried again later)."""
+    # The lease starts again for this email, and this is a try.
+    renewed = clock.now() + LEASE
+    if not Notice.objects.filter(pk=notice.pk, email_due_at=lease_end).update(
+        email_due_at=renewed, attempts=F("attempts") + 1
+    ):
+        return False  # too slow: the lease lapsed and another sender took it
+    attempts = notice.attempts + 1
+    mine = Notice.objects.filter(pk=notice.pk, email_due_at=renewed)
+    person = notice.recipient
+    if not person.is_active:
+        mine.update(email_due_at=None, gave_up_at=clock.now(), last_error="Account inactive")
+        return False
+    needed = MUST_STILL_HOLD.get(notice.kind)
+    if needed and not can(person, needed):
+        log.info("Notice %s: %s may no longer see it; not emailed", notice.pk, person)
+        mine.update(email_due_at=None, gave_up_at=clock.now(), last_error="No longer allowed")
+        return False
+    try:
+        subject, body = email_of(notice)
+    except Exception as error:
+        # A fault of this notice's own (its template, its context): the others go on.
+        log.exception("Notice %s could not be written", notice.pk)
+        _try_later(mine, notice, attempts, error)
+        return False
+    try:
+        EmailMessage(subject, body, to=[person.email]).send()
+    except SMTPRecipientsRefused as error:
+        log.error("Notice %s: the mail server refused %s; not tried again", notice.pk, person)
+        mine.update(email_due_at=None, gave_up_at=clock.now(), last_error=repr(error)[:200])
+        return False
+    except Exception as error:
+        _try_later(mine, notice, attempts, error)
+        raise _ServerAway from error
+    # A sender too slow for its lease may have been overtaken: the email went twice at worst.
+    return bool(mine.update(email_due_at=None, sent_at=clock.now(), last_error=""))
+
+
+def _try_later(mine, notice, attempts, error):
+    """Make the email due again after `retry_delay`, or give it up after MAX_ATTEMPTS."""
+    if attempts >= MAX_ATTEMPTS:
+        log.error("Notice %s: given up after %s tries (%r)", notice.pk, attempts, error)
+        mine.update(email_due_at=None, gave_up_at=clock.now(), last_error=repr(error)[:200])
+    else:
+        log.warning("Notice %s: try %s failed (%r)", notice.pk, attempts, error)
+        due = clock.now() + datetime.timedelta(seconds=retry_delay(attempts))
+        mine.update(email_due_at=due, last_error=repr(error)[:200])
+
+
+# In the portal
+
+
+def unread_count(person):
+    """How many of `person`'s notices are unread: read from the user's own query when it
+    carried the count (accounts.backends.PER_REQUEST_FACTS), else counted."""
+    if hasattr(person, "unread_notices"):
+        return person.unread_notices
+    return Notice.objects.filter(recipient=person, read_at__isnull=True).count()
+
+
+def unread_count_expression():
+    """The count of a user's unread notices, as an expression of a User query."""
+    unread = (
+        Notice.objects.filter(recipient=OuterRef("pk"), read_at__isnull=True)
+        .order_by()
+        .values("recipient")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return Coalesce(Subquery(unread), 0)
+
+
+def mark_read(person, notice_pk):
+    """Mark one of `person`'s notices read; returns the notice. Raises Notice.DoesNotExist for
+    a notice that is not theirs. Reading it again changes nothing."""
+    notice = Notice.objects.get(recipient=person, pk=notice_pk)
+    if notice.read_at is None:
+        Notice.objects.filter(pk=notice.pk, read_at__isnull=True).update(read_at=clock.now())
+    return notice
+
+
+def mark_all_read(person):
+    """Mark every unread notice of `person` read; returns how many were unread."""
+    return Notice.objects.filter(recipient=person, read_at__isnull=True).update(read_at=clock.now())

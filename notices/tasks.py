@@ -1,0 +1,31 @@
+"""Celery tasks: thin nudges. The outbox rows hold the state (services.py)."""
+
+import logging
+
+from celery import shared_task
+
+from activation.tasks import RETRY_WHILE_DATABASE_IS_AWAY
+
+from . import reminders, services
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(**RETRY_WHILE_DATABASE_IS_AWAY)
+def deliver_notice(notice_pk):
+    services.deliver(notice_pk)
+
+
+@shared_task(soft_time_limit=300)
+def send_pending_notices():
+    # No retry: the next sweep comes within a minute.
+    sent = services.send_pending()
+    if sent:
+        log.info("Sent %s pending notice email(s)", sent)
+
+
+@shared_task(soft_time_limit=900)
+def send_reminders():
+    told = reminders.send_reminders()
+    if told:
+        log.info("Told %s people of contracts, incidents or renewals", told)
