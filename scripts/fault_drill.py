@@ -11,7 +11,8 @@ where "at least once" allows: a worker killed between sending and recording it).
 are printed at the end; the exit status is non-zero if any is wrong.
 
 It uses the database DATABASE_URL names (migrating it) and stops and restarts the Redis server
-at 127.0.0.1:6379, so it is for a machine of its own, such as CI's, not a shared one.
+REDIS_URL names (on 127.0.0.1; 6379 on CI), so it is for a machine of its own, such as CI's,
+or for a Redis server of its own on another port.
 """
 
 import os
@@ -25,6 +26,7 @@ import time
 import warnings
 from collections import Counter
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -52,8 +54,9 @@ from support.models import SupportContract  # noqa: E402
 from tests.factories import TOTP_SECRET  # noqa: E402
 from tests.workers import Worker, wait_for  # noqa: E402
 
+REDIS_PORT = str(urlsplit(os.environ.get("REDIS_URL", "")).port or 6379)
 REDIS_START = (
-    "redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save '' "
+    f"redis-server --daemonize yes --bind 127.0.0.1 -::1 --port {REDIS_PORT} --save '' "
     "--appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log"
 )
 STAGES = ["submitted", "in_review", "provisioning", "active"]
@@ -209,7 +212,9 @@ def drill_redis_down(tmp):
     worker = worker_in("redis", tmp)
     worker.start()
     partners = []
-    subprocess.run(["redis-cli", "-h", "127.0.0.1", "shutdown", "nosave"], check=False)
+    subprocess.run(
+        ["redis-cli", "-h", "127.0.0.1", "-p", REDIS_PORT, "shutdown", "nosave"], check=False
+    )
     stopped = time.monotonic()
     pages = Client()
     while time.monotonic() - stopped < 60:
