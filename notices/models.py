@@ -22,6 +22,13 @@ class NoticeQuerySet(models.QuerySet):
         """Notices whose email is neither sent nor given up yet."""
         return self.filter(sent_at__isnull=True, gave_up_at__isnull=True)
 
+    def of(self, person):
+        """`person`'s notices about the company they are in now: an account moved to another
+        company neither sees nor is emailed what it was told about the one it left."""
+        return self.filter(recipient=person).filter(
+            Q(partner__isnull=True) | Q(partner_id=person.partner_id)
+        )
+
 
 class Notice(models.Model):
     """Something a person is told, once: a unique (recipient, kind, about).
@@ -47,6 +54,11 @@ class Notice(models.Model):
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices"
+    )
+    # The company the person was in when told (empty for someone in none): what they are
+    # told about belongs to it, and stays with it if they move.
+    partner = models.ForeignKey(
+        "entitlements.Partner", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
     kind = models.CharField(max_length=32, choices=Kind.choices)
     # What the notice is about, e.g. "contract:12": with the kind, one notice per event.

@@ -79,7 +79,8 @@ def tell_advisory_hours_expiring(partner, *, about, hours_left, ends_on):
             person,
             Kind.ADVISORY_HOURS_EXPIRING,
             about=about,
-            context={"partner": partner.name, "hours_left": hours_left, "ends_on": ends_on},
+            # A whole number: the templates count it (a Decimal would be stored as text).
+            context={"partner": partner.name, "hours_left": int(hours_left), "ends_on": ends_on},
             url=reverse("entitlements:technical_benefits"),
         )
     return told

@@ -11,10 +11,11 @@ import datetime
 import logging
 from smtplib import SMTPRecipientsRefused
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, OuterRef, Subquery
+from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 
@@ -66,6 +67,7 @@ def tell(person, kind, *, about, context=None, url=""):
         with transaction.atomic():
             notice = Notice.objects.create(
                 recipient=person,
+                partner_id=person.partner_id,
                 kind=kind,
                 about=about,
                 context=context or {},
@@ -87,6 +89,8 @@ def _enqueue_delivery(pk):
 
     try:
         deliver_notice.apply_async((pk,), priority=settings.NOTICE_EMAIL_PRIORITY)
+    except SoftTimeLimitExceeded:
+        raise
     except Exception:  # the broker is down: the row is saved and the sweep sends it
         log.warning("Could not reach the broker; notice %s waits for the sweep.", pk)
 
@@ -118,9 +122,15 @@ def absolute_url(notice):
 
 
 def title(notice):
-    """The notice's title (its email's subject) in the active language, as one line."""
-    context = {"notice": notice, **_readable(notice)}
-    return " ".join(render_to_string(f"notices/{notice.kind}_subject.txt", context).split())
+    """The notice's title (its email's subject) in the active language, as one line; the
+    kind's name if its context can't be written (logged), so one bad row breaks no page."""
+    try:
+        context = {"notice": notice, **_readable(notice)}
+        subject = render_to_string(f"notices/{notice.kind}_subject.txt", context)
+    except Exception:
+        log.exception("The title of notice %s could not be written", notice.pk)
+        return str(Notice.Kind(notice.kind).label)
+    return " ".join(subject.split())
 
 
 def email_of(notice):
@@ -198,6 +208,10 @@ def _send(notice, lease_end):
     if not person.is_active:
         mine.update(email_due_at=None, gave_up_at=clock.now(), last_error="Account inactive")
         return False
+    if notice.partner_id is not None and notice.partner_id != person.partner_id:
+        # Moved to another company since: what is told belongs to the one they left.
+        mine.update(email_due_at=None, gave_up_at=clock.now(), last_error="Left the company")
+        return False
     needed = MUST_STILL_HOLD.get(notice.kind)
     if needed and not can(person, needed):
         log.info("Notice %s: %s may no longer see it; not emailed", notice.pk, person)
@@ -212,7 +226,13 @@ def _send(notice, lease_end):
         return False
     try:
         EmailMessage(subject, body, to=[person.email]).send()
+    except SoftTimeLimitExceeded:
+        raise  # the task's time is up: the lease lapses and the next sweep sends it
     except SMTPRecipientsRefused as error:
+        if not _refused_for_good(error):
+            # 4xx (greylisted, mailbox busy): the address may take it later.
+            _try_later(mine, notice, attempts, error)
+            return False
         log.error("Notice %s: the mail server refused %s; not tried again", notice.pk, person)
         mine.update(email_due_at=None, gave_up_at=clock.now(), last_error=repr(error)[:200])
         return False
@@ -221,6 +241,12 @@ def _send(notice, lease_end):
         raise _ServerAway from error
     # A sender too slow for its lease may have been overtaken: the email went twice at worst.
     return bool(mine.update(email_due_at=None, sent_at=clock.now(), last_error=""))
+
+
+def _refused_for_good(error):
+    """Whether every refusal in an SMTPRecipientsRefused is permanent: a 5xx reply (RFC 5321
+    4.2.1; 4xx replies are transient)."""
+    return all(code >= 500 for code, _message in error.recipients.values())
 
 
 def _try_later(mine, notice, attempts, error):
@@ -242,13 +268,14 @@ def unread_count(person):
     carried the count (accounts.backends.PER_REQUEST_FACTS), else counted."""
     if hasattr(person, "unread_notices"):
         return person.unread_notices
-    return Notice.objects.filter(recipient=person, read_at__isnull=True).count()
+    return Notice.objects.of(person).filter(read_at__isnull=True).count()
 
 
 def unread_count_expression():
     """The count of a user's unread notices, as an expression of a User query."""
     unread = (
         Notice.objects.filter(recipient=OuterRef("pk"), read_at__isnull=True)
+        .filter(Q(partner__isnull=True) | Q(partner=OuterRef("partner_id")))
         .order_by()
         .values("recipient")
         .annotate(count=Count("pk"))
@@ -260,12 +287,16 @@ def unread_count_expression():
 def mark_read(person, notice_pk):
     """Mark one of `person`'s notices read; returns the notice. Raises Notice.DoesNotExist for
     a notice that is not theirs. Reading it again changes nothing."""
-    notice = Notice.objects.get(recipient=person, pk=notice_pk)
+    notice = Notice.objects.of(person).get(pk=notice_pk)
     if notice.read_at is None:
         Notice.objects.filter(pk=notice.pk, read_at__isnull=True).update(read_at=clock.now())
     return notice
 
 
-def mark_all_read(person):
-    """Mark every unread notice of `person` read; returns how many were unread."""
-    return Notice.objects.filter(recipient=person, read_at__isnull=True).update(read_at=clock.now())
+def mark_all_read(person, up_to=None):
+    """Mark `person`'s unread notices read, those up to the notice pk `up_to` (the newest
+    they were shown: one that came after stays unread) or all; returns how many."""
+    unread = Notice.objects.of(person).filter(read_at__isnull=True)
+    if up_to is not None:
+        unread = unread.filter(pk__lte=up_to)
+    return unread.update(read_at=clock.now())

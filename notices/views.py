@@ -22,7 +22,7 @@ NOTICES_PER_PAGE = 20
 def notices(request):
     """Every notice of the signed-in person (only theirs), newest first, unread marked."""
     page = Paginator(
-        Notice.objects.filter(recipient=request.user).only(
+        Notice.objects.of(request.user).only(
             "pk", "kind", "context", "url", "created_at", "read_at"
         ),
         NOTICES_PER_PAGE,
@@ -31,7 +31,9 @@ def notices(request):
         {"notice": notice, "title": services.title(notice), "url": _safe(notice.url)}
         for notice in page
     ]
-    return render(request, "notices/notices.html", {"page": page, "rows": rows})
+    # "Mark all read" marks what the person was shown: a notice that comes after stays unread.
+    newest = rows[0]["notice"].pk if rows and page.number == 1 else None
+    return render(request, "notices/notices.html", {"page": page, "rows": rows, "newest": newest})
 
 
 @require_POST
@@ -51,7 +53,10 @@ def mark_read(request, notice_id):
 @require_POST
 @login_required
 def mark_all_read(request):
-    if services.mark_all_read(request.user):
+    """Mark read the person's unread notices up to the newest the page showed them."""
+    shown = request.POST.get("newest", "")
+    up_to = int(shown) if shown.isascii() and shown.isdigit() else None
+    if services.mark_all_read(request.user, up_to):
         messages.success(request, _("All your notices are marked read."))
     return redirect(_back(request))
 

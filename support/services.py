@@ -15,6 +15,7 @@ from django.utils.translation import ngettext
 from audit.models import AuditEntry
 from audit.services import changes, entry, in_english, record
 from entitlements.rules import OfferKind
+from notices.models import Notice
 
 from . import rules
 from .models import ContractLink, Incident, IncidentCredit, ProductVersion, SupportContract
@@ -185,6 +186,15 @@ def reissue_ids(contract_pk, seen_access_id, actor, draw=None):
         else:
             raise IntegrityError("No free Access ID and Contract ID after 5 draws.")
         dropped, _ = contract.links.all().delete()
+        # An email of the IDs not sent yet must carry the new ones, not the retired ones.
+        from activation.services import ids_ready_about  # activation imports this module
+
+        not_sent = Notice.objects.filter(
+            kind=Notice.Kind.IDS_READY, about=ids_ready_about(contract.activation_id)
+        ).email_pending()
+        for notice in not_sent.select_for_update():
+            notice.context |= {"access_id": contract.access_id, "contract_id": contract.contract_id}
+            notice.save(update_fields=["context"])
         with translation.override(settings.LANGUAGE_CODE):
             subject = (
                 f"{contract.get_benefit_display()} {old_contract_id} -> {contract.contract_id}; "

@@ -13,6 +13,7 @@ from activation.models import ActivationEvent, ActivationRequest
 from entitlements.rules import Benefit
 from notices.models import Notice
 from notices.services import LEASE, send_pending
+from support import services as support_services
 from support.models import SupportContract
 
 State = ActivationRequest.State
@@ -193,6 +194,19 @@ def test_the_requester_and_global_admins_are_emailed_once(alice, mona, gold, clo
     for message in mail.outbox:
         assert contract.access_id in message.body and contract.contract_id in message.body
         assert detail_url(gold) in message.body
+
+
+def test_ids_reissued_before_the_email_goes_are_the_ones_it_carries(alice, gold, clock):
+    start(gold, alice)
+    run_days(clock, 3)
+    contract = SupportContract.objects.get()
+    old = (contract.access_id, contract.contract_id)
+    contract, reissued = support_services.reissue_ids(contract.pk, old[0], alice)
+    assert reissued
+    assert send_pending() == 1
+    [message] = mail.outbox
+    assert contract.access_id in message.body and contract.contract_id in message.body
+    assert old[0] not in message.body and old[1] not in message.body
 
 
 def test_an_offer_that_ends_during_processing_fails_with_its_reason(sign_in, alice, gold, clock):

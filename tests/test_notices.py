@@ -372,3 +372,55 @@ def test_activation_emails_not_sent_before_the_outbox_are_sent_from_it(alice, mo
     assert send_pending() == 1
     [email] = mail.outbox
     assert email.to == [mona.email] and "412345670" in email.body
+
+
+def test_an_account_moved_to_another_company_is_neither_emailed_nor_shown_the_old_ones(
+    sign_in, alice, bob, clock
+):
+    tell_expiring(alice)
+    User.objects.filter(pk=alice.pk).update(partner=bob.partner)
+    alice.refresh_from_db()
+    assert send_pending() == 0
+    assert mail.outbox == []
+    assert Notice.objects.get().last_error == "Left the company"
+    page = sign_in(alice).get(PAGE).content.decode()
+    assert "ends on" not in page and "bell-count" not in page
+    notice = Notice.objects.get()
+    assert sign_in(alice).post(reverse("notices:mark_read", args=[notice.pk])).status_code == 404
+
+
+def test_a_recipient_refused_for_now_is_tried_again_later(alice, clock, monkeypatch):
+    server = Server(monkeypatch)
+    server.error = smtplib.SMTPRecipientsRefused({alice.email: (451, b"4.7.1 Greylisted")})
+    tell_expiring(alice)
+    assert send_pending() == 0
+    notice = Notice.objects.get()
+    assert (notice.gave_up_at, notice.email_due_at > clock.now()) == (None, True)
+    server.error = None
+    clock.advance(seconds=31)
+    assert send_pending() == 1
+    assert [m.to for m in mail.outbox] == [[alice.email]]
+
+
+def test_a_notice_whose_title_cannot_be_written_still_leaves_the_page_readable(
+    sign_in, alice, clock
+):
+    tell(alice, "incidents_low", about="contract:9", context={"incidents_remaining": "many"})
+    tell_expiring(alice)
+    response = sign_in(alice).get(PAGE)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Few incidents left" in page and "ends on March 31, 2027" in page
+
+
+def test_mark_all_read_leaves_unread_what_came_after_the_page_was_shown(sign_in, alice, clock):
+    tell_expiring(alice, about="contract:1")
+    client = sign_in(alice)
+    shown = client.get(PAGE).content.decode()
+    newest = Notice.objects.get().pk
+    assert f'name="newest" value="{newest}"' in shown
+    tell_expiring(alice, about="contract:2")  # arrives while the page is open
+    client.post(reverse("notices:mark_all_read"), {"newest": str(newest)})
+    assert list(Notice.objects.filter(read_at__isnull=True).values_list("about", flat=True)) == [
+        "contract:2"
+    ]

@@ -14,6 +14,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+        ('entitlements', '0006_time_boxed_roles'),
     ]
 
     operations = [
@@ -33,6 +34,7 @@ class Migration(migrations.Migration):
                 ('gave_up_at', models.DateTimeField(blank=True, null=True)),
                 ('last_error', models.CharField(blank=True, max_length=200)),
                 ('recipient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notices', to=settings.AUTH_USER_MODEL)),
+                ('partner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='entitlements.partner')),
             ],
             options={
                 'ordering': ['-created_at', '-id'],

@@ -66,6 +66,7 @@ def move_unsent_notices(apps, schema_editor):
             [
                 Notice(
                     recipient_id=pk,
+                    partner_id=offer.partner_id,
                     kind="ids_ready",
                     about=f"activation:{request.pk}",
                     context=context,
