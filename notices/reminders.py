@@ -106,11 +106,26 @@ def _not_told(queryset, kind, prefix):
     return queryset.exclude(Exists(Notice.objects.filter(kind=kind, about=about)))
 
 
+def _current_contracts():
+    """Contracts not yet followed by a newer one of the same benefit from a renewal of the same
+    membership (same kind, same competency): the newer one is the one to use."""
+    newer = SupportContract.objects.filter(
+        Q(activation__offer__competency=OuterRef("activation__offer__competency"))
+        | Q(activation__offer__kind=OfferKind.ACTION_PACK),
+        partner=OuterRef("partner"),
+        benefit=OuterRef("benefit"),
+        activation__offer__kind=OuterRef("activation__offer__kind"),
+        starts_on__gt=OuterRef("starts_on"),
+    )
+    return SupportContract.objects.exclude(Exists(newer))
+
+
 def _contracts_ending(today, limit):
     """Contracts ending within `limit` days; within the nearer threshold, only that one's."""
     nearer = max((other for other, _kind in EXPIRY_THRESHOLDS if other < limit), default=-1)
     return (
-        SupportContract.objects.filter(
+        _current_contracts()
+        .filter(
             ends_on__gt=today + datetime.timedelta(days=nearer),
             ends_on__lte=today + datetime.timedelta(days=limit),
         )
@@ -121,7 +136,8 @@ def _contracts_ending(today, limit):
 
 def _contracts_with_few_incidents(today):
     return (
-        SupportContract.objects.filter(
+        _current_contracts()
+        .filter(
             ends_on__gte=today,
             incidents_total__isnull=False,
             incidents_remaining__lte=FEW_INCIDENTS,

@@ -12,7 +12,7 @@ from notices.reminders import send_reminders, tell_advisory_hours_expiring
 from notices.services import send_pending
 from support.models import ContractLink, SupportContract
 
-from .factories import OfferFactory, contract_for
+from .factories import OfferFactory, competency, contract_for
 
 Kind = Notice.Kind
 
@@ -149,3 +149,27 @@ def test_advisory_hours_expiring_are_told_once_to_admins(alice, mona, aaron, con
     ]
     send_pending()
     assert mail.outbox[0].subject == "3 advisory hours expire on June 30, 2027"
+
+
+def test_a_contract_followed_by_its_renewals_is_not_told_but_another_competencys_is(
+    alice, contoso, product_support, clock
+):
+    ids_ready_emailed()
+    gold = product_support.activation.offer
+    # The membership ended yesterday and was renewed today, in its renewal window, while its
+    # contract still runs; and another Gold competency has a newer contract of its own.
+    today = clock.now().date()
+    MembershipOffer.objects.filter(pk=gold.pk).update(
+        starts_on=today - datetime.timedelta(days=365), ends_on=today - datetime.timedelta(days=1)
+    )
+    renewed = OfferFactory(partner=contoso, competency=gold.competency, starts_on=today)
+    contract_for(renewed, Benefit.PRODUCT_SUPPORT, alice)
+    security = OfferFactory(partner=contoso, competency=competency("Security"))
+    other = contract_for(security, Benefit.PRODUCT_SUPPORT, alice)
+    ending_in(product_support, 7, clock)
+    ending_in(other, 7, clock)
+    SupportContract.objects.filter(pk=other.pk).update(starts_on=clock.now().date())
+    send_reminders()
+    assert set(Notice.objects.exclude(kind=Kind.IDS_READY).values_list("about", flat=True)) == {
+        f"contract:{other.pk}"
+    }
