@@ -49,7 +49,7 @@ BECAUSE = {
 
 
 def _value(field, value):
-    from support.models import Incident
+    from cases.models import Case as Incident
 
     if value is None or value == "":
         return "–"

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "entitlements",
     "activation",
     "support",
+    "cases",
     "audit",
 ]
 

@@ -31,6 +31,9 @@ RECEIVE_ACTIVATION_NOTICES = "benefits.activation_notices"
 VIEW_AUDIT_LOG = "audit.view"
 # See which accounts hold the company's support contracts, remove a holder, re-issue the IDs.
 MANAGE_CONTRACTS = "contracts.manage"
+# See every case of the company (incidents, advisory requests), not only one's own; everyone
+# sees the cases they opened (cases.services.visible_cases).
+VIEW_COMPANY_CASES = "cases.view_company"
 # Holders must use two-factor authentication: every role that sees the Access ID and Contract
 # ID, as Partner Center itself requires of every user (DOMAIN.md, later docs).
 TWO_FACTOR_REQUIRED = "account.two_factor_required"
@@ -43,6 +46,7 @@ CAPABILITIES = {
             RECEIVE_ACTIVATION_NOTICES,
             VIEW_AUDIT_LOG,
             MANAGE_CONTRACTS,
+            VIEW_COMPANY_CASES,
             TWO_FACTOR_REQUIRED,
             VIEW_ROLES,
             MANAGE_USERS,
@@ -52,7 +56,7 @@ CAPABILITIES = {
         }
     ),
     Role.MPN_PARTNER_ADMIN: frozenset(
-        {VIEW_BENEFITS, ACTIVATE_BENEFITS, VIEW_ROLES, TWO_FACTOR_REQUIRED}
+        {VIEW_BENEFITS, ACTIVATE_BENEFITS, VIEW_ROLES, VIEW_COMPANY_CASES, TWO_FACTOR_REQUIRED}
     ),
     Role.ADMIN_AGENT: frozenset({VIEW_BENEFITS, TWO_FACTOR_REQUIRED}),
     Role.USER_ADMIN: frozenset({VIEW_ROLES, MANAGE_USERS, ASSIGN_ROLES}),
@@ -71,6 +75,7 @@ IN_PLAIN_WORDS = {
     ASSIGN_ROLES: _("Give and take away roles, except Global admin and your own"),
     ASSIGN_ANY_ROLE: _("Give and take away every role, Global admin included"),
     MANAGE_SIGN_IN: _("Connect the company's Microsoft Entra ID for sign-in"),
+    VIEW_COMPANY_CASES: _("See every support case of the company, not only your own"),
     TWO_FACTOR_REQUIRED: _("Sign in with two-factor authentication (required)"),
 }
 

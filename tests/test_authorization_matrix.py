@@ -12,9 +12,10 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from accounts import people
 from accounts.models import AccessRequest, EntraGroupRole, EntraTenant, Invitation, User
 from activation.models import ActivationRequest
+from cases.models import Case
 from entitlements.models import Role, RoleAssignment
 from entitlements.rules import Benefit
-from support.models import ContractLink, Incident, SupportContract
+from support.models import ContractLink, SupportContract
 
 from .factories import PartnerFactory, UserFactory
 from .test_support import contract_for
@@ -342,7 +343,7 @@ def stored():
     return (
         ActivationRequest.objects.count(),
         ContractLink.objects.count(),
-        Incident.objects.count(),
+        Case.objects.count(),
         list(SupportContract.objects.values_list("access_id", "contract_id")),
         list(User.objects.order_by("pk").values_list("pk", "is_active", "partner_id", "password")),
         list(RoleAssignment.objects.order_by("pk").values_list("user_id", "role", "expires_at")),

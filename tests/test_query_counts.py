@@ -18,9 +18,10 @@ from django.utils import timezone
 
 from activation.models import ActivationEvent, ActivationRequest
 from audit.models import AuditEntry
+from cases.models import Case
 from entitlements.models import Competency, MembershipOffer, Role, RoleAssignment
 from entitlements.rules import Benefit, Level, OfferKind
-from support.models import ContractLink, Incident, IncidentCredit, ProductVersion, SupportContract
+from support.models import ContractLink, IncidentCredit, ProductVersion, SupportContract
 from support.services import record_first_views
 
 from .factories import UserFactory
@@ -89,14 +90,17 @@ class Company:
         ContractLink.objects.bulk_create(
             ContractLink(user=person, contract=contract) for person in self.people
         )
-        Incident.objects.bulk_create(
-            Incident(
+        Case.objects.bulk_create(
+            Case(
+                partner=self.partner,
                 opened_by=self.people[i % len(self.people)],
                 contract=contract,
+                product=self.version.product,
                 product_version=self.version,
+                first_response_due=timezone.now(),
                 title=f"Incident {i}",
                 description="Details",
-                severity=Incident.Severity.C,
+                severity=Case.Severity.C,
                 contact_name="Contact",
                 contact_email="contact@example.com",
             )

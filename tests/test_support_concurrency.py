@@ -3,7 +3,8 @@
 import pytest
 from django.test import Client
 
-from support.models import ContractLink, Incident, SupportContract
+from cases.models import Case
+from support.models import ContractLink, SupportContract
 
 from .factories import UserFactory
 from .test_activation_concurrency import all_at_once, signed_in_clients
@@ -38,7 +39,7 @@ def test_the_last_incident_goes_to_exactly_one_of_many_at_once(alice, contoso, a
     # The others are told: the plan is no longer offered (400) or was used up meanwhile (409).
     assert statuses.count(302) == 1
     assert set(statuses) - {302} <= {400, 409}
-    assert Incident.objects.count() == 1
+    assert Case.objects.count() == 1
     contract.refresh_from_db()
     assert contract.incidents_remaining == 0
 
