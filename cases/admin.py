@@ -61,7 +61,7 @@ class BreachedFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "missed":
-            return queryset.filter(missed=True)
+            return queryset.filter(missed(timezone.now()))
         if self.value() == "met":
             return queryset.filter(first_responded_at__lte=F("first_response_due"))
         if self.value() == "pending":
@@ -69,18 +69,16 @@ class BreachedFilter(admin.SimpleListFilter):
         return queryset
 
 
-def with_missed(queryset, now):
-    """Each case with `missed`: its first answer came late, or is due and still not given."""
-    return queryset.annotate(
-        missed=When_(
-            When(
-                Q(first_responded_at__gt=F("first_response_due"))
-                | Q(first_responded_at__isnull=True, first_response_due__lt=now),
-                then=Value(True),
-            ),
-            default=Value(False),
-            output_field=BooleanField(),
-        )
+def missed(now):
+    """An expression: the case's first answer came late, or is due and still not given."""
+    return When_(
+        When(
+            Q(first_responded_at__gt=F("first_response_due"))
+            | Q(first_responded_at__isnull=True, first_response_due__lt=now),
+            then=Value(True),
+        ),
+        default=Value(False),
+        output_field=BooleanField(),
     )
 
 
@@ -153,11 +151,13 @@ class CaseAdmin(TypedSearchMixin, admin.ModelAdmin):
     inlines = [EntryInline]
     date_hierarchy = "opened_at"
 
-    def get_queryset(self, request):
+    def get_ordering(self, request):
         # Breaches first: what staff must answer now, then what comes due soonest.
-        return with_missed(super().get_queryset(request), timezone.now()).order_by(
-            "-missed", F("first_responded_at").asc(nulls_first=True), "first_response_due"
-        )
+        return [
+            missed(timezone.now()).desc(),
+            F("first_responded_at").asc(nulls_first=True),
+            "first_response_due",
+        ]
 
     def has_add_permission(self, request):
         return False  # cases are opened by partners

@@ -85,9 +85,9 @@ def change(case_pk, actor, state, resolution="", severity=None):
     """Support staff move a case: its state, the resolution a resolved or closed case needs,
     and an incident's severity. Takes the case's pk; returns (case, changed).
 
-    A closed case stays closed. Resolving or closing as a duplicate or a product defect gives
-    back what the case used (cases.rules.gives_back), once: the case is locked and the give-
-    back's row is unique per case. Audited in the company's log. Raises ValueError, with a
+    A closed case stays as it was closed. Resolving or closing as a duplicate or a product
+    defect gives back what the case used (cases.rules.gives_back), once: the case is locked and
+    the give-back's row is unique per case. Audited in the company's log. Raises ValueError, with a
     message for staff, for a resolution missing or given where none belongs.
     """
     finished = state in Case.FINISHED
@@ -98,14 +98,17 @@ def change(case_pk, actor, state, resolution="", severity=None):
     with transaction.atomic():
         case = _locked(case_pk)
         before = Case.objects.get(pk=case.pk)
-        if case.state == Case.State.CLOSED and state != Case.State.CLOSED:
-            raise ValueError(_("%(case)s is closed; open a new case.") % {"case": case.number})
         case.state, case.resolution = state, resolution
         if severity and case.is_incident:
             case.severity = severity
         changed = changes(before, case, STATE_FIELDS)
         if not changed:
             return case, False
+        if before.state == Case.State.CLOSED:
+            raise ValueError(
+                _("%(case)s is closed: nothing on it changes. Ask the partner to open a new case.")
+                % {"case": before.number}
+            )
         case.save(update_fields=STATE_FIELDS)
         record(
             case.partner,

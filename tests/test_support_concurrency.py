@@ -4,6 +4,7 @@ import pytest
 from django.test import Client
 
 from cases.models import Case
+from entitlements.rules import Benefit
 from support.models import ContractLink, SupportContract
 
 from .factories import UserFactory
@@ -76,3 +77,25 @@ def test_past_an_address_limit_parallel_tries_get_only_its_remaining_look_ups(al
 
     assert statuses.count(400) == 10
     assert statuses.count(429) == 30
+
+
+def test_two_staff_closing_as_duplicate_at_once_give_the_incident_back_once(
+    alice, contoso, support
+):
+    from support.models import IncidentCredit
+
+    from .test_cases import NO_ENTRIES, open_incident
+
+    contract = contract_for(contoso.offers.get(level="gold"), Benefit.PRODUCT_SUPPORT, alice)
+    case = open_incident(alice, contract)
+    clients = signed_in_clients([support, support, support, support])
+    form = {"state": "closed", "resolution": "duplicate", "severity": "B", **NO_ENTRIES}
+
+    statuses = all_at_once(
+        4, lambda i: clients[i].post(f"/admin/cases/case/{case.pk}/change/", form).status_code
+    )
+
+    assert statuses == [302] * 4
+    assert IncidentCredit.objects.filter(case=case).count() == 1
+    contract.refresh_from_db()
+    assert contract.incidents_remaining == contract.incidents_total
