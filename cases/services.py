@@ -2,6 +2,7 @@
 case used. Each action is atomic and locks the case, so a double click or two staff at once end
 with one result; the give-back's uniqueness per case is the database's (support.IncidentCredit)."""
 
+from django.apps import apps
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.urls import reverse
@@ -188,10 +189,10 @@ def case_url(case):
 def _tell_opener(case, entry):
     """Tell the case's opener of a reply, through the outbox, in this transaction. Returns
     whether it was told; False where the outbox (notices) is not installed."""
-    try:
-        from notices.services import tell
-    except ImportError:
+    if not apps.is_installed("notices"):
         return False
+    from notices.services import tell
+
     return tell(
         case.opened_by,
         "case_reply",

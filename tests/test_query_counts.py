@@ -357,3 +357,35 @@ def test_the_entra_sign_in_page_runs_the_same_queries_at_any_number_of_mappings(
         counts.append(len(queries))
     assert len(set(counts)) == 1, counts
     assert counts[0] <= PAGE_QUERY_LIMIT, counts
+
+
+@pytest.mark.django_db
+def test_the_case_pages_run_the_same_queries_at_any_size(client, alice, aaron, company):
+    from cases import services as cases
+
+    company.grow_to(1)
+    case = Case.objects.filter(partner=alice.partner).order_by("pk").first()
+    contract = case.contract
+    urls = [
+        reverse("cases:list"),
+        f"{reverse('cases:list')}?q=Incident&state=open&opened_by=me",
+        reverse("cases:case", args=[case.pk]),
+        reverse("cases:ledger", args=[contract.pk]),
+    ]
+    counts = {url: [] for url in urls}
+    for size in SIZES:
+        company.grow_to(size)
+        # The case's conversation and the contract's ledger grow with the company.
+        while case.entries.count() < size:
+            cases.add_note(case.pk, aaron, "More details")
+        while contract.credits.count() < size:
+            IncidentCredit.objects.create(contract=contract, incidents=1, reason="Goodwill")
+            SupportContract.objects.filter(pk=contract.pk).update(incidents_remaining=0)
+        client.force_login(alice)
+        for url in urls:
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(url)
+            assert response.status_code == 200, url
+            counts[url].append(len(queries))
+    assert not growing(counts), counts
+    assert max(max(each) for each in counts.values()) <= PAGE_QUERY_LIMIT, counts
