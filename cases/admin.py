@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import BooleanField, F, Q, Value, When
@@ -31,6 +33,14 @@ class CaseAdminForm(forms.ModelForm):
     )
     waiting_on_you = forms.BooleanField(
         label=_("Ask the partner for something (waiting on you)"), required=False
+    )
+
+    hours_spent = forms.DecimalField(
+        label=_("Hours spent (advisory requests)"),
+        required=False,
+        min_value=Decimal("0.25"),
+        max_value=Decimal("100"),
+        decimal_places=2,
     )
 
     class Meta:
@@ -122,6 +132,7 @@ class CaseAdmin(TypedSearchMixin, admin.ModelAdmin):
         "opened_at",
         "first_response_due",
         "first_responded_at",
+        "uses_hours",
     ]
     fieldsets = [
         (None, {"fields": ["number", "kind", "partner", "opened_by", "title", "description"]}),
@@ -146,7 +157,20 @@ class CaseAdmin(TypedSearchMixin, admin.ModelAdmin):
             _("Target"),
             {"fields": ["opened_at", "first_response_due", "first_responded_at"]},
         ),
-        (_("Answer"), {"fields": ["state", "resolution", "severity", "reply", "waiting_on_you"]}),
+        (
+            _("Answer"),
+            {
+                "fields": [
+                    "state",
+                    "resolution",
+                    "severity",
+                    "reply",
+                    "waiting_on_you",
+                    "hours_spent",
+                    "uses_hours",
+                ]
+            },
+        ),
     ]
     inlines = [EntryInline]
     date_hierarchy = "opened_at"
@@ -177,6 +201,8 @@ class CaseAdmin(TypedSearchMixin, admin.ModelAdmin):
         data = form.cleaned_data
         text = data.get("reply", "").strip()
         try:
+            if data.get("hours_spent"):
+                services.record_hours(obj.pk, request.user, data["hours_spent"])
             if text:
                 services.reply(obj.pk, request.user, text, data["waiting_on_you"])
             # A reply moves the state itself; the state field counts only if staff changed it.

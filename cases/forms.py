@@ -1,3 +1,5 @@
+import unicodedata
+
 from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -80,3 +82,60 @@ class NoteForm(forms.ModelForm):
         if not text:
             raise forms.ValidationError(_("Write a note first."))
         return text
+
+
+class AdvisoryRequestForm(forms.ModelForm):
+    """An advisory request: what it is about, and where and in which language the consultant
+    should answer (they route it)."""
+
+    class Meta:
+        model = Case
+        fields = [
+            "title",
+            "description",
+            "product",
+            "request_type",
+            "country",
+            "language",
+            "contact_name",
+            "contact_email",
+            "contact_phone",
+        ]
+        labels = {
+            "title": _("Title"),
+            "description": _("Description"),
+            "product": _("Product or technology"),
+            "request_type": _("Request type"),
+            "country": _("Country/region"),
+            "language": _("Preferred language"),
+            "contact_name": _("Contact name"),
+            "contact_email": _("Contact email"),
+            "contact_phone": _("Contact phone (optional)"),
+        }
+        widgets = {
+            "request_type": forms.RadioSelect,
+            "description": forms.Textarea(attrs={"rows": 5}),
+            "contact_phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("request_type", "country", "language"):
+            self.fields[name].required = True
+        self.fields["request_type"].choices = Case.RequestType.choices
+        self.fields["product"].queryset = Product.objects.order_by("name")
+        self.fields["product"].empty_label = _("Choose a product")
+        self.fields["product"].error_messages["invalid_choice"] = _(
+            "Choose a product from the list."
+        )
+        self.fields["description"].widget.attrs.pop("maxlength", None)
+
+    def clean_contact_phone(self):
+        # Full-width digits and signs from an IME are the same number.
+        return unicodedata.normalize("NFKC", self.cleaned_data["contact_phone"]).strip()
+
+    def _post_clean(self):
+        # The kind decides which fields go together (the case's check constraints): an
+        # advisory request's, set before validation.
+        self.instance.kind = Case.Kind.ADVISORY
+        super()._post_clean()

@@ -100,6 +100,9 @@ class Case(models.Model):
     opened_at = models.DateTimeField(_("opened"), auto_now_add=True)
     first_response_due = models.DateTimeField(_("first response due"))
     first_responded_at = models.DateTimeField(_("first answered"), null=True, blank=True)
+    # Whether hours spent on an advisory request come off the company's allowance: presales
+    # does at Action Pack, not at Silver or Gold (DOMAIN.md, entitlements.rules).
+    uses_hours = models.BooleanField(_("uses advisory hours"), default=False)
 
     class Meta:
         ordering = ["-opened_at", "-pk"]
@@ -216,3 +219,64 @@ class CaseEntry(models.Model):
 
     def __str__(self):
         return f"{self.case.number} #{self.pk}"
+
+
+class AdvisoryHours(models.Model):
+    """A company's advisory hours (Technical Presales and Deployment services): the allowance
+    its membership gives (entitlements.rules.advisory_hours) and what is left. Written when
+    the company files its first request; counted down by support staff recording hours."""
+
+    partner = models.OneToOneField(
+        "entitlements.Partner", on_delete=models.CASCADE, related_name="advisory_hours"
+    )
+    hours_total = models.DecimalField(max_digits=6, decimal_places=2)
+    hours_remaining = models.DecimalField(max_digits=6, decimal_places=2)
+
+    class Meta:
+        verbose_name_plural = "advisory hours"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(hours_remaining__gte=0, hours_remaining__lte=models.F("hours_total")),
+                name="advisory_hours_between_0_and_total",
+                violation_error_message=_(
+                    "Hours remaining are between 0 and the company's advisory hours."
+                ),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.partner}: {self.hours_remaining} of {self.hours_total}"
+
+
+class HoursRecord(models.Model):
+    """Hours support staff spent on an advisory request, or the hours a request closed as a
+    duplicate or a product defect gave back (negative, once per case). Never edited."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="hours")
+    hours = models.DecimalField(max_digits=6, decimal_places=2)
+    # Whether the hours came off the company's allowance: presales at Silver and Gold don't.
+    counted = models.BooleanField()
+    given_back = models.BooleanField(default=False)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["recorded_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=Q(given_back=True),
+                name="hours_given_back_once_per_case",
+                violation_error_message=_("This case's hours were already given back."),
+            ),
+            models.CheckConstraint(
+                condition=Q(given_back=False, hours__gt=0) | Q(given_back=True, hours__lte=0),
+                name="hours_spent_positive_given_back_not",
+                violation_error_message=_("Record more than 0 hours."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.case.number}: {self.hours} h"

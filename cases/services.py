@@ -6,15 +6,17 @@ from django.apps import apps
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.models import AuditEntry
 from audit.services import changes, in_english, record
+from entitlements import rules as entitlement_rules
 from entitlements.permissions import VIEW_COMPANY_CASES, can
 from support.models import IncidentCredit, SupportContract
 
 from . import rules
-from .models import Case, CaseEntry
+from .models import AdvisoryHours, Case, CaseEntry, HoursRecord
 
 STATE_FIELDS = ["state", "resolution", "severity"]
 
@@ -119,7 +121,10 @@ def change(case_pk, actor, state, resolution="", severity=None):
             {"incident": case.number, "changes": changed},
         )
         if finished and rules.gives_back(resolution):
-            _give_back(case, actor)
+            if case.is_incident:
+                _give_back(case, actor)
+            else:
+                _give_hours_back(case, actor)
     return case, True
 
 
@@ -180,6 +185,93 @@ def _give_back(case, actor):
 
 class _NothingToGiveBack(Exception):
     pass
+
+
+class NoAdvisoryHours(Exception):
+    """The company has no active membership offer, so no advisory hours."""
+
+
+def allowance_of(partner, today=None):
+    """The company's advisory hours by its active offers (entitlements.rules.advisory_hours):
+    an entitlements.rules.AdvisoryHours, or None without an active offer."""
+    active = partner.offers.active(today or timezone.localdate())
+    return entitlement_rules.advisory_hours((offer.kind, offer.level or None) for offer in active)
+
+
+def file_advisory_request(user, **details):
+    """Any user of an MPN company files an advisory request; it has its case number at once.
+
+    Takes the account and the request's fields (title, description, product, request_type,
+    country, language, contact_*). Returns the Case. Presales uses hours at Action Pack only
+    (DOMAIN.md). The company's allowance is written with its first request. Raises
+    NoAdvisoryHours without an active offer.
+    """
+    allowance = allowance_of(user.partner)
+    if allowance is None:
+        raise NoAdvisoryHours
+    opened_at = timezone.now()
+    with transaction.atomic():
+        AdvisoryHours.objects.get_or_create(
+            partner=user.partner,
+            defaults={"hours_total": allowance.hours, "hours_remaining": allowance.hours},
+        )
+        presales = details.get("request_type") == Case.RequestType.PRESALES
+        return Case.objects.create(
+            kind=Case.Kind.ADVISORY,
+            partner=user.partner,
+            opened_by=user,
+            uses_hours=not (presales and allowance.presales_unlimited),
+            first_response_due=rules.first_response_due("advisory", "", opened_at),
+            **details,
+        )
+
+
+def record_hours(case_pk, staff, hours):
+    """Support staff record hours spent on an advisory request. A request that uses hours
+    takes them off the company's allowance with a conditional update: hours remaining never go
+    below zero, whoever records at once. Returns the HoursRecord. Raises ValueError, with a
+    message for staff, when the company has fewer hours left or the case is no advisory
+    request."""
+    with transaction.atomic():
+        case = _locked(case_pk)
+        if case.kind != Case.Kind.ADVISORY:
+            raise ValueError(_("Hours are recorded on advisory requests only."))
+        if case.uses_hours:
+            counted = AdvisoryHours.objects.filter(
+                partner_id=case.partner_id, hours_remaining__gte=hours
+            ).update(hours_remaining=F("hours_remaining") - hours)
+            if counted != 1:
+                left = (
+                    AdvisoryHours.objects.filter(partner_id=case.partner_id)
+                    .values_list("hours_remaining", flat=True)
+                    .first()
+                )
+                raise ValueError(
+                    _("%(partner)s has %(left)s advisory hours left: %(hours)s can't be recorded.")
+                    % {"partner": case.partner, "left": left or 0, "hours": hours}
+                )
+        return HoursRecord.objects.create(
+            case=case, hours=hours, counted=case.uses_hours, recorded_by=staff
+        )
+
+
+def _give_hours_back(case, actor):
+    """Give back the hours an advisory request used, once per case (a partial unique
+    constraint on the give-back row). Returns the HoursRecord or None."""
+    used = sum(r.hours for r in case.hours.filter(counted=True, given_back=False))
+    if not used:
+        return None
+    try:
+        with transaction.atomic():
+            record_row = HoursRecord.objects.create(
+                case=case, hours=-used, counted=True, given_back=True, recorded_by=actor
+            )
+            AdvisoryHours.objects.filter(partner_id=case.partner_id).update(
+                hours_remaining=F("hours_remaining") + used
+            )
+    except IntegrityError:
+        return None  # given back already
+    return record_row
 
 
 def case_url(case):

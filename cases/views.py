@@ -1,25 +1,32 @@
 """The partner's case pages: the list, a case with its conversation, and a contract's ledger."""
 
+from decimal import Decimal
 from itertools import chain
 from operator import attrgetter
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import DecimalField, Q, Sum, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.decorators import login_required
 from accounts.models import User
-from entitlements.permissions import VIEW_BENEFITS, VIEW_COMPANY_CASES, can
+from entitlements.permissions import (
+    VIEW_BENEFITS,
+    VIEW_COMPANY_CASES,
+    can,
+    may_file_advisory_requests,
+)
 from support.models import IncidentCredit, SupportContract
 
 from . import rules, services
-from .forms import CaseFilter, NoteForm
-from .models import Case
+from .forms import AdvisoryRequestForm, CaseFilter, NoteForm
+from .models import AdvisoryHours, Case
 
 PER_PAGE = 50
 
@@ -144,3 +151,55 @@ def ledger(request, contract_id):
         credit.at, credit.used = credit.given_at, False
     rows = sorted(chain(used, credits), key=attrgetter("at"), reverse=True)
     return render(request, "cases/ledger.html", {"contract": contract, "rows": rows})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def advisory(request):
+    """Technical Presales and Deployment services: file a request (any user of an MPN
+    company), the company's hours remaining, and each request with the hours it used."""
+    user = request.user
+    if not may_file_advisory_requests(user):
+        return render(request, "entitlements/not_mpn_associated.html", status=403)
+    allowance = services.allowance_of(user.partner)
+    form = AdvisoryRequestForm(
+        request.POST or None,
+        initial={"contact_name": user.display_name, "contact_email": user.email},
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                case = services.file_advisory_request(user, **form.cleaned_data)
+            except services.NoAdvisoryHours:
+                form.add_error(None, _("Your company has no active membership: no advisory hours."))
+            else:
+                messages.success(
+                    request,
+                    _("Request %(number)s filed. A consultant replies within two business days.")
+                    % {"number": case.number},
+                )
+                return redirect("cases:case", pk=case.pk)
+        status = 400
+    balance = AdvisoryHours.objects.filter(partner=user.partner).first()
+    requests = (
+        services.visible_cases(user)
+        .filter(kind=Case.Kind.ADVISORY)
+        .annotate(
+            hours_used=Coalesce(
+                Sum("hours__hours", filter=Q(hours__counted=True)),
+                Value(Decimal(0)),
+                output_field=DecimalField(),
+            )
+        )
+        .select_related("product")
+        .order_by("-opened_at", "-pk")
+    )
+    context = {
+        "form": form,
+        "allowance": allowance,
+        "remaining": balance.hours_remaining if balance else (allowance and allowance.hours),
+        "total": balance.hours_total if balance else (allowance and allowance.hours),
+        "page": Paginator(requests, PER_PAGE).get_page(request.GET.get("page")),
+    }
+    return render(request, "cases/advisory.html", context, status=status)

@@ -115,6 +115,12 @@ def needs_two_factor(user):
     return user.is_authenticated and (user.is_staff or TWO_FACTOR_REQUIRED in capabilities_of(user))
 
 
+def may_file_advisory_requests(user):
+    """Any user of an MPN company, whatever their roles, files advisory requests and sees the
+    company's advisory hours (DOMAIN.md: advisory hours need no activation)."""
+    return is_mpn_member(user)
+
+
 def roles_that_can(capability):
     return [role for role in Role if capability in CAPABILITIES[role]]
 

@@ -185,6 +185,11 @@ MATRIX = {
     # Cases: everyone's own, and the company's for those who may see them (Global admin, MPN
     # partner admin); any other case is a 404. An empty note is refused.
     "cases:list": {"GET": signed_in(200), "POST": everyone(405)},
+    # Advisory requests: any user of an MPN company; an empty form is refused.
+    "cases:advisory": {
+        "GET": {**signed_in(200), "csp_only_user": 403, "support_staff": 403},
+        "POST": {**signed_in(400), "csp_only_user": 403, "support_staff": 403},
+    },
     "cases:case": {"args": CONTOSO_CASE, "GET": case_page(200), "POST": everyone(405)},
     "cases:note": {"args": CONTOSO_CASE, "GET": everyone(405), "POST": case_page(400)},
     "cases:close": {"args": CONTOSO_CASE, "GET": everyone(405), "POST": case_page(302)},

@@ -6,11 +6,12 @@ import datetime
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 from hypothesis import given
 from hypothesis import strategies as st
 
 from cases import rules, services
-from cases.models import Case, CaseEntry
+from cases.models import AdvisoryHours, Case, CaseEntry, HoursRecord
 from entitlements.models import Role
 from support import services as support_services
 from support.models import ContractLink, IncidentCredit, ProductVersion, SupportContract
@@ -291,3 +292,93 @@ def test_whatever_the_list_is_asked_no_500(
         },
     )
     assert response.status_code == 200
+
+
+# Advisory hours
+
+ADVISORY = "/dashboard/cases/advisory"
+
+
+def advisory_fields(**extra):
+    return {
+        "title": "Landing zone for a retailer",
+        "description": "Hub and spoke, two regions.",
+        "product": str(ProductVersion.objects.get(product__name="Azure").product_id),
+        "request_type": "presales",
+        "country": "Japan",
+        "language": "ja",
+        "contact_name": "Bob",
+        "contact_email": "bob@fabrikam.example",
+        **extra,
+    }
+
+
+def test_action_pack_presales_uses_hours_never_below_zero_and_a_duplicate_gives_them_back(
+    sign_in, bob, support
+):
+    client = sign_in(bob)
+    assert "5 of 5 advisory hours" in client.get(ADVISORY).content.decode()
+    response = client.post(ADVISORY, advisory_fields())
+    case = Case.objects.get()
+    assert response.status_code == 302 and case.kind == "advisory" and case.uses_hours
+    staff = sign_in(support)
+    staff_save(staff, case, hours_spent="2")
+    page = sign_in(bob).get(ADVISORY).content.decode()
+    assert "3 of 5 advisory hours" in page and case.number in page
+
+    refused = staff_save(sign_in(support), case, hours_spent="4").content.decode()
+    assert "3.00 advisory hours left" in refused
+    assert AdvisoryHours.objects.get().hours_remaining == 3
+
+    case.refresh_from_db()
+    staff = sign_in(support)
+    staff_save(staff, case, state="closed", resolution="duplicate")
+    case.refresh_from_db()
+    staff_save(staff, case, state="closed", resolution="duplicate")
+    assert AdvisoryHours.objects.get().hours_remaining == 5
+    assert HoursRecord.objects.filter(case=case, given_back=True).count() == 1
+
+
+def test_a_gold_companys_presales_uses_no_hours(sign_in, alice, support):
+    client = sign_in(alice)
+    client.post(ADVISORY, advisory_fields(request_type="presales"))
+    case = Case.objects.get()
+    assert not case.uses_hours
+    staff_save(sign_in(support), case, hours_spent="3")
+    page = sign_in(alice).get(ADVISORY).content.decode()
+    assert "50 of 50 advisory hours" in page and "None: presales" in page
+
+
+def test_a_company_outside_mpn_files_no_advisory_request(sign_in, carol):
+    assert sign_in(carol).post(ADVISORY, advisory_fields()).status_code == 403
+    assert not Case.objects.exists()
+
+
+@EXAMPLES
+@given(
+    title=anything,
+    country=anything,
+    language=anything,
+    request_type=anything,
+    product=st.one_of(st.integers().map(str), anything),
+    contact_email=st.one_of(st.emails(), anything),
+)
+def test_whatever_an_advisory_request_says_no_500_and_refusals_store_nothing(
+    sign_in, bob, title, country, language, request_type, product, contact_email
+):
+    before = Case.objects.count()
+    response = sign_in(bob).post(
+        ADVISORY,
+        advisory_fields(
+            title=title,
+            country=country,
+            language=language,
+            request_type=request_type,
+            product=product,
+            contact_email=contact_email,
+        ),
+    )
+    assert response.status_code in (302, 400)
+    if response.status_code == 400:
+        assert Case.objects.count() == before
+        assert escape(title.strip()) in response.content.decode()  # what was typed is kept
