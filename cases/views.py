@@ -200,6 +200,8 @@ def advisory(request):
         "allowance": allowance,
         "remaining": balance.hours_remaining if balance else (allowance and allowance.hours),
         "total": balance.hours_total if balance else (allowance and allowance.hours),
-        "page": Paginator(requests, PER_PAGE).get_page(request.GET.get("page")),
+        # The newest requests: a company files a few in a year (hours last a year), and
+        # the full list is under Cases.
+        "requests": requests[:PER_PAGE],
     }
     return render(request, "cases/advisory.html", context, status=status)

@@ -8,6 +8,7 @@ per row: it would make the page slow for the biggest partners first.
 
 import datetime
 import uuid
+from decimal import Decimal
 
 import pytest
 from django.contrib import admin
@@ -389,3 +390,32 @@ def test_the_case_pages_run_the_same_queries_at_any_size(client, alice, aaron, c
             counts[url].append(len(queries))
     assert not growing(counts), counts
     assert max(max(each) for each in counts.values()) <= PAGE_QUERY_LIMIT, counts
+
+
+@pytest.mark.django_db
+def test_the_advisory_page_runs_the_same_queries_at_any_number_of_requests(client, alice, support):
+    from cases import services as cases
+
+    product = ProductVersion.objects.select_related("product").first().product
+    counts = []
+    for size in SIZES:
+        while Case.objects.filter(kind="advisory").count() < size:
+            case = cases.file_advisory_request(
+                alice,
+                title="Landing zone",
+                description="Two regions.",
+                product=product,
+                request_type="deployment",
+                country="Japan",
+                language="ja",
+                contact_name="Alice",
+                contact_email=alice.email,
+            )
+            cases.record_hours(case.pk, support, Decimal("0.25"))
+        client.force_login(alice)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(reverse("cases:advisory"))
+        assert response.status_code == 200
+        counts.append(len(queries))
+    assert len(set(counts)) == 1, counts
+    assert counts[0] <= PAGE_QUERY_LIMIT, counts

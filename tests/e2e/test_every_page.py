@@ -88,6 +88,7 @@ def the_pages():
             f"{reverse('cases:list')}?state=nonsense",  # a filter in error, said
             reverse("cases:case", args=[case.pk]),  # its conversation, a note to add
             reverse("cases:ledger", args=[contract.pk]),
+            reverse("cases:advisory"),  # hours left, the requests, the form
             reverse("account_change_password"),
             reverse("account_email"),
             reverse("usersessions_list"),
@@ -109,6 +110,7 @@ def the_pages():
         # Action Pack: no cloud support, said on both sides.
         "admin@fabrikam.example": [
             reverse("entitlements:technical_benefits"),
+            reverse("cases:advisory"),  # Action Pack: presales uses hours
             reverse("support:create"),
             reverse("support:incidents"),
         ],
