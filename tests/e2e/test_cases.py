@@ -90,3 +90,41 @@ def test_a_case_through_every_state_with_a_conversation_both_ways(
     expect(rows.nth(1)).to_contain_text(case.number)
     shot(page, "case-ledger")
     staff.close()
+
+
+def test_an_action_pack_presales_request_uses_hours_and_the_page_shows_what_is_left(
+    page, browser, portal, sign_in_as, shot
+):
+    sign_in_as(page, "admin@fabrikam.example")
+    page.goto(f"{portal}/dashboard/mpn/membership/benefits/technical")
+    page.get_by_role("link", name="File a request, and see your hours").click()
+    expect(page.locator("#hours-left")).to_contain_text("5 of 5 advisory hours")
+    page.get_by_role("button", name="File request").click()  # nothing filled in
+    expect(page.get_by_role("alert").first).to_be_visible()
+    page.get_by_label("Title").fill("Landing zone for a retailer")
+    page.get_by_label("Description").fill("Hub and spoke in two regions.")
+    page.get_by_label("Product or technology").select_option(label="Azure")
+    page.get_by_role("radio", name=re.compile("^Presales")).check()
+    page.get_by_label("Country/region").fill("Japan")
+    page.get_by_label("Preferred language").select_option("ja")
+    page.get_by_role("button", name="File request").click()
+    case = Case.objects.get()
+    expect(page.get_by_role("status")).to_contain_text(f"Request {case.number} filed.")
+    expect(page.locator("dl.facts")).to_contain_text("Due by")
+
+    staff = browser.new_context()
+    staff_page = staff.new_page()
+    sign_in_as(staff_page, "support@benefits.example")
+    staff_page.goto(f"{portal}/admin/cases/case/{case.pk}/change/")
+    staff_page.get_by_label("Hours spent (advisory requests)").fill("2")
+    staff_page.get_by_label("Reply to the partner").fill("Let's meet on Thursday.")
+    staff_page.locator("input[name=_save]").click()
+    staff_page.wait_for_load_state()
+    staff.close()
+
+    page.goto(f"{portal}/dashboard/cases/advisory")
+    expect(page.locator("#hours-left")).to_contain_text("3 of 5 advisory hours")
+    row = page.locator("tbody tr").filter(has_text=case.number)
+    expect(row).to_contain_text("Landing zone for a retailer")
+    expect(row).to_contain_text("2")
+    shot(page, "advisory-hours")
