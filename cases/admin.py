@@ -3,7 +3,8 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import BooleanField, F, Q, Value, When
-from django.db.models import Case as When_
+from django.db.models import Case as CaseWhen
+from django.http import HttpResponseRedirect
 from django.utils import timezone
 from django.utils.translation import gettext as _gettext
 from django.utils.translation import gettext_lazy as _
@@ -81,7 +82,7 @@ class BreachedFilter(admin.SimpleListFilter):
 
 def missed(now):
     """An expression: the case's first answer came late, or is due and still not given."""
-    return When_(
+    return CaseWhen(
         When(
             Q(first_responded_at__gt=F("first_response_due"))
             | Q(first_responded_at__isnull=True, first_response_due__lt=now),
@@ -215,6 +216,16 @@ class CaseAdmin(TypedSearchMixin, admin.ModelAdmin):
                     data.get("severity") or None,
                 )
         except services.CaseClosed:
-            self.message_user(request, _gettext("The case is closed."), messages.ERROR)
+            self._refused(request, _gettext("The case is closed."))
         except ValueError as refusal:
-            self.message_user(request, str(refusal), messages.ERROR)
+            self._refused(request, str(refusal))
+
+    def _refused(self, request, message):
+        self.message_user(request, message, messages.ERROR)
+        request.case_refused = True
+
+    def response_change(self, request, obj):
+        # A refusal is said once, on the case's page again, with no "changed successfully".
+        if getattr(request, "case_refused", False):
+            return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)

@@ -99,3 +99,36 @@ def test_two_staff_closing_as_duplicate_at_once_give_the_incident_back_once(
     assert IncidentCredit.objects.filter(case=case).count() == 1
     contract.refresh_from_db()
     assert contract.incidents_remaining == contract.incidents_total
+
+
+def test_staff_recording_hours_at_once_never_take_the_company_below_zero(bob, support):
+    from decimal import Decimal
+
+    from cases import services
+    from cases.models import AdvisoryHours, HoursRecord
+    from support.models import Product
+
+    case = services.file_advisory_request(
+        bob,
+        title="Landing zone",
+        description="Two regions.",
+        product=Product.objects.get(name="Azure"),
+        request_type="presales",
+        country="Japan",
+        language="ja",
+        contact_name="Bob",
+        contact_email=bob.email,
+    )
+
+    def record(_i):
+        try:
+            services.record_hours(case.pk, support, Decimal(2))
+        except ValueError:
+            return "refused"
+        return "recorded"
+
+    results = all_at_once(4, record)
+
+    assert results.count("recorded") == 2  # 5 hours: two of 2, then 1 left
+    assert AdvisoryHours.objects.get().hours_remaining == 1
+    assert HoursRecord.objects.count() == 2
