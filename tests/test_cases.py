@@ -218,7 +218,10 @@ def test_closing_as_duplicate_gives_the_incident_back_once_and_the_ledger_shows_
     assert SupportContract.objects.get(pk=product_support.pk).incidents_remaining == 20
     assert IncidentCredit.objects.filter(case=case).count() == 1
 
-    ledger = sign_in(alice).get(reverse("cases:ledger", args=[product_support.pk]))
+    client = sign_in(alice)
+    benefits = client.get("/dashboard/mpn/membership/benefits/technical").content.decode()
+    assert reverse("cases:ledger", args=[product_support.pk]) in benefits
+    ledger = client.get(reverse("cases:ledger", args=[product_support.pk]))
     text = ledger.content.decode()
     assert text.count(case.number) == 2  # used, then given back
     assert "Given back: Duplicate" in text and "Incidents remaining: 20 of 20." in text
