@@ -49,7 +49,7 @@ BECAUSE = {
 
 
 def _value(field, value):
-    from support.models import Incident
+    from cases.models import Case as Incident
 
     if value is None or value == "":
         return "–"
@@ -60,6 +60,7 @@ def _value(field, value):
         "level": Level,
         "state": Incident.State,
         "severity": Incident.Severity,
+        "resolution": Incident.Resolution,
     }.get(field)
     if choices is not None and value in choices.values:
         return str(choices(value).label)

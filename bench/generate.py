@@ -22,9 +22,10 @@ from django.utils import timezone
 
 from accounts.models import User, sync_email_address
 from activation.models import ActivationEvent, ActivationRequest, Failure
+from cases.models import Case
 from entitlements.models import Competency, MembershipOffer, Partner, Role, RoleAssignment
 from entitlements.rules import Benefit, Level, OfferKind
-from support.models import ContractLink, Incident, ProductVersion, SupportContract
+from support.models import ContractLink, ProductVersion, SupportContract
 
 CHUNK = 5000  # partners per transaction
 PREFIX = "Bench partner "
@@ -246,14 +247,17 @@ def make_bench_company():
         contract.save()
         ContractLink.objects.create(user=people[2], contract=contract)
         version = ProductVersion.objects.select_related("product").first()
-        Incident.objects.bulk_create(
-            Incident(
+        Case.objects.bulk_create(
+            Case(
+                partner=contoso,
                 opened_by=people[2],
                 contract=contract,
+                product=version.product,
                 product_version=version,
+                first_response_due=timezone.now(),
                 title=f"Cluster upgrade question {i}",
                 description="Details.",
-                severity=Incident.Severity.B,
+                severity=Case.Severity.B,
                 contact_name="Lee Bench",
                 contact_email="agent@contoso.bench",
             )

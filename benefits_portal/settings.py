@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "entitlements",
     "activation",
     "support",
+    "cases",
     "audit",
     "notices",
 ]

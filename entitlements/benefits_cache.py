@@ -51,7 +51,7 @@ WITH requests AS (
     SELECT i.id, i.xmin, i.opened_by_id, i.product_version_id
     FROM contracts s
     CROSS JOIN LATERAL (
-        SELECT id, xmin, opened_by_id, product_version_id FROM support_incident
+        SELECT id, xmin, opened_by_id, product_version_id FROM cases_case
         WHERE contract_id = s.id ORDER BY opened_at DESC, id DESC LIMIT $2
     ) i
 )

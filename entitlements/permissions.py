@@ -34,6 +34,9 @@ RECEIVE_REMINDERS = "benefits.reminders"
 VIEW_AUDIT_LOG = "audit.view"
 # See which accounts hold the company's support contracts, remove a holder, re-issue the IDs.
 MANAGE_CONTRACTS = "contracts.manage"
+# See every case of the company (incidents, advisory requests), not only one's own; everyone
+# sees the cases they opened (cases.services.visible_cases).
+VIEW_COMPANY_CASES = "cases.view_company"
 # Holders must use two-factor authentication: every role that sees the Access ID and Contract
 # ID, as Partner Center itself requires of every user (DOMAIN.md, later docs).
 TWO_FACTOR_REQUIRED = "account.two_factor_required"
@@ -47,6 +50,7 @@ CAPABILITIES = {
             RECEIVE_REMINDERS,
             VIEW_AUDIT_LOG,
             MANAGE_CONTRACTS,
+            VIEW_COMPANY_CASES,
             TWO_FACTOR_REQUIRED,
             VIEW_ROLES,
             MANAGE_USERS,
@@ -56,7 +60,14 @@ CAPABILITIES = {
         }
     ),
     Role.MPN_PARTNER_ADMIN: frozenset(
-        {VIEW_BENEFITS, ACTIVATE_BENEFITS, RECEIVE_REMINDERS, VIEW_ROLES, TWO_FACTOR_REQUIRED}
+        {
+            VIEW_BENEFITS,
+            ACTIVATE_BENEFITS,
+            RECEIVE_REMINDERS,
+            VIEW_ROLES,
+            VIEW_COMPANY_CASES,
+            TWO_FACTOR_REQUIRED,
+        }
     ),
     Role.ADMIN_AGENT: frozenset({VIEW_BENEFITS, TWO_FACTOR_REQUIRED}),
     Role.USER_ADMIN: frozenset({VIEW_ROLES, MANAGE_USERS, ASSIGN_ROLES}),
@@ -78,6 +89,7 @@ IN_PLAIN_WORDS = {
     ASSIGN_ROLES: _("Give and take away roles, except Global admin and your own"),
     ASSIGN_ANY_ROLE: _("Give and take away every role, Global admin included"),
     MANAGE_SIGN_IN: _("Connect the company's Microsoft Entra ID for sign-in"),
+    VIEW_COMPANY_CASES: _("See every support case of the company, not only your own"),
     TWO_FACTOR_REQUIRED: _("Sign in with two-factor authentication (required)"),
 }
 
@@ -115,6 +127,12 @@ def is_mpn_member(user):
 def needs_two_factor(user):
     """Support staff, and holders of a role that requires it."""
     return user.is_authenticated and (user.is_staff or TWO_FACTOR_REQUIRED in capabilities_of(user))
+
+
+def may_file_advisory_requests(user):
+    """Any user of an MPN company, whatever their roles, files advisory requests and sees the
+    company's advisory hours (DOMAIN.md: advisory hours need no activation)."""
+    return is_mpn_member(user)
 
 
 def roles_that_can(capability):

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 from accounts.decorators import login_required
 from activation import clock
 from activation.models import PENDING, ActivationRequest
-from support.models import Incident
+from cases.models import Case
 from support.services import first_view_recorded, record_first_views
 
 from . import benefits_cache, rules
@@ -69,7 +69,7 @@ def _with_activations(rows):
     # What Partner Center itself can't show: each contract's last incidents.
     recent_incidents = Prefetch(
         "contract__incidents",
-        queryset=Incident.objects.select_related("opened_by", "product_version__product")[
+        queryset=Case.objects.select_related("opened_by", "product_version__product")[
             :RECENT_INCIDENTS
         ],
         to_attr="recent_incidents",

@@ -8,7 +8,7 @@ from activation.admin import ReadOnlyAdminMixin, action_form
 from benefits_portal.admin import TypedSearchMixin
 
 from . import services
-from .models import ContractLink, Incident, IncidentCredit, Product, ProductVersion, SupportContract
+from .models import ContractLink, IncidentCredit, Product, ProductVersion, SupportContract
 
 
 class VersionInline(admin.TabularInline):
@@ -41,7 +41,7 @@ class LinkInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 class CreditInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = IncidentCredit
-    fields = ["given_at", "incidents", "reason", "given_by"]
+    fields = ["given_at", "incidents", "reason", "case", "given_by"]
     readonly_fields = fields
     extra = 0
 
@@ -216,62 +216,10 @@ class ContractLinkAdmin(TypedSearchMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
         )
 
 
-@admin.register(Incident)
-class IncidentAdmin(TypedSearchMixin, admin.ModelAdmin):
-    list_display = [
-        "number",
-        "title",
-        "severity",
-        "support_type",
-        "state",
-        "product_version",
-        "plan",
-        "opened_by",
-        "opened_at",
-    ]
-    list_filter = ["state", "severity", "support_type", "product_version__product"]
-    list_select_related = ["product_version__product", "contract__partner", "opened_by"]
-    search_fields = [
-        "title",
-        "opened_by__email",
-        "contract__access_id",
-        "contract__contract_id",
-        "contract__partner__name",
-    ]
-    readonly_fields = [
-        "opened_by",
-        "contract",
-        "product_version",
-        "title",
-        "description",
-        "severity",
-        "support_type",
-        "contact_name",
-        "contact_email",
-        "contact_phone",
-        "opened_at",
-    ]
-    date_hierarchy = "opened_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description=_("plan"))
-    def plan(self, incident):
-        # Support staff see contracts' IDs whole, as in the contracts' list.
-        return str(incident.contract) if incident.contract_id else incident.plan_name
-
-    def save_model(self, request, obj, form, change):
-        services.change_incident(obj, request.user)  # audited in the company's log
-
-
 @admin.register(IncidentCredit)
 class IncidentCreditAdmin(TypedSearchMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """The record of incidents given back: who, when, how many, why."""
 
-    list_display = ["given_at", "contract", "incidents", "reason", "given_by"]
-    list_select_related = ["contract__partner", "given_by"]
+    list_display = ["given_at", "contract", "incidents", "reason", "case", "given_by"]
+    list_select_related = ["contract__partner", "given_by", "case"]
     search_fields = ["contract__contract_id", "contract__access_id", "given_by__email"]

@@ -4,8 +4,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from benefits_portal.text import DigitsField
+from cases.models import Case
 
-from .models import Incident, ProductVersion
+from .models import ProductVersion
 
 
 class ProductForm(forms.Form):
@@ -17,7 +18,7 @@ class ProductForm(forms.Form):
         empty_label=_("Choose a product"),
         error_messages={"invalid_choice": _("Choose a product from the list.")},
     )
-    support_type = forms.ChoiceField(choices=Incident.SupportType.choices, label=_("Support type"))
+    support_type = forms.ChoiceField(choices=Case.SupportType.choices, label=_("Support type"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -73,7 +74,7 @@ class IncidentForm(forms.ModelForm):
     )
 
     class Meta:
-        model = Incident
+        model = Case
         fields = [
             "title",
             "description",
@@ -100,7 +101,7 @@ class IncidentForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.plans = {plan.key: plan for plan in (*usable, *unavailable)}
         self.fields["plan"].choices = [(plan.key, plan.name) for plan in self.plans.values()]
-        self.fields["severity"].choices = Incident.Severity.choices  # no empty "---------"
+        self.fields["severity"].choices = Case.Severity.choices  # no empty "---------"
         # No maxlength on the description's box: a browser would cut a pasted log short
         # without a word. The form says how long it may be and keeps the text to shorten.
         self.fields["description"].widget.attrs.pop("maxlength", None)

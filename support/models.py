@@ -172,102 +172,6 @@ class ContractLink(models.Model):
         return f"{self.contract} on {self.user}"
 
 
-class Incident(models.Model):
-    """A support request opened under a plan: a contract, or the CSP plan (no contract)."""
-
-    class Severity(models.TextChoices):
-        A = "A", _("A: critical impact, first response within 2 hours")
-        B = "B", _("B: moderate impact, first response within 4 hours")
-        C = "C", _("C: minimal impact, first response within 8 hours")
-
-    class SupportType(models.TextChoices):
-        TECHNICAL = "technical", _("Technical: something isn't working as expected")
-        SETUP = "setup", _("Setup: installing, configuring or upgrading")
-
-    class State(models.TextChoices):
-        OPEN = "open", _("Open")
-        IN_PROGRESS = "in_progress", _("In progress")
-        RESOLVED = "resolved", _("Resolved")
-        CLOSED = "closed", _("Closed")
-
-    opened_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="incidents"
-    )
-    contract = models.ForeignKey(
-        SupportContract,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="incidents",
-        help_text=_("Empty for the Cloud Solution Provider plan."),
-    )
-    product_version = models.ForeignKey(ProductVersion, on_delete=models.PROTECT)
-    # A title reads on one line; a description holds the story, error messages and a short
-    # log, about four printed pages. Logs beyond that are attached, not pasted.
-    title = models.CharField(max_length=200)
-    description = models.TextField(max_length=10_000)
-    severity = models.CharField(max_length=1, choices=Severity.choices)
-    support_type = models.CharField(
-        _("support type"),
-        max_length=16,
-        choices=SupportType.choices,
-        default=SupportType.TECHNICAL,  # what every incident opened before it was kept was
-    )
-    contact_name = models.CharField(max_length=150)
-    contact_email = models.EmailField(max_length=254)  # the longest address SMTP carries
-    contact_phone = models.CharField(max_length=40, blank=True, validators=[phone_number])
-    state = models.CharField(max_length=16, choices=State.choices, default=State.OPEN)
-    opened_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-opened_at", "-pk"]
-        constraints = [
-            at_most("title", 200, "incident_title_length", _("A title is at most 200 characters.")),
-            at_most(
-                "description",
-                10_000,
-                "incident_description_length",
-                _("A description is at most 10,000 characters."),
-            ),
-            at_most(
-                "contact_name",
-                150,
-                "incident_contact_name_length",
-                _("A contact name is at most 150 characters."),
-            ),
-            at_most(
-                "contact_email",
-                254,
-                "incident_contact_email_length",
-                _("An email address is at most 254 characters."),
-            ),
-            at_most(
-                "contact_phone",
-                40,
-                "incident_contact_phone_length",
-                _("A phone number is at most 40 characters."),
-            ),
-        ]
-
-    def __str__(self):
-        return f"{self.number}: {self.title}"
-
-    @property
-    def number(self):
-        return f"SR{self.pk:09d}"
-
-    @property
-    def plan_name(self):
-        """The plan as the account sees it: the benefit and the last 4 digits of the Contract
-        ID, never the whole of it (masked as everywhere in the portal)."""
-        if not self.contract_id:
-            return _("Cloud Solution Provider")
-        return _("%(benefit)s · Contract ID ending %(last4)s") % {
-            "benefit": self.contract.get_benefit_display(),
-            "last4": self.contract.contract_id[-4:],
-        }
-
-
 class IncidentCredit(models.Model):
     """Incidents support staff gave back to a contract, and why. The audit trail; never edited."""
 
@@ -278,6 +182,15 @@ class IncidentCredit(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     given_at = models.DateTimeField(auto_now_add=True)
+    # The case whose closing gave the incident back (a duplicate, a product defect): one give-
+    # back per case, by this column's uniqueness, however many times it is closed.
+    case = models.OneToOneField(
+        "cases.Case",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="incident_given_back",
+    )
 
     class Meta:
         ordering = ["-given_at"]

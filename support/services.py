@@ -13,12 +13,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from audit.models import AuditEntry
-from audit.services import changes, entry, in_english, record
+from audit.services import entry, record
+from cases.models import Case
+from cases.rules import first_response_due
 from entitlements.rules import OfferKind
 from notices.models import Notice
 
 from . import rules
-from .models import ContractLink, Incident, IncidentCredit, ProductVersion, SupportContract
+from .models import ContractLink, IncidentCredit, ProductVersion, SupportContract
 
 CSP_PLAN = "csp"
 
@@ -268,8 +270,9 @@ def open_incident(user, version, plan_key, **details):
     """Open an incident under a plan, counting it down by one in the same transaction.
 
     Takes the account, a ProductVersion, a plan's key (a contract's pk, or CSP_PLAN) and the
-    incident's fields. Returns the Incident. Raises PlanUnavailable, with the true reason,
-    when the plan is not on the account or can't take this incident. The count-down is a
+    incident's fields. Returns the incident, a cases.Case, with its first-response target
+    (cases.rules). Raises PlanUnavailable, with the true reason, when the plan is not on the
+    account or can't take this incident. The count-down is a
     conditional UPDATE: two incidents opened at once on the last one cannot both succeed,
     whatever the timing.
     """
@@ -305,8 +308,16 @@ def open_incident(user, version, plan_key, **details):
                 if counted != 1:
                     raise PlanUnavailable(rules.USED_UP)
                 contract.refresh_from_db(fields=["incidents_remaining"])
-        incident = Incident.objects.create(
-            opened_by=user, contract=contract, product_version=version, **details
+        opened_at = timezone.now()
+        incident = Case.objects.create(
+            kind=Case.Kind.INCIDENT,
+            partner=contract.partner if contract is not None else user.partner,
+            opened_by=user,
+            contract=contract,
+            product=version.product,
+            product_version=version,
+            first_response_due=first_response_due("incident", details["severity"], opened_at),
+            **details,
         )
         if contract is not None:
             record(
@@ -353,30 +364,6 @@ def give_back_incidents(contract_id, incidents, reason, given_by):
             _contract_facts(contract, incidents=incidents, reason=reason),
         )
     return contract
-
-
-INCIDENT_FIELDS = ["state", "severity"]
-
-
-def change_incident(incident, actor):
-    """Save what support staff changed on an incident in Django admin (its state, its
-    severity), audited once in the log of the company whose contract it was opened under
-    (the opener's company for the CSP plan). Nothing changed, nothing recorded. Returns the
-    incident."""
-    with transaction.atomic():
-        before = Incident.objects.select_for_update(of=("self",)).get(pk=incident.pk)
-        incident.save()
-        changed = changes(before, incident, INCIDENT_FIELDS)
-        partner = incident.contract.partner if incident.contract else incident.opened_by.partner
-        if changed and partner is not None:
-            record(
-                partner,
-                AuditEntry.Action.INCIDENT_CHANGED,
-                f"incident {incident.number}: {in_english(changed)}",
-                actor,
-                {"incident": incident.number, "changes": changed},
-            )
-    return incident
 
 
 def first_view_recorded(contract):

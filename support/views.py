@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.decorators import login_required
 from benefits_portal import limits
 from benefits_portal.templatetags.sentences import sentence_gap
+from cases.models import Case
 from entitlements.permissions import (
     MANAGE_CONTRACTS,
     capability_required,
@@ -22,7 +23,7 @@ from entitlements.permissions import (
 
 from . import rules, services
 from .forms import AddContractForm, IncidentForm, ProductForm
-from .models import ContractLink, Incident, SupportContract
+from .models import ContractLink, SupportContract
 
 # Wrong Access ID and Contract ID pairs: an account may get 5 wrong in 15 minutes. An address
 # with 20 wrong in an hour (a script trying accounts in turn) leaves each account there one
@@ -297,7 +298,7 @@ def incidents(request):
     links = ContractLink.objects.filter(user=request.user).select_related("contract__partner")
     context = {
         "page": Paginator(
-            Incident.objects.filter(opened_by=request.user).select_related(
+            Case.objects.filter(opened_by=request.user, kind=Case.Kind.INCIDENT).select_related(
                 "product_version__product", "contract__partner"
             ),
             INCIDENTS_PER_PAGE,

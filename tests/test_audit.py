@@ -140,7 +140,8 @@ def test_incidents_opened_and_given_back_are_audited_once(alice, bob, contoso, s
 def test_support_staffs_edits_in_admin_are_in_the_companys_log(sign_in, support, alice, contoso):
     from django.utils import timezone
 
-    from support.models import Incident, ProductVersion
+    from cases.models import Case
+    from support.models import ProductVersion
 
     client = sign_in(support)
     offer = contoso.offers.get(level="silver")
@@ -181,10 +182,14 @@ def test_support_staffs_edits_in_admin_are_in_the_companys_log(sign_in, support,
     assert company_changed.actor == support
     assert "is_mpn_associated True -> False" in company_changed.subject
 
-    incident = Incident.objects.create(
+    version = ProductVersion.objects.get(product__name="SQL Server", name="2022")
+    incident = Case.objects.create(
+        partner=request.contract.partner,
         opened_by=alice,
         contract=request.contract,
-        product_version=ProductVersion.objects.get(product__name="SQL Server", name="2022"),
+        product=version.product,
+        product_version=version,
+        first_response_due=timezone.now(),
         title="t",
         description="d",
         severity="B",
@@ -192,10 +197,22 @@ def test_support_staffs_edits_in_admin_are_in_the_companys_log(sign_in, support,
         contact_email=alice.email,
         opened_at=timezone.now(),
     )
-    response = client.post(f"/admin/support/incident/{incident.pk}/change/", {"state": "closed"})
+    response = client.post(
+        f"/admin/cases/case/{incident.pk}/change/",
+        {"state": "closed", "resolution": "solved", "severity": "B", **NO_ENTRIES},
+    )
     assert response.status_code == 302
     [incident_changed] = entries_of(contoso, Action.INCIDENT_CHANGED)
     assert incident_changed.actor == support and "open -> closed" in incident_changed.subject
+
+
+# The conversation's inline management form, empty: admin posts it with every case.
+NO_ENTRIES = {
+    "entries-TOTAL_FORMS": "0",
+    "entries-INITIAL_FORMS": "0",
+    "entries-MIN_NUM_FORMS": "0",
+    "entries-MAX_NUM_FORMS": "1000",
+}
 
 
 def test_an_offer_removed_in_admin_is_audited(sign_in, support, contoso):

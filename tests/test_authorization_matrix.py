@@ -12,13 +12,15 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from accounts import people
 from accounts.models import AccessRequest, EntraGroupRole, EntraTenant, Invitation, User
 from activation.models import ActivationRequest
+from cases.models import Case, CaseEntry
 from entitlements.models import Role, RoleAssignment
 from entitlements.rules import Benefit
 from notices.models import Notice
 from notices.services import tell
-from support.models import ContractLink, Incident, SupportContract
+from support.models import ContractLink, SupportContract
 
 from .factories import PartnerFactory, UserFactory
+from .test_cases import open_incident
 from .test_support import contract_for
 
 ACTORS = [
@@ -44,6 +46,7 @@ CONTOSO_REQUEST = "contoso_request"  # Contoso's no-role user asking for Admin a
 CONTOSO_GROUP_ROLE = "contoso_group_role"  # a mapping of Contoso's Entra tenant
 ENTRA = "entra"  # the Entra app's provider id
 CONTOSO_NOTICE = "contoso_notice"  # a notice of Contoso's user without a role
+CONTOSO_CASE = "contoso_case"  # an incident Contoso's no-role user opened
 
 
 def everyone(answer):
@@ -79,6 +82,16 @@ def user_action(method_ok):
 
 
 DECIDERS = {"global_admin", "user_admin"}
+
+
+def case_page(method_ok):
+    """A case the no-role user opened: theirs, and their company's admins'; 404 to others."""
+    return {
+        "signed_out": LOGIN,
+        **dict.fromkeys(SIGNED_IN, 404),
+        **dict.fromkeys(["global_admin", "mpn_partner_admin", "no_role"], method_ok),
+    }
+
 
 MATRIX = {
     "home": {"GET": everyone(302)},
@@ -172,6 +185,27 @@ MATRIX = {
     "support:contracts": {"GET": signed_in(302), "POST": everyone(405)},
     "support:add_contract": {"GET": everyone(405), "POST": signed_in(400)},
     "support:incidents": {"GET": signed_in(200), "POST": everyone(405)},
+    # Cases: everyone's own, and the company's for those who may see them (Global admin, MPN
+    # partner admin); any other case is a 404. An empty note is refused.
+    "cases:list": {"GET": signed_in(200), "POST": everyone(405)},
+    # Advisory requests: any user of an MPN company; an empty form is refused.
+    "cases:advisory": {
+        "GET": {**signed_in(200), "csp_only_user": 403, "support_staff": 403},
+        "POST": {**signed_in(400), "csp_only_user": 403, "support_staff": 403},
+    },
+    "cases:case": {"args": CONTOSO_CASE, "GET": case_page(200), "POST": everyone(405)},
+    "cases:note": {"args": CONTOSO_CASE, "GET": everyone(405), "POST": case_page(400)},
+    "cases:close": {"args": CONTOSO_CASE, "GET": everyone(405), "POST": case_page(302)},
+    # A contract's ledger: those who see the company's benefits, and the accounts holding it.
+    "cases:ledger": {
+        "args": CONTOSO_CONTRACT,
+        "GET": {
+            "signed_out": LOGIN,
+            **dict.fromkeys(SIGNED_IN, 404),
+            **dict.fromkeys([*VIEWERS, "no_role"], 200),
+        },
+        "POST": everyone(405),
+    },
     # allauth's own pages: no sign-up; sign-in and password reset open to visitors.
     "account_login": {"GET": {"signed_out": 200, **dict.fromkeys(SIGNED_IN, 302)}},
     # "Sign up closed" to visitors; the signed-in are sent on to their page.
@@ -295,6 +329,7 @@ def test_every_url_taking_an_id_gives_another_company_404():
             CONTOSO_REQUEST,
             CONTOSO_GROUP_ROLE,
             CONTOSO_NOTICE,
+            CONTOSO_CASE,
         )
         answers = [row[m]["other_company_admin"] for m in ("GET", "POST") if m in row]
         assert 404 in answers, name
@@ -332,8 +367,10 @@ def world(db, contoso):
     group_role = tenant.group_roles.create(group_id=uuid.uuid4(), role=Role.ADMIN_AGENT)
     tell(users["no_role"], "contract_expiring_7", about=f"contract:{contract.pk}")
     notice = Notice.objects.get(recipient=users["no_role"])
+    case = open_incident(users["no_role"], contract)
     args = {
         CONTOSO_NOTICE: [notice.pk],
+        CONTOSO_CASE: [case.pk],
         CONTOSO_GROUP_ROLE: [group_role.pk],
         ENTRA: ["entra"],
         CONTOSO_GOLD: [gold.pk, "product_support"],
@@ -357,7 +394,8 @@ def stored():
     return (
         ActivationRequest.objects.count(),
         ContractLink.objects.count(),
-        Incident.objects.count(),
+        list(Case.objects.values_list("pk", "state", "resolution")),
+        CaseEntry.objects.count(),
         list(SupportContract.objects.values_list("access_id", "contract_id")),
         list(User.objects.order_by("pk").values_list("pk", "is_active", "partner_id", "password")),
         list(RoleAssignment.objects.order_by("pk").values_list("user_id", "role", "expires_at")),

@@ -10,8 +10,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from activation.models import ActivationRequest
+from cases.models import Case
 from entitlements.rules import Benefit
-from support.models import ContractLink, Incident, ProductVersion, SupportContract
+from support.models import ContractLink, ProductVersion, SupportContract
 
 from .test_support import contract_for
 
@@ -30,7 +31,7 @@ def stored():
     return (
         ActivationRequest.objects.count(),
         ContractLink.objects.count(),
-        Incident.objects.count(),
+        Case.objects.count(),
         list(SupportContract.objects.values_list("incidents_remaining", flat=True)),
     )
 

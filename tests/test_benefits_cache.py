@@ -17,12 +17,13 @@ from django.utils import timezone, translation
 
 from activation import services as activation
 from activation.models import ActivationRequest
+from cases.models import Case
 from entitlements import benefits_cache
 from entitlements.models import Competency, Partner, Role
 from entitlements.rules import Benefit
 from entitlements.services import set_roles
 from support import services as support
-from support.models import Incident, Product, ProductVersion, SupportContract
+from support.models import Product, ProductVersion, SupportContract
 
 from .factories import UserFactory
 from .test_technical_benefits import PAGE, activate_url
@@ -133,21 +134,21 @@ def open_another_incident(contract, alice, **_):
 def retitle_an_incident_in_plain_sql(contract, **_):
     with connection.cursor() as cursor:
         cursor.execute(
-            "UPDATE support_incident SET title = %s WHERE contract_id = %s",
+            "UPDATE cases_case SET title = %s WHERE contract_id = %s",
             ["Log shipping stalls again", contract.pk],
         )
     return "Log shipping stalls again"
 
 
 def resolve_the_incident(contract, **_):
-    incident = Incident.objects.get(contract=contract)
-    incident.state = Incident.State.RESOLVED
+    incident = Case.objects.get(contract=contract)
+    incident.state, incident.resolution = Case.State.RESOLVED, Case.Resolution.SOLVED
     incident.save()
     return "· Resolved"
 
 
 def delete_the_incident(contract, **_):
-    Incident.objects.filter(contract=contract).delete()
+    Case.objects.filter(contract=contract).delete()
     return "No incident opened on this contract yet."
 
 

@@ -8,6 +8,7 @@ per row: it would make the page slow for the biggest partners first.
 
 import datetime
 import uuid
+from decimal import Decimal
 
 import pytest
 from django.contrib import admin
@@ -18,11 +19,12 @@ from django.utils import timezone
 
 from activation.models import ActivationEvent, ActivationRequest
 from audit.models import AuditEntry
+from cases.models import Case
 from entitlements.models import Competency, MembershipOffer, Role, RoleAssignment
 from entitlements.rules import Benefit, Level, OfferKind
 from notices.models import Notice
 from notices.services import tell
-from support.models import ContractLink, Incident, IncidentCredit, ProductVersion, SupportContract
+from support.models import ContractLink, IncidentCredit, ProductVersion, SupportContract
 from support.services import record_first_views
 
 from .factories import UserFactory
@@ -91,14 +93,17 @@ class Company:
         ContractLink.objects.bulk_create(
             ContractLink(user=person, contract=contract) for person in self.people
         )
-        Incident.objects.bulk_create(
-            Incident(
+        Case.objects.bulk_create(
+            Case(
+                partner=self.partner,
                 opened_by=self.people[i % len(self.people)],
                 contract=contract,
+                product=self.version.product,
                 product_version=self.version,
+                first_response_due=timezone.now(),
                 title=f"Incident {i}",
                 description="Details",
-                severity=Incident.Severity.C,
+                severity=Case.Severity.C,
                 contact_name="Contact",
                 contact_email="contact@example.com",
             )
@@ -381,3 +386,63 @@ def test_the_notices_page_and_the_bell_run_the_same_queries_at_any_size(client, 
             counts[visit].append(len(queries))
     assert not growing(counts), counts
     assert max(max(each) for each in counts.values()) <= PAGE_QUERY_LIMIT, counts
+
+
+def test_the_case_pages_run_the_same_queries_at_any_size(client, alice, aaron, company):
+    from cases import services as cases
+
+    company.grow_to(1)
+    case = Case.objects.filter(partner=alice.partner).order_by("pk").first()
+    contract = case.contract
+    urls = [
+        reverse("cases:list"),
+        f"{reverse('cases:list')}?q=Incident&state=open&opened_by=me",
+        reverse("cases:case", args=[case.pk]),
+        reverse("cases:ledger", args=[contract.pk]),
+    ]
+    counts = {url: [] for url in urls}
+    for size in SIZES:
+        company.grow_to(size)
+        # The case's conversation and the contract's ledger grow with the company.
+        while case.entries.count() < size:
+            cases.add_note(case.pk, aaron, "More details")
+        while contract.credits.count() < size:
+            IncidentCredit.objects.create(contract=contract, incidents=1, reason="Goodwill")
+            SupportContract.objects.filter(pk=contract.pk).update(incidents_remaining=0)
+        client.force_login(alice)
+        for url in urls:
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(url)
+            assert response.status_code == 200, url
+            counts[url].append(len(queries))
+    assert not growing(counts), counts
+    assert max(max(each) for each in counts.values()) <= PAGE_QUERY_LIMIT, counts
+
+
+@pytest.mark.django_db
+def test_the_advisory_page_runs_the_same_queries_at_any_number_of_requests(client, alice, support):
+    from cases import services as cases
+
+    product = ProductVersion.objects.select_related("product").first().product
+    counts = []
+    for size in SIZES:
+        while Case.objects.filter(kind="advisory").count() < size:
+            case = cases.file_advisory_request(
+                alice,
+                title="Landing zone",
+                description="Two regions.",
+                product=product,
+                request_type="deployment",
+                country="Japan",
+                language="ja",
+                contact_name="Alice",
+                contact_email=alice.email,
+            )
+            cases.record_hours(case.pk, support, Decimal("0.25"))
+        client.force_login(alice)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(reverse("cases:advisory"))
+        assert response.status_code == 200
+        counts.append(len(queries))
+    assert len(set(counts)) == 1, counts
+    assert counts[0] <= PAGE_QUERY_LIMIT, counts

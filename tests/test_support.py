@@ -7,10 +7,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from cases.models import Case
 from entitlements.models import Role
 from entitlements.rules import Benefit
 from support import services
-from support.models import ContractLink, Incident, ProductVersion, SupportContract
+from support.models import ContractLink, ProductVersion, SupportContract
 
 from .factories import OfferFactory, UserFactory, contract_for
 
@@ -303,7 +304,7 @@ def test_a_csp_partner_uses_the_cloud_solution_provider_plan_for_azure(sign_in, 
     assert "Cloud Solution Provider" in page
     response = client.post(step2("Azure"), incident_fields("csp"))
     assert response.status_code == 302
-    incident = Incident.objects.get()
+    incident = Case.objects.get()
     assert incident.contract is None and incident.plan_name == "Cloud Solution Provider"
     assert 'value="csp"' not in client.get(step2("Microsoft 365")).content.decode()
 
@@ -313,7 +314,7 @@ def test_the_csp_plan_is_not_for_companies_outside_csp(sign_in, bob):
     assert 'value="csp"' not in client.get(step2("Azure")).content.decode()
     response = client.post(step2("Azure"), incident_fields("csp"))
     assert response.status_code == 400
-    assert not Incident.objects.exists()
+    assert not Case.objects.exists()
 
 
 def test_opening_an_incident_counts_the_plan_down_by_one(sign_in, bob, product_support):
@@ -323,7 +324,7 @@ def test_opening_an_incident_counts_the_plan_down_by_one(sign_in, bob, product_s
         step2("Windows Server", "2025"), incident_fields(product_support.pk), follow=True
     )
     page = response.content.decode()
-    incident = Incident.objects.get()
+    incident = Case.objects.get()
     assert f"Incident {incident.number} opened. 19 incidents remaining on this plan." in page
     assert "Cluster node won&#x27;t join" in page and "Open" in page
     product_support.refresh_from_db()
@@ -340,7 +341,7 @@ def test_an_unlimited_plan_never_counts_down(sign_in, bob, alice, contoso):
     for _ in range(3):
         client.post(step2("Azure"), incident_fields(unlimited.pk))
     unlimited.refresh_from_db()
-    assert Incident.objects.count() == 3
+    assert Case.objects.count() == 3
     assert unlimited.incidents_remaining is None
 
 
@@ -359,7 +360,7 @@ def test_an_account_opens_at_most_ten_incidents_an_hour_and_keeps_what_it_typed(
     page = refused.content.decode()
     assert "You have opened 10 incidents in the last hour, the most an account may." in page
     assert 'value="An eleventh incident, typed with care"' in page
-    assert Incident.objects.count() == 10
+    assert Case.objects.count() == 10
     product_support.refresh_from_db()
     assert product_support.incidents_remaining == 10
 
@@ -374,7 +375,7 @@ def test_the_last_incident_can_be_used_once(sign_in, bob, signature_5_pack):
     second = client.post(step2("Azure"), incident_fields(signature_5_pack.pk))
     assert second.status_code == 409
     assert "This plan has no incidents remaining." in second.content.decode()
-    assert Incident.objects.count() == 1
+    assert Case.objects.count() == 1
 
 
 def test_a_used_up_plan_chosen_in_a_stale_form_is_refused_clearly(bob, signature_5_pack):
@@ -391,7 +392,7 @@ def test_a_used_up_plan_chosen_in_a_stale_form_is_refused_clearly(bob, signature
             contact_name="Bob",
             contact_email="bob@fabrikam.example",
         )
-    assert not Incident.objects.exists()
+    assert not Case.objects.exists()
 
 
 def test_a_plan_that_is_not_on_the_account_cannot_be_used(sign_in, bob, product_support):
@@ -400,7 +401,7 @@ def test_a_plan_that_is_not_on_the_account_cannot_be_used(sign_in, bob, product_
     )
     assert response.status_code == 400
     assert "That support plan is not on your account" in response.content.decode()
-    assert not Incident.objects.exists()
+    assert not Case.objects.exists()
 
 
 def test_a_missing_field_opens_nothing_and_says_what_is_wrong(sign_in, bob, product_support):
@@ -425,24 +426,28 @@ def test_the_account_lists_its_incidents_and_plans(sign_in, bob, product_support
     add(client, product_support)
     client.post(step2("Windows Server", "2025"), incident_fields(product_support.pk))
     page = client.get(INCIDENTS).content.decode()
-    assert Incident.objects.get().number in page
+    assert Case.objects.get().number in page
     assert "19 of 20" in page and "Usable" in page
 
 
 def test_a_long_list_of_incidents_comes_in_pages_newest_first(sign_in, bob):
-    Incident.objects.bulk_create(
-        Incident(
+    version = ProductVersion.objects.select_related("product").first()
+    Case.objects.bulk_create(
+        Case(
+            partner=bob.partner,
             opened_by=bob,
-            product_version=ProductVersion.objects.first(),
+            product=version.product,
+            product_version=version,
+            first_response_due=timezone.now(),
             title=f"Question {n}",
             description="Details",
-            severity=Incident.Severity.C,
+            severity=Case.Severity.C,
             contact_name="Bob",
             contact_email=bob.email,
         )
         for n in range(51)
     )
-    newest, oldest = Incident.objects.order_by("-pk")[0], Incident.objects.order_by("pk")[0]
+    newest, oldest = Case.objects.order_by("-pk")[0], Case.objects.order_by("pk")[0]
     client = sign_in(bob)
     first = client.get(INCIDENTS).content.decode()
     assert newest.number in first and oldest.number not in first
@@ -477,7 +482,7 @@ def test_an_incident_on_another_companys_contract_needs_its_ids(sign_in, db, pro
         step2("Windows Server", "2025"), incident_fields(product_support.pk)
     )
     assert response.status_code == 400
-    assert not Incident.objects.exists()
+    assert not Case.objects.exists()
 
 
 def test_severity_is_a_choice_of_a_b_or_c_with_no_blank(sign_in, bob, product_support):

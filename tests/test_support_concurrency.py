@@ -3,7 +3,9 @@
 import pytest
 from django.test import Client
 
-from support.models import ContractLink, Incident, SupportContract
+from cases.models import Case
+from entitlements.rules import Benefit
+from support.models import ContractLink, SupportContract
 
 from .factories import UserFactory
 from .test_activation_concurrency import all_at_once, signed_in_clients
@@ -38,7 +40,7 @@ def test_the_last_incident_goes_to_exactly_one_of_many_at_once(alice, contoso, a
     # The others are told: the plan is no longer offered (400) or was used up meanwhile (409).
     assert statuses.count(302) == 1
     assert set(statuses) - {302} <= {400, 409}
-    assert Incident.objects.count() == 1
+    assert Case.objects.count() == 1
     contract.refresh_from_db()
     assert contract.incidents_remaining == 0
 
@@ -75,3 +77,58 @@ def test_past_an_address_limit_parallel_tries_get_only_its_remaining_look_ups(al
 
     assert statuses.count(400) == 10
     assert statuses.count(429) == 30
+
+
+def test_two_staff_closing_as_duplicate_at_once_give_the_incident_back_once(
+    alice, contoso, support
+):
+    from support.models import IncidentCredit
+
+    from .test_cases import NO_ENTRIES, open_incident
+
+    contract = contract_for(contoso.offers.get(level="gold"), Benefit.PRODUCT_SUPPORT, alice)
+    case = open_incident(alice, contract)
+    clients = signed_in_clients([support, support, support, support])
+    form = {"state": "closed", "resolution": "duplicate", "severity": "B", **NO_ENTRIES}
+
+    statuses = all_at_once(
+        4, lambda i: clients[i].post(f"/admin/cases/case/{case.pk}/change/", form).status_code
+    )
+
+    assert statuses == [302] * 4
+    assert IncidentCredit.objects.filter(case=case).count() == 1
+    contract.refresh_from_db()
+    assert contract.incidents_remaining == contract.incidents_total
+
+
+def test_staff_recording_hours_at_once_never_take_the_company_below_zero(bob, support):
+    from decimal import Decimal
+
+    from cases import services
+    from cases.models import AdvisoryHours, HoursRecord
+    from support.models import Product
+
+    case = services.file_advisory_request(
+        bob,
+        title="Landing zone",
+        description="Two regions.",
+        product=Product.objects.get(name="Azure"),
+        request_type="presales",
+        country="Japan",
+        language="ja",
+        contact_name="Bob",
+        contact_email=bob.email,
+    )
+
+    def record(_i):
+        try:
+            services.record_hours(case.pk, support, Decimal(2))
+        except ValueError:
+            return "refused"
+        return "recorded"
+
+    results = all_at_once(4, record)
+
+    assert results.count("recorded") == 2  # 5 hours: two of 2, then 1 left
+    assert AdvisoryHours.objects.get().hours_remaining == 1
+    assert HoursRecord.objects.count() == 2

@@ -4,9 +4,10 @@ keeps what was typed; the incidents list says what a person can read."""
 import pytest
 from django.utils import timezone
 
+from cases.models import Case
 from entitlements.rules import Benefit
 from support import rules
-from support.models import Incident, SupportContract
+from support.models import SupportContract
 
 from .test_support import (
     CREATE,
@@ -45,7 +46,7 @@ def test_the_tab_that_loses_the_last_incident_is_told_so_and_keeps_what_it_typed
         assert f'value="{typed}"' in page
     assert "Since Tuesday the geo-replica stays in Seeding." in page
     assert '<details class="more step" id="add-contract" open>' in page  # one click away
-    assert not Incident.objects.exists()
+    assert not Case.objects.exists()
 
 
 def test_an_expired_plan_chosen_in_a_stale_tab_says_when_it_expired(sign_in, bob, product_support):
@@ -72,7 +73,7 @@ def test_a_plan_chosen_for_a_product_it_does_not_cover_says_which_rule(
         "version of an on-premises product are covered: now Windows Server 2025 and Windows "
         "Server 2022." in page
     )
-    assert not Incident.objects.exists()
+    assert not Case.objects.exists()
 
 
 def test_a_plan_not_on_the_account_is_refused_as_such(sign_in, bob, product_support):
@@ -161,7 +162,7 @@ def test_a_contact_phone_that_is_not_a_number_is_refused_and_kept(
         or "A phone number has 6 to 15 digits." in page
     )
     assert f'value="{phone}"' in page
-    assert not Incident.objects.exists()
+    assert not Case.objects.exists()
 
 
 @pytest.mark.parametrize(
@@ -175,7 +176,7 @@ def test_a_contact_phone_as_people_write_it_is_accepted(sign_in, bob, product_su
         step2("Windows Server", "2025"), incident_fields(product_support.pk, contact_phone=typed)
     )
     assert response.status_code == 302
-    assert Incident.objects.get().contact_phone == kept
+    assert Case.objects.get().contact_phone == kept
 
 
 def test_the_support_type_chosen_in_step_1_is_kept_and_listed(sign_in, bob, product_support):
@@ -183,7 +184,7 @@ def test_the_support_type_chosen_in_step_1_is_kept_and_listed(sign_in, bob, prod
     add(client, product_support)
     url = step2("Windows Server", "2025").replace("support_type=technical", "support_type=setup")
     assert client.post(url, incident_fields(product_support.pk)).status_code == 302
-    assert Incident.objects.get().support_type == Incident.SupportType.SETUP
+    assert Case.objects.get().support_type == Case.SupportType.SETUP
     page = client.get(INCIDENTS).content.decode()
     assert "Setup: installing, configuring or upgrading" in page
 
@@ -198,7 +199,7 @@ def test_the_incidents_list_masks_the_contract_id_names_the_severity_and_the_tim
     assert product_support.contract_id not in page
     assert f"Contract ID ending {product_support.contract_id[-4:]}" in page
     assert "B: moderate impact, first response within 4 hours" in page
-    opened = timezone.localtime(Incident.objects.get().opened_at)
+    opened = timezone.localtime(Case.objects.get().opened_at)
     assert f"{opened:%H:%M}" in page or f"{opened:%-I:%M}" in page
     assert f" {settings.TIME_ZONE}</time>" in page
 
@@ -271,11 +272,11 @@ def test_support_staff_see_the_support_type_in_admin(sign_in, bob, support, prod
     add(client, product_support)
     url = step2("Windows Server", "2025").replace("support_type=technical", "support_type=setup")
     client.post(url, incident_fields(product_support.pk))
-    incident = Incident.objects.get()
+    incident = Case.objects.get()
     staff = sign_in(support)
-    listing = staff.get("/admin/support/incident/").content.decode()
+    listing = staff.get("/admin/cases/case/").content.decode()
     assert "Setup: installing, configuring or upgrading" in listing
-    detail = staff.get(f"/admin/support/incident/{incident.pk}/change/").content.decode()
+    detail = staff.get(f"/admin/cases/case/{incident.pk}/change/").content.decode()
     assert "Setup: installing, configuring or upgrading" in detail
 
 

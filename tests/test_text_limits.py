@@ -8,17 +8,19 @@ from django.apps import apps
 from django.db import DataError, IntegrityError, models, transaction
 from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
+from django.utils import timezone
 
 from activation import services as activation
 from activation.models import ActivationRequest
+from cases.models import Case
 from entitlements.rules import Benefit
-from support.models import Incident, IncidentCredit, SupportContract
+from support.models import IncidentCredit, ProductVersion, SupportContract
 
 from .test_activation_admin import act
 from .test_support import add, contract_for, incident_fields, step2
 from .test_support_admin import give_back
 
-PROJECT_APPS = {"accounts", "entitlements", "activation", "support", "audit"}
+PROJECT_APPS = {"accounts", "entitlements", "activation", "support", "cases", "audit"}
 
 
 @pytest.fixture
@@ -73,7 +75,7 @@ def test_a_description_over_the_limit_is_refused_and_the_text_kept(sign_in, bob,
     page = html.unescape(response.content.decode())
     assert "Ensure this value has at most 10000 characters (it has 10027)." in page
     assert story in page  # to shorten, not to type again
-    assert not Incident.objects.exists()
+    assert not Case.objects.exists()
     product_support.refresh_from_db()
     assert product_support.incidents_remaining == 20
 
@@ -89,7 +91,7 @@ def test_an_incident_of_two_and_a_half_megabytes_is_refused(sign_in, bob, produc
     page = response.content.decode()
     assert "Ensure this value has at most 200 characters (it has 300)." in page
     assert "Ensure this value has at most 10000 characters (it has 2500000)." in page
-    assert not Incident.objects.exists()
+    assert not Case.objects.exists()
 
 
 def test_a_description_at_the_limit_is_accepted(sign_in, bob, product_support):
@@ -100,7 +102,7 @@ def test_a_description_at_the_limit_is_accepted(sign_in, bob, product_support):
         incident_fields(product_support.pk, description="x" * 10_000),
     )
     assert response.status_code == 302
-    assert len(Incident.objects.get().description) == 10_000
+    assert len(Case.objects.get().description) == 10_000
 
 
 def test_the_description_box_does_not_cut_a_pasted_text_short(sign_in, bob, product_support):
@@ -114,22 +116,23 @@ def test_the_description_box_does_not_cut_a_pasted_text_short(sign_in, bob, prod
 @pytest.mark.parametrize(
     ("model", "field"),
     [
-        (Incident, "title"),
-        (Incident, "description"),
-        (Incident, "contact_name"),
-        (Incident, "contact_phone"),
+        (Case, "title"),
+        (Case, "description"),
+        (Case, "contact_name"),
+        (Case, "contact_phone"),
         (IncidentCredit, "reason"),
         (ActivationRequest, "failure_reason"),
     ],
 )
 def test_the_database_refuses_text_over_the_limit(product_support, model, field):
     row = {
-        Incident: lambda: Incident.objects.create(
+        Case: lambda: Case.objects.create(
+            partner=product_support.partner,
             opened_by=product_support.activation.requested_by,
             contract=product_support,
-            product_version=Incident._meta.get_field(
-                "product_version"
-            ).related_model.objects.first(),
+            product_version=(version := ProductVersion.objects.first()),
+            product=version.product,
+            first_response_due=timezone.now(),
             title="t",
             description="d",
             severity="B",

@@ -11,6 +11,7 @@ from accounts import access, people
 from accounts.models import EntraTenant, User
 from audit.models import AuditEntry
 from audit.services import record
+from cases import services as cases
 from entitlements.models import Role
 from notices.services import mark_all_read, tell
 from support import services as support_services
@@ -36,7 +37,7 @@ def the_pages():
     contract = activated()  # a benefit with its IDs and timeline, and an audit trail
     ContractLink.objects.create(user=admin, contract=contract)
     version = ProductVersion.objects.get(product__name="Windows Server", name="2025")
-    support_services.open_incident(
+    case = support_services.open_incident(
         admin,
         version,
         contract.pk,
@@ -46,6 +47,7 @@ def the_pages():
         contact_name="Megan Bowen",
         contact_email="admin@contoso.example",
     )
+    cases.add_note(case.pk, admin, LONG_WORD)
     record(admin.partner, AuditEntry.Action.CONTRACT_LINKED, LONG_WORD, admin)
     # Someone invited with a name that must wrap, and a link that no longer works.
     invited = people.invite(
@@ -111,6 +113,11 @@ def the_pages():
             reverse("support:create"),
             step_2,  # steps 2 and 3: the plans, and the form to describe the problem
             reverse("support:incidents"),
+            reverse("cases:list"),
+            f"{reverse('cases:list')}?state=nonsense",  # a filter in error, said
+            reverse("cases:case", args=[case.pk]),  # its conversation, a note to add
+            reverse("cases:ledger", args=[contract.pk]),
+            reverse("cases:advisory"),  # hours left, the requests, the form
             reverse("account_change_password"),
             reverse("account_email"),
             reverse("usersessions_list"),
@@ -132,6 +139,7 @@ def the_pages():
         # Action Pack: no cloud support, said on both sides.
         "admin@fabrikam.example": [
             reverse("entitlements:technical_benefits"),
+            reverse("cases:advisory"),  # Action Pack: presales uses hours
             reverse("support:create"),
             reverse("support:incidents"),
         ],

@@ -8,8 +8,9 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.models import User
+from cases.models import Case
 from entitlements.services import set_roles
-from support.models import ContractLink, Incident, ProductVersion, SupportContract
+from support.models import ContractLink, ProductVersion, SupportContract
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -60,7 +61,7 @@ def test_two_tabs_race_for_the_last_incident_and_the_loser_keeps_its_text(
     expect(page.get_by_label("Contact phone (optional)")).to_have_value("+1 (425) 555-0100")
     expect(page.get_by_label("Access ID")).to_be_visible()  # Add contract, open
     shot(page, "support-race-lost")
-    assert Incident.objects.count() == 1
+    assert Case.objects.count() == 1
 
     # Add another contract: what was typed is still there, and goes under the new plan.
     from activation import services
@@ -79,7 +80,7 @@ def test_two_tabs_race_for_the_last_incident_and_the_loser_keeps_its_text(
     page.locator(f"#plan-{silver.pk}").check()
     page.get_by_role("button", name="Open incident").click()
     expect(page.get_by_role("status")).to_contain_text("14 incidents remaining on this plan")
-    assert Incident.objects.filter(title="Storage Spaces pool degraded").exists()
+    assert Case.objects.filter(title="Storage Spaces pool degraded").exists()
 
     row = page.locator("table.plans").first.locator("tbody tr").nth(1)  # the first tab's
     expect(row).to_contain_text(f"Contract ID ending {contract.contract_id[-4:]}")

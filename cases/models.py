@@ -1,0 +1,282 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from benefits_portal.text import at_most
+from support.models import phone_number
+
+
+class Case(models.Model):
+    """A request to support: an incident opened under a plan, or an advisory request (Technical
+    Presales and Deployment services). One lifecycle for both, and for what comes later.
+
+    State: open → in progress → waiting on you → resolved → closed. Support staff move it
+    (cases.services.update_by_staff); a partner's note on a case waiting on them moves it back
+    to in progress, and a partner may close their case. Resolved and closed cases carry a
+    resolution; a duplicate or a product defect gives back what the case used, once.
+    """
+
+    class Kind(models.TextChoices):
+        INCIDENT = "incident", _("Incident")
+        ADVISORY = "advisory", _("Advisory request")
+
+    class Severity(models.TextChoices):
+        A = "A", _("A: critical impact, first response within 2 hours")
+        B = "B", _("B: moderate impact, first response within 4 hours")
+        C = "C", _("C: minimal impact, first response within 8 hours")
+
+    class SupportType(models.TextChoices):
+        TECHNICAL = "technical", _("Technical: something isn't working as expected")
+        SETUP = "setup", _("Setup: installing, configuring or upgrading")
+
+    class RequestType(models.TextChoices):
+        PRESALES = "presales", _("Presales: planning a solution for a customer")
+        DEPLOYMENT = "deployment", _("Deployment: setting up or migrating a solution")
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Open")
+        IN_PROGRESS = "in_progress", _("In progress")
+        WAITING_ON_YOU = "waiting_on_you", _("Waiting on you")
+        RESOLVED = "resolved", _("Resolved")
+        CLOSED = "closed", _("Closed")
+
+    class Resolution(models.TextChoices):
+        SOLVED = "solved", _("Solved")
+        DUPLICATE = "duplicate", _("Duplicate")
+        PRODUCT_DEFECT = "product_defect", _("Product defect")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    FINISHED = (State.RESOLVED, State.CLOSED)
+
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.INCIDENT)
+    # The company whose case it is: the contract's for an incident on a contract, else the
+    # opener's. Every partner's look-up is scoped by it.
+    partner = models.ForeignKey(
+        "entitlements.Partner", on_delete=models.PROTECT, related_name="cases"
+    )
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cases"
+    )
+    contract = models.ForeignKey(
+        "support.SupportContract",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="incidents",
+        help_text=_("Empty for the Cloud Solution Provider plan and for advisory requests."),
+    )
+    product = models.ForeignKey(
+        "support.Product", on_delete=models.PROTECT, related_name="cases", verbose_name=_("product")
+    )
+    product_version = models.ForeignKey(
+        "support.ProductVersion", on_delete=models.PROTECT, null=True, blank=True
+    )
+    # A title reads on one line; a description holds the story, error messages and a short
+    # log, about four printed pages. Logs beyond that are attached, not pasted.
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), max_length=10_000)
+    severity = models.CharField(_("severity"), max_length=1, choices=Severity.choices, blank=True)
+    support_type = models.CharField(
+        _("support type"), max_length=16, choices=SupportType.choices, blank=True
+    )
+    request_type = models.CharField(
+        _("request type"), max_length=16, choices=RequestType.choices, blank=True
+    )
+    # Where and in which language the partner wants the consultant: they route the request.
+    country = models.CharField(_("country/region"), max_length=60, blank=True)
+    language = models.CharField(
+        _("preferred language"), max_length=16, choices=settings.LANGUAGES, blank=True
+    )
+    contact_name = models.CharField(_("contact name"), max_length=150)
+    contact_email = models.EmailField(_("contact email"), max_length=254)
+    contact_phone = models.CharField(
+        _("contact phone"), max_length=40, blank=True, validators=[phone_number]
+    )
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.OPEN)
+    resolution = models.CharField(
+        _("resolution"), max_length=16, choices=Resolution.choices, blank=True
+    )
+    opened_at = models.DateTimeField(_("opened"), auto_now_add=True)
+    first_response_due = models.DateTimeField(_("first response due"))
+    first_responded_at = models.DateTimeField(_("first answered"), null=True, blank=True)
+    # Whether hours spent on an advisory request come off the company's allowance: presales
+    # does at Action Pack, not at Silver or Gold (DOMAIN.md, entitlements.rules).
+    uses_hours = models.BooleanField(_("uses advisory hours"), default=False)
+
+    class Meta:
+        ordering = ["-opened_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="incident", severity__in=["A", "B", "C"])
+                | Q(kind="advisory", severity=""),
+                name="case_severity_iff_incident",
+                violation_error_message=_("An incident has a severity A, B or C; no other case."),
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="incident", product_version__isnull=False, request_type="")
+                | Q(
+                    kind="advisory",
+                    product_version__isnull=True,
+                    contract__isnull=True,
+                    support_type="",
+                    request_type__in=["presales", "deployment"],
+                ),
+                name="case_fields_of_its_kind",
+                violation_error_message=_(
+                    "An incident names a product version; an advisory request names a request "
+                    "type and no contract."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=["resolved", "closed"], resolution__gt="")
+                | (~Q(state__in=["resolved", "closed"]) & Q(resolution="")),
+                name="case_resolution_iff_finished",
+                violation_error_message=_("A resolved or closed case has a resolution; no other."),
+            ),
+            at_most("title", 200, "case_title_length", _("A title is at most 200 characters.")),
+            at_most(
+                "description",
+                10_000,
+                "case_description_length",
+                _("A description is at most 10,000 characters."),
+            ),
+            at_most(
+                "contact_name",
+                150,
+                "case_contact_name_length",
+                _("A contact name is at most 150 characters."),
+            ),
+            at_most(
+                "contact_email",
+                254,
+                "case_contact_email_length",
+                _("An email address is at most 254 characters."),
+            ),
+            at_most(
+                "contact_phone",
+                40,
+                "case_contact_phone_length",
+                _("A phone number is at most 40 characters."),
+            ),
+            at_most("country", 60, "case_country_length", _("A country is at most 60 characters.")),
+        ]
+        indexes = [models.Index(fields=["partner", "-opened_at"], name="case_partner_newest")]
+
+    def __str__(self):
+        return f"{self.number}: {self.title}"
+
+    @property
+    def number(self):
+        """The case number people quote: SR and nine digits, as incidents always had."""
+        return f"SR{self.pk:09d}"
+
+    @staticmethod
+    def pk_of_number(text):
+        """The pk a typed case number names ("SR000000042", "sr42", "42"), or None."""
+        text = (text or "").strip().upper().removeprefix("SR")
+        return int(text) if text.isdigit() and len(text) <= 12 else None
+
+    @property
+    def is_incident(self):
+        return self.kind == self.Kind.INCIDENT
+
+    @property
+    def is_finished(self):
+        return self.state in self.FINISHED
+
+    @property
+    def plan_name(self):
+        """The plan as the account sees it: the benefit and the last 4 digits of the Contract
+        ID, never the whole of it (masked as everywhere in the portal)."""
+        if not self.contract_id:
+            return _("Cloud Solution Provider")
+        return _("%(benefit)s · Contract ID ending %(last4)s") % {
+            "benefit": self.contract.get_benefit_display(),
+            "last4": self.contract.contract_id[-4:],
+        }
+
+
+class CaseEntry(models.Model):
+    """One entry of a case's conversation: a partner's note or a support engineer's reply."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="entries")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    from_support = models.BooleanField(default=False)
+    text = models.TextField(max_length=10_000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name_plural = "case entries"
+        constraints = [
+            at_most(
+                "text", 10_000, "case_entry_text_length", _("A note is at most 10,000 characters.")
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.case.number} #{self.pk}"
+
+
+class AdvisoryHours(models.Model):
+    """A company's advisory hours (Technical Presales and Deployment services): the allowance
+    its membership gives (entitlements.rules.advisory_hours) and what is left. Written when
+    the company files its first request; counted down by support staff recording hours."""
+
+    partner = models.OneToOneField(
+        "entitlements.Partner", on_delete=models.CASCADE, related_name="advisory_hours"
+    )
+    hours_total = models.DecimalField(max_digits=6, decimal_places=2)
+    hours_remaining = models.DecimalField(max_digits=6, decimal_places=2)
+
+    class Meta:
+        verbose_name_plural = "advisory hours"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(hours_remaining__gte=0, hours_remaining__lte=models.F("hours_total")),
+                name="advisory_hours_between_0_and_total",
+                violation_error_message=_(
+                    "Hours remaining are between 0 and the company's advisory hours."
+                ),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.partner}: {self.hours_remaining} of {self.hours_total}"
+
+
+class HoursRecord(models.Model):
+    """Hours support staff spent on an advisory request, or the hours a request closed as a
+    duplicate or a product defect gave back (negative, once per case). Never edited."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="hours")
+    hours = models.DecimalField(max_digits=6, decimal_places=2)
+    # Whether the hours came off the company's allowance: presales at Silver and Gold don't.
+    counted = models.BooleanField()
+    given_back = models.BooleanField(default=False)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["recorded_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=Q(given_back=True),
+                name="hours_given_back_once_per_case",
+                violation_error_message=_("This case's hours were already given back."),
+            ),
+            models.CheckConstraint(
+                condition=Q(given_back=False, hours__gt=0) | Q(given_back=True, hours__lte=0),
+                name="hours_spent_positive_given_back_not",
+                violation_error_message=_("Record more than 0 hours."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.case.number}: {self.hours} h"

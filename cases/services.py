@@ -1,0 +1,316 @@
+"""A case's conversation and lifecycle: notes, replies, states, and giving back what a closed
+case used. Each action is atomic and locks the case, so a double click or two staff at once end
+with one result; the give-back's uniqueness per case is the database's (support.IncidentCredit)."""
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.models import AuditEntry
+from audit.services import changes, in_english, record
+from entitlements import rules as entitlement_rules
+from entitlements.permissions import VIEW_COMPANY_CASES, can
+from notices.services import tell
+from support.models import IncidentCredit, SupportContract
+
+from . import rules
+from .models import AdvisoryHours, Case, CaseEntry, HoursRecord
+
+STATE_FIELDS = ["state", "resolution", "severity"]
+
+
+class CaseClosed(Exception):
+    """The case is closed: nothing more is added to it."""
+
+
+def visible_cases(user):
+    """The cases `user` may see: every case of the company for those who may see the company's
+    cases (entitlements.permissions.VIEW_COMPANY_CASES), and everyone's own. A queryset."""
+    if not user.is_authenticated:
+        return Case.objects.none()
+    mine = Q(opened_by=user)
+    if user.partner_id is not None and can(user, VIEW_COMPANY_CASES):
+        mine |= Q(partner_id=user.partner_id)
+    return Case.objects.filter(mine)
+
+
+def _locked(case_pk):
+    return Case.objects.select_for_update(of=("self",)).select_related("opened_by").get(pk=case_pk)
+
+
+def add_note(case_pk, author, text):
+    """A partner's note on a case. Takes the case's pk (one the author may see: the caller's
+    look-up), the author and the text. A case waiting on the partner goes back to in progress.
+    Returns the CaseEntry. Raises CaseClosed on a closed case."""
+    with transaction.atomic():
+        case = _locked(case_pk)
+        if case.state == Case.State.CLOSED:
+            raise CaseClosed
+        entry = CaseEntry.objects.create(case=case, author=author, from_support=False, text=text)
+        if case.state == Case.State.WAITING_ON_YOU:
+            case.state = Case.State.IN_PROGRESS
+            case.save(update_fields=["state"])
+    return entry
+
+
+def reply(case_pk, staff, text, waiting_on_you=False):
+    """Support staff answer a case: the entry is timestamped and attributed, the first answer
+    stamps when the case was first answered (its target met or not), an open case goes to in
+    progress, and `waiting_on_you` asks the partner for something. The opener is told.
+    Returns the CaseEntry. Raises CaseClosed on a closed case."""
+    with transaction.atomic():
+        case = _locked(case_pk)
+        if case.state == Case.State.CLOSED:
+            raise CaseClosed
+        entry = CaseEntry.objects.create(case=case, author=staff, from_support=True, text=text)
+        fields = []
+        if case.first_responded_at is None:
+            case.first_responded_at = entry.created_at
+            fields.append("first_responded_at")
+        if waiting_on_you:
+            state = Case.State.WAITING_ON_YOU
+        elif case.state in (Case.State.OPEN, Case.State.WAITING_ON_YOU):
+            state = Case.State.IN_PROGRESS
+        else:
+            state = case.state  # in progress, or resolved: a reply doesn't reopen it
+        if state != case.state:
+            case.state = state
+            fields.append("state")
+        if fields:
+            case.save(update_fields=fields)
+        _tell_opener(case, entry)
+    return entry
+
+
+def change(case_pk, actor, state, resolution="", severity=None):
+    """Support staff move a case: its state, the resolution a resolved or closed case needs,
+    and an incident's severity. Takes the case's pk; returns (case, changed).
+
+    A closed case stays as it was closed. Resolving or closing as a duplicate or a product
+    defect gives back what the case used (cases.rules.gives_back), once: the case is locked and
+    the give-back's row is unique per case. Audited in the company's log. Raises ValueError, with a
+    message for staff, for a resolution missing or given where none belongs.
+    """
+    finished = state in Case.FINISHED
+    if finished and not resolution:
+        raise ValueError(_("Choose a resolution for a resolved or closed case."))
+    if not finished:
+        resolution = ""
+    with transaction.atomic():
+        case = _locked(case_pk)
+        before = Case.objects.get(pk=case.pk)
+        case.state, case.resolution = state, resolution
+        if severity and case.is_incident:
+            case.severity = severity
+        changed = changes(before, case, STATE_FIELDS)
+        if not changed:
+            return case, False
+        if before.state == Case.State.CLOSED:
+            raise ValueError(
+                _("%(case)s is closed: nothing on it changes. Ask the partner to open a new case.")
+                % {"case": before.number}
+            )
+        case.save(update_fields=STATE_FIELDS)
+        if before.state != case.state:
+            _tell_state(case, actor)
+        record(
+            case.partner,
+            AuditEntry.Action.INCIDENT_CHANGED,
+            f"case {case.number}: {in_english(changed)}",
+            actor,
+            {"incident": case.number, "changes": changed},
+        )
+        if finished and rules.gives_back(resolution):
+            if case.is_incident:
+                _give_back(case, actor)
+            else:
+                _give_hours_back(case, actor)
+    return case, True
+
+
+def close(case_pk, user):
+    """The partner closes their case: a resolved case keeps its resolution, any other is
+    withdrawn. Returns True if it was closed now, False if it was closed already."""
+    with transaction.atomic():
+        case = _locked(case_pk)
+        if case.state == Case.State.CLOSED:
+            return False
+        resolution = case.resolution or Case.Resolution.WITHDRAWN
+        case.state, case.resolution = Case.State.CLOSED, resolution
+        case.save(update_fields=["state", "resolution"])
+        record(
+            case.partner,
+            AuditEntry.Action.INCIDENT_CHANGED,
+            f"case {case.number}: closed by the partner ({resolution})",
+            user,
+            {"incident": case.number, "changes": [["state", "", "closed"]]},
+        )
+    return True
+
+
+def _give_back(case, actor):
+    """Return the incident a case used to its contract, once per case (the credit's unique
+    case column), never above what the contract started with. Returns the credit or None."""
+    if case.contract_id is None:
+        return None  # the CSP plan and advisory requests count no incidents
+    reason = Case.Resolution(case.resolution).label
+    try:
+        with transaction.atomic():
+            credit = IncidentCredit.objects.create(
+                contract_id=case.contract_id,
+                case=case,
+                incidents=1,
+                reason=f"{case.number}: {reason}",
+                given_by=actor,
+            )
+            # Unlimited contracts count nothing; a full one has nothing to take back.
+            counted = SupportContract.objects.filter(
+                pk=case.contract_id,
+                incidents_total__isnull=False,
+                incidents_remaining__lt=F("incidents_total"),
+            ).update(incidents_remaining=F("incidents_remaining") + 1)
+            if counted != 1:
+                raise _NothingToGiveBack
+    except (IntegrityError, _NothingToGiveBack):
+        return None  # given back already, by an earlier close of this case
+    record(
+        case.partner,
+        AuditEntry.Action.INCIDENTS_GIVEN_BACK,
+        f"case {case.number} +1: {case.resolution}",
+        actor,
+        {"incident": case.number, "incidents": 1, "reason": case.resolution},
+    )
+    return credit
+
+
+class _NothingToGiveBack(Exception):
+    pass
+
+
+class NoAdvisoryHours(Exception):
+    """The company has no active membership offer, so no advisory hours."""
+
+
+def allowance_of(partner, today=None):
+    """The company's advisory hours by its active offers (entitlements.rules.advisory_hours):
+    an entitlements.rules.AdvisoryHours, or None without an active offer."""
+    active = partner.offers.active(today or timezone.localdate())
+    return entitlement_rules.advisory_hours((offer.kind, offer.level or None) for offer in active)
+
+
+def file_advisory_request(user, **details):
+    """Any user of an MPN company files an advisory request; it has its case number at once.
+
+    Takes the account and the request's fields (title, description, product, request_type,
+    country, language, contact_*). Returns the Case. Presales uses hours at Action Pack only
+    (DOMAIN.md). The company's allowance is written with its first request. Raises
+    NoAdvisoryHours without an active offer.
+    """
+    allowance = allowance_of(user.partner)
+    if allowance is None:
+        raise NoAdvisoryHours
+    opened_at = timezone.now()
+    with transaction.atomic():
+        AdvisoryHours.objects.get_or_create(
+            partner=user.partner,
+            defaults={"hours_total": allowance.hours, "hours_remaining": allowance.hours},
+        )
+        presales = details.get("request_type") == Case.RequestType.PRESALES
+        return Case.objects.create(
+            kind=Case.Kind.ADVISORY,
+            partner=user.partner,
+            opened_by=user,
+            uses_hours=not (presales and allowance.presales_unlimited),
+            first_response_due=rules.first_response_due("advisory", "", opened_at),
+            **details,
+        )
+
+
+def record_hours(case_pk, staff, hours):
+    """Support staff record hours spent on an advisory request. A request that uses hours
+    takes them off the company's allowance with a conditional update: hours remaining never go
+    below zero, whoever records at once. Returns the HoursRecord. Raises ValueError, with a
+    message for staff, when the company has fewer hours left or the case is no advisory
+    request."""
+    with transaction.atomic():
+        case = _locked(case_pk)
+        if case.kind != Case.Kind.ADVISORY:
+            raise ValueError(_("Hours are recorded on advisory requests only."))
+        if case.uses_hours:
+            counted = AdvisoryHours.objects.filter(
+                partner_id=case.partner_id, hours_remaining__gte=hours
+            ).update(hours_remaining=F("hours_remaining") - hours)
+            if counted != 1:
+                left = (
+                    AdvisoryHours.objects.filter(partner_id=case.partner_id)
+                    .values_list("hours_remaining", flat=True)
+                    .first()
+                )
+                raise ValueError(
+                    _("%(partner)s has %(left)s advisory hours left: %(hours)s can't be recorded.")
+                    % {"partner": case.partner, "left": left or 0, "hours": hours}
+                )
+        return HoursRecord.objects.create(
+            case=case, hours=hours, counted=case.uses_hours, recorded_by=staff
+        )
+
+
+def _give_hours_back(case, actor):
+    """Give back the hours an advisory request used, once per case (a partial unique
+    constraint on the give-back row). Returns the HoursRecord or None."""
+    used = sum(r.hours for r in case.hours.filter(counted=True, given_back=False))
+    if not used:
+        return None
+    try:
+        with transaction.atomic():
+            record_row = HoursRecord.objects.create(
+                case=case, hours=-used, counted=True, given_back=True, recorded_by=actor
+            )
+            AdvisoryHours.objects.filter(partner_id=case.partner_id).update(
+                hours_remaining=F("hours_remaining") + used
+            )
+    except IntegrityError:
+        return None  # given back already
+    return record_row
+
+
+def _tell_state(case, actor):
+    """Tell the case's opener, through the outbox, that support moved their case to another
+    state (one notice per move: the move's time is in what it is about)."""
+    if actor == case.opened_by:
+        return False
+    return tell(
+        case.opened_by,
+        "case_state_changed",
+        about=f"case:{case.pk}:{case.state}:{timezone.now().isoformat()}",
+        context={
+            "number": case.number,
+            "title": case.title,
+            "state": case.state,
+            "resolution": case.resolution,
+        },
+        url=case_url(case),
+    )
+
+
+def case_url(case):
+    return reverse("cases:case", args=[case.pk])
+
+
+def _tell_opener(case, entry):
+    """Tell the case's opener of a reply, through the outbox, in this transaction. Returns
+    whether it was told (once per reply)."""
+    return tell(
+        case.opened_by,
+        "case_reply",
+        about=f"case-entry:{entry.pk}",
+        context={
+            "number": case.number,
+            "title": case.title,
+            "state": case.state,
+            "text": entry.text,
+        },
+        url=case_url(case),
+    )

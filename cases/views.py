@@ -1,0 +1,207 @@
+"""The partner's case pages: the list, a case with its conversation, and a contract's ledger."""
+
+from decimal import Decimal
+from itertools import chain
+from operator import attrgetter
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import DecimalField, Q, Sum, Value
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from accounts.decorators import login_required
+from accounts.models import User
+from entitlements.permissions import (
+    VIEW_BENEFITS,
+    VIEW_COMPANY_CASES,
+    can,
+    may_file_advisory_requests,
+)
+from support.models import IncidentCredit, SupportContract
+
+from . import rules, services
+from .forms import AdvisoryRequestForm, CaseFilter, NoteForm
+from .models import AdvisoryHours, Case
+
+PER_PAGE = 50
+
+
+def _case_or_404(user, pk):
+    """A case `user` may see (cases.services.visible_cases); any other, another company's
+    too, is a 404."""
+    return get_object_or_404(
+        services.visible_cases(user).select_related(
+            "product", "product_version", "contract", "opened_by", "partner"
+        ),
+        pk=pk,
+    )
+
+
+@require_safe
+@login_required
+def case_list(request):
+    """The cases the person may see, newest first, searched and filtered, 50 a page."""
+    user = request.user
+    cases = services.visible_cases(user)
+    company_wide = user.partner_id is not None and can(user, VIEW_COMPANY_CASES)
+    openers = (
+        User.objects.filter(pk__in=cases.values("opened_by")).order_by("first_name", "email")
+        if company_wide
+        else User.objects.none()
+    )
+    form = CaseFilter(request.GET, openers=openers)
+    form.is_valid()  # errors are shown; the valid filters still apply
+    page = Paginator(
+        form.apply(cases, user).select_related("product", "opened_by"), PER_PAGE
+    ).get_page(request.GET.get("page"))
+    now = timezone.now()
+    for case in page.object_list:
+        case.target_met = rules.target_met(case.first_response_due, case.first_responded_at, now)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
+        "company_wide": company_wide,
+        "filtered": bool(form.is_bound and any(form.cleaned_data.values())),
+    }
+    return render(request, "cases/list.html", context)
+
+
+def _render_case(request, case, note_form=None, status=200):
+    context = {
+        "case": case,
+        "entries": case.entries.select_related("author"),
+        "target_met": rules.target_met(
+            case.first_response_due, case.first_responded_at, timezone.now()
+        ),
+        "note_form": note_form or NoteForm(),
+        "given_back": IncidentCredit.objects.filter(case=case).first()
+        if case.contract_id
+        else None,
+    }
+    return render(request, "cases/case.html", context, status=status)
+
+
+@require_safe
+@login_required
+def case_page(request, pk):
+    """A case: its details, first-response target and whether it was met, its conversation,
+    a note to add, and Close."""
+    return _render_case(request, _case_or_404(request.user, pk))
+
+
+@require_POST
+@login_required
+def add_note(request, pk):
+    case = _case_or_404(request.user, pk)
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        return _render_case(request, case, form, status=400)
+    try:
+        services.add_note(case.pk, request.user, form.cleaned_data["text"])
+    except services.CaseClosed:
+        form.add_error(None, _("This case is closed; open a new request. Your note is kept."))
+        case.refresh_from_db()
+        return _render_case(request, case, form, status=409)
+    messages.success(request, _("Note added."))
+    return redirect("cases:case", pk=case.pk)
+
+
+@require_POST
+@login_required
+def close(request, pk):
+    case = _case_or_404(request.user, pk)
+    if services.close(case.pk, request.user):
+        messages.success(request, _("Case %(number)s closed.") % {"number": case.number})
+    else:
+        messages.info(request, _("No change: the case was already closed."))
+    return redirect("cases:case", pk=case.pk)
+
+
+@require_safe
+@login_required
+def ledger(request, contract_id):
+    """A contract's ledger: every incident used and every one given back, with the case
+    number, the reason and who. For those who see the company's benefits, and the accounts
+    the contract was added to; any other contract is a 404."""
+    user = request.user
+    mine = Q(links__user=user)
+    if user.partner_id is not None and can(user, VIEW_BENEFITS):
+        mine |= Q(partner_id=user.partner_id)
+    contract = (
+        SupportContract.objects.filter(mine, pk=contract_id)
+        .select_related("partner")
+        .distinct()
+        .first()
+    )
+    if contract is None:
+        raise Http404("No such contract.")
+    used = Case.objects.filter(contract=contract).select_related("opened_by")
+    credits = IncidentCredit.objects.filter(contract=contract).select_related("given_by", "case")
+    for case in used:
+        case.at, case.used = case.opened_at, True
+    for credit in credits:
+        credit.at, credit.used = credit.given_at, False
+    rows = sorted(chain(used, credits), key=attrgetter("at"), reverse=True)
+    return render(request, "cases/ledger.html", {"contract": contract, "rows": rows})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def advisory(request):
+    """Technical Presales and Deployment services: file a request (any user of an MPN
+    company), the company's hours remaining, and each request with the hours it used."""
+    user = request.user
+    if not may_file_advisory_requests(user):
+        return render(request, "entitlements/not_mpn_associated.html", status=403)
+    allowance = services.allowance_of(user.partner)
+    form = AdvisoryRequestForm(
+        request.POST or None,
+        initial={"contact_name": user.display_name, "contact_email": user.email},
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                case = services.file_advisory_request(user, **form.cleaned_data)
+            except services.NoAdvisoryHours:
+                form.add_error(None, _("Your company has no active membership: no advisory hours."))
+            else:
+                messages.success(
+                    request,
+                    _("Request %(number)s filed. A consultant replies within two business days.")
+                    % {"number": case.number},
+                )
+                return redirect("cases:case", pk=case.pk)
+        status = 400
+    balance = AdvisoryHours.objects.filter(partner=user.partner).first()
+    requests = (
+        services.visible_cases(user)
+        .filter(kind=Case.Kind.ADVISORY)
+        .annotate(
+            hours_used=Coalesce(
+                Sum("hours__hours", filter=Q(hours__counted=True)),
+                Value(Decimal(0)),
+                output_field=DecimalField(),
+            )
+        )
+        .select_related("product")
+        .order_by("-opened_at", "-pk")
+    )
+    context = {
+        "form": form,
+        "allowance": allowance,
+        "remaining": balance.hours_remaining if balance else (allowance and allowance.hours),
+        "total": balance.hours_total if balance else (allowance and allowance.hours),
+        # The newest requests: a company files a few in a year (hours last a year), and
+        # the full list is under Cases.
+        "requests": requests[:PER_PAGE],
+    }
+    return render(request, "cases/advisory.html", context, status=status)
