@@ -446,6 +446,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600,
         "options": {"expires": 3000},
     },
+    # Advisory hours about to lapse with their membership year, unused (cases.services).
+    "remind-advisory-hours-expiring": {
+        "task": "cases.tasks.remind_hours_expiring",
+        "schedule": 3600,
+        "options": {"expires": 3000},
+    },
 }
 # The portal's address, for links in emails.
 PORTAL_URL = env_str("PORTAL_URL", "http://127.0.0.1:8000")

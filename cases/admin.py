@@ -5,10 +5,10 @@ from django.contrib import admin, messages
 from django.db.models import BooleanField, F, Q, Value, When
 from django.db.models import Case as CaseWhen
 from django.http import HttpResponseRedirect
-from django.utils import timezone
 from django.utils.translation import gettext as _gettext
 from django.utils.translation import gettext_lazy as _
 
+from activation import clock
 from activation.admin import ReadOnlyAdminMixin
 from benefits_portal.admin import TypedSearchMixin
 
@@ -72,7 +72,7 @@ class BreachedFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "missed":
-            return queryset.filter(missed(timezone.now()))
+            return queryset.filter(missed(clock.now()))
         if self.value() == "met":
             return queryset.filter(first_responded_at__lte=F("first_response_due"))
         if self.value() == "pending":
@@ -179,7 +179,7 @@ class CaseAdmin(TypedSearchMixin, admin.ModelAdmin):
     def get_ordering(self, request):
         # Breaches first: what staff must answer now, then what comes due soonest.
         return [
-            missed(timezone.now()).desc(),
+            missed(clock.now()).desc(),
             F("first_responded_at").asc(nulls_first=True),
             "first_response_due",
         ]
@@ -196,7 +196,7 @@ class CaseAdmin(TypedSearchMixin, admin.ModelAdmin):
 
     @admin.display(description=_("target met"), boolean=True)
     def target(self, case):
-        return rules.target_met(case.first_response_due, case.first_responded_at, timezone.now())
+        return rules.target_met(case.first_response_due, case.first_responded_at, clock.now())
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data

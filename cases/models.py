@@ -103,6 +103,10 @@ class Case(models.Model):
     # Whether hours spent on an advisory request come off the company's allowance: presales
     # does at Action Pack, not at Silver or Gold (DOMAIN.md, entitlements.rules).
     uses_hours = models.BooleanField(_("uses advisory hours"), default=False)
+    # The membership year's hours an advisory request counts against.
+    allowance = models.ForeignKey(
+        "AdvisoryHours", on_delete=models.PROTECT, null=True, blank=True, related_name="requests"
+    )
 
     class Meta:
         ordering = ["-opened_at", "-pk"]
@@ -175,7 +179,7 @@ class Case(models.Model):
     def pk_of_number(text):
         """The pk a typed case number names ("SR000000042", "sr42", "42"), or None."""
         text = (text or "").strip().upper().removeprefix("SR")
-        return int(text) if text.isdigit() and len(text) <= 12 else None
+        return int(text) if text.isascii() and text.isdigit() and len(text) <= 12 else None
 
     @property
     def is_incident(self):
@@ -222,12 +226,18 @@ class CaseEntry(models.Model):
 
 
 class AdvisoryHours(models.Model):
-    """A company's advisory hours (Technical Presales and Deployment services): the allowance
-    its membership gives (entitlements.rules.advisory_hours) and what is left. Written when
-    the company files its first request; counted down by support staff recording hours."""
+    """A company's advisory hours (Technical Presales and Deployment services) for one
+    membership year: the allowance its best active offer gives (entitlements.rules.
+    advisory_hours) and what is left. They lapse with that offer (`ends_on`); a request filed
+    after it counts against the next offer's. Written with the year's first request; counted
+    down by support staff recording hours."""
 
-    partner = models.OneToOneField(
+    partner = models.ForeignKey(
         "entitlements.Partner", on_delete=models.CASCADE, related_name="advisory_hours"
+    )
+    # The offer whose membership gives the hours: they last as long as it does.
+    offer = models.OneToOneField(
+        "entitlements.MembershipOffer", on_delete=models.CASCADE, related_name="advisory_hours"
     )
     hours_total = models.DecimalField(max_digits=6, decimal_places=2)
     hours_remaining = models.DecimalField(max_digits=6, decimal_places=2)
@@ -246,6 +256,10 @@ class AdvisoryHours(models.Model):
 
     def __str__(self):
         return f"{self.partner}: {self.hours_remaining} of {self.hours_total}"
+
+    @property
+    def ends_on(self):
+        return self.offer.ends_on
 
 
 class HoursRecord(models.Model):

@@ -2,16 +2,19 @@
 case used. Each action is atomic and locks the case, so a double click or two staff at once end
 with one result; the give-back's uniqueness per case is the database's (support.IncidentCredit)."""
 
+import datetime
+
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from activation import clock
 from audit.models import AuditEntry
 from audit.services import changes, in_english, record
 from entitlements import rules as entitlement_rules
 from entitlements.permissions import VIEW_COMPANY_CASES, can
+from notices.reminders import tell_advisory_hours_expiring
 from notices.services import tell
 from support.models import IncidentCredit, SupportContract
 
@@ -193,11 +196,25 @@ class NoAdvisoryHours(Exception):
     """The company has no active membership offer, so no advisory hours."""
 
 
-def allowance_of(partner, today=None):
-    """The company's advisory hours by its active offers (entitlements.rules.advisory_hours):
-    an entitlements.rules.AdvisoryHours, or None without an active offer."""
-    active = partner.offers.active(today or timezone.localdate())
-    return entitlement_rules.advisory_hours((offer.kind, offer.level or None) for offer in active)
+LEVEL_RANK = {"": 0, "silver": 1, "gold": 2}
+
+
+def this_year(partner, today=None):
+    """The company's advisory hours now, as (allowance, offer, hours):
+
+    - allowance: what its active offers give (entitlements.rules.advisory_hours), an
+      entitlements.rules.AdvisoryHours, or None without an active offer;
+    - offer: the active offer whose membership year the hours belong to, the highest level's
+      (the hours are that level's), the latest ending of those; None without one;
+    - hours: that year's AdvisoryHours row, None before the year's first request.
+    Two queries.
+    """
+    active = list(partner.offers.active(today or clock.today()))
+    if not active:
+        return None, None, None
+    allowance = entitlement_rules.advisory_hours((o.kind, o.level or None) for o in active)
+    offer = max(active, key=lambda o: (LEVEL_RANK.get(o.level or "", 0), o.ends_on))
+    return allowance, offer, AdvisoryHours.objects.filter(offer=offer).first()
 
 
 def file_advisory_request(user, **details):
@@ -208,20 +225,26 @@ def file_advisory_request(user, **details):
     (DOMAIN.md). The company's allowance is written with its first request. Raises
     NoAdvisoryHours without an active offer.
     """
-    allowance = allowance_of(user.partner)
+    allowance, offer, _hours = this_year(user.partner)
     if allowance is None:
         raise NoAdvisoryHours
-    opened_at = timezone.now()
+    opened_at = clock.now()
     with transaction.atomic():
-        AdvisoryHours.objects.get_or_create(
-            partner=user.partner,
-            defaults={"hours_total": allowance.hours, "hours_remaining": allowance.hours},
+        # One row per membership year, whoever files the year's first request at once.
+        hours, _created = AdvisoryHours.objects.get_or_create(
+            offer=offer,
+            defaults={
+                "partner": user.partner,
+                "hours_total": allowance.hours,
+                "hours_remaining": allowance.hours,
+            },
         )
         presales = details.get("request_type") == Case.RequestType.PRESALES
         return Case.objects.create(
             kind=Case.Kind.ADVISORY,
             partner=user.partner,
             opened_by=user,
+            allowance=hours,
             uses_hours=not (presales and allowance.presales_unlimited),
             first_response_due=rules.first_response_due("advisory", "", opened_at),
             **details,
@@ -240,11 +263,11 @@ def record_hours(case_pk, staff, hours):
             raise ValueError(_("Hours are recorded on advisory requests only."))
         if case.uses_hours:
             counted = AdvisoryHours.objects.filter(
-                partner_id=case.partner_id, hours_remaining__gte=hours
+                pk=case.allowance_id, hours_remaining__gte=hours
             ).update(hours_remaining=F("hours_remaining") - hours)
             if counted != 1:
                 left = (
-                    AdvisoryHours.objects.filter(partner_id=case.partner_id)
+                    AdvisoryHours.objects.filter(pk=case.allowance_id)
                     .values_list("hours_remaining", flat=True)
                     .first()
                 )
@@ -268,7 +291,7 @@ def _give_hours_back(case, actor):
             record_row = HoursRecord.objects.create(
                 case=case, hours=-used, counted=True, given_back=True, recorded_by=actor
             )
-            AdvisoryHours.objects.filter(partner_id=case.partner_id).update(
+            AdvisoryHours.objects.filter(pk=case.allowance_id).update(
                 hours_remaining=F("hours_remaining") + used
             )
     except IntegrityError:
@@ -284,7 +307,7 @@ def _tell_state(case, actor):
     return tell(
         case.opened_by,
         "case_state_changed",
-        about=f"case:{case.pk}:{case.state}:{timezone.now().isoformat()}",
+        about=f"case:{case.pk}:{case.state}:{clock.now().isoformat()}",
         context={
             "number": case.number,
             "title": case.title,
@@ -314,3 +337,29 @@ def _tell_opener(case, entry):
         },
         url=case_url(case),
     )
+
+
+# Advisory hours lapse with their membership year: a reminder this many days before.
+HOURS_EXPIRING_DAYS = 30
+
+
+def remind_hours_expiring(today=None):
+    """Tell the companies whose advisory hours lapse within HOURS_EXPIRING_DAYS with hours
+    still left (notices.reminders.tell_advisory_hours_expiring: once per year's hours, however
+    many runs). Returns how many people were told for the first time."""
+    today = today or clock.today()
+    expiring = AdvisoryHours.objects.filter(
+        hours_remaining__gt=0,
+        offer__ends_on__gte=today,
+        offer__ends_on__lte=today + datetime.timedelta(days=HOURS_EXPIRING_DAYS),
+    ).select_related("partner", "offer")
+    told = 0
+    for hours in expiring.order_by("pk"):
+        with transaction.atomic():
+            told += tell_advisory_hours_expiring(
+                hours.partner,
+                about=f"advisory-hours:{hours.pk}",
+                hours_left=hours.hours_remaining,
+                ends_on=hours.ends_on,
+            )
+    return told

@@ -10,12 +10,12 @@ from django.db.models import DecimalField, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.decorators import login_required
 from accounts.models import User
+from activation import clock
 from entitlements.permissions import (
     VIEW_BENEFITS,
     VIEW_COMPANY_CASES,
@@ -26,7 +26,7 @@ from support.models import IncidentCredit, SupportContract
 
 from . import rules, services
 from .forms import AdvisoryRequestForm, CaseFilter, NoteForm
-from .models import AdvisoryHours, Case
+from .models import Case
 
 PER_PAGE = 50
 
@@ -59,7 +59,7 @@ def case_list(request):
     page = Paginator(
         form.apply(cases, user).select_related("product", "opened_by"), PER_PAGE
     ).get_page(request.GET.get("page"))
-    now = timezone.now()
+    now = clock.now()
     for case in page.object_list:
         case.target_met = rules.target_met(case.first_response_due, case.first_responded_at, now)
     query = request.GET.copy()
@@ -79,7 +79,7 @@ def _render_case(request, case, note_form=None, status=200):
         "case": case,
         "entries": case.entries.select_related("author"),
         "target_met": rules.target_met(
-            case.first_response_due, case.first_responded_at, timezone.now()
+            case.first_response_due, case.first_responded_at, clock.now()
         ),
         "note_form": note_form or NoteForm(),
         "given_back": IncidentCredit.objects.filter(case=case).first()
@@ -161,7 +161,7 @@ def advisory(request):
     user = request.user
     if not may_file_advisory_requests(user):
         return render(request, "entitlements/not_mpn_associated.html", status=403)
-    allowance = services.allowance_of(user.partner)
+    allowance, _offer, balance = services.this_year(user.partner)
     form = AdvisoryRequestForm(
         request.POST or None,
         initial={"contact_name": user.display_name, "contact_email": user.email},
@@ -181,7 +181,6 @@ def advisory(request):
                 )
                 return redirect("cases:case", pk=case.pk)
         status = 400
-    balance = AdvisoryHours.objects.filter(partner=user.partner).first()
     requests = (
         services.visible_cases(user)
         .filter(kind=Case.Kind.ADVISORY)

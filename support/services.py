@@ -12,6 +12,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from activation import clock
 from audit.models import AuditEntry
 from audit.services import entry, record
 from cases.models import Case
@@ -308,7 +309,7 @@ def open_incident(user, version, plan_key, **details):
                 if counted != 1:
                     raise PlanUnavailable(rules.USED_UP)
                 contract.refresh_from_db(fields=["incidents_remaining"])
-        opened_at = timezone.now()
+        opened_at = clock.now()
         incident = Case.objects.create(
             kind=Case.Kind.INCIDENT,
             partner=contract.partner if contract is not None else user.partner,

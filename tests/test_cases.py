@@ -413,3 +413,35 @@ def test_the_opener_is_told_of_each_reply_and_each_move_in_their_language(
         and "お客様の回答をお待ちしています" in reply.body
     )
     assert moved.subject == f"ケース {case.number} が変更されました: 解決済み (重複)"
+
+
+def test_hours_last_their_membership_year_and_a_reminder_comes_once_before_they_lapse(
+    sign_in, bob, support, clock
+):
+    from django.core import mail
+
+    from entitlements.models import MembershipOffer
+    from notices.services import send_pending
+
+    from .factories import OfferFactory
+
+    year = bob.partner.offers.get()
+    today = clock.now().date()
+    MembershipOffer.objects.filter(pk=year.pk).update(ends_on=today + datetime.timedelta(days=20))
+    client = sign_in(bob)
+    client.post(ADVISORY, advisory_fields())
+    staff_save(sign_in(support), Case.objects.get(), hours_spent="2")
+    for _ in range(3):
+        services.remind_hours_expiring()
+    send_pending()
+    [email] = mail.outbox
+    ends = today + datetime.timedelta(days=20)
+    assert email.to == [bob.email] and email.subject.startswith("3 advisory hours expire on")
+    assert str(ends.year) in email.subject
+
+    # The next year: a renewed Action Pack, and 5 hours again.
+    MembershipOffer.objects.filter(pk=year.pk).update(ends_on=today - datetime.timedelta(days=1))
+    OfferFactory(partner=bob.partner, action_pack=True, starts_on=today)
+    assert "5 of 5 advisory hours" in sign_in(bob).get(ADVISORY).content.decode()
+    sign_in(bob).post(ADVISORY, advisory_fields(title="Next year's landing zone"))
+    assert sorted(AdvisoryHours.objects.values_list("hours_remaining", flat=True)) == [3, 5]

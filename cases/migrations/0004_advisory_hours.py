@@ -25,12 +25,18 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('hours_total', models.DecimalField(decimal_places=2, max_digits=6)),
                 ('hours_remaining', models.DecimalField(decimal_places=2, max_digits=6)),
-                ('partner', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='advisory_hours', to='entitlements.partner')),
+                ('partner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='advisory_hours', to='entitlements.partner')),
+                ('offer', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='advisory_hours', to='entitlements.membershipoffer')),
             ],
             options={
                 'verbose_name_plural': 'advisory hours',
                 'constraints': [models.CheckConstraint(condition=models.Q(('hours_remaining__gte', 0), ('hours_remaining__lte', models.F('hours_total'))), name='advisory_hours_between_0_and_total', violation_error_message="Hours remaining are between 0 and the company's advisory hours.")],
             },
+        ),
+        migrations.AddField(
+            model_name='case',
+            name='allowance',
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='requests', to='cases.advisoryhours'),
         ),
         migrations.CreateModel(
             name='HoursRecord',
