@@ -1,7 +1,9 @@
+import unicodedata
 from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import BooleanField, F, Q, Value, When
 from django.db.models import Case as CaseWhen
 from django.http import HttpResponseRedirect
@@ -12,7 +14,7 @@ from activation import clock
 from activation.admin import ReadOnlyAdminMixin
 from benefits_portal.admin import TypedSearchMixin
 
-from . import rules, services
+from . import services
 from .models import Case, CaseEntry
 
 
@@ -21,6 +23,9 @@ class EntryInline(ReadOnlyAdminMixin, admin.TabularInline):
     fields = ["created_at", "author", "from_support", "text"]
     readonly_fields = fields
     extra = 0
+
+
+FIELDS = frozenset(services.STATE_FIELDS)
 
 
 class CaseAdminForm(forms.ModelForm):
@@ -44,9 +49,29 @@ class CaseAdminForm(forms.ModelForm):
         decimal_places=2,
     )
 
+    # State, resolution and severity as the page showed them: only what staff changed from
+    # that is applied, so a page opened before the partner's note moves nothing back.
+    shown = forms.CharField(widget=forms.HiddenInput, required=False)
+
     class Meta:
         model = Case
         fields = ["state", "resolution", "severity"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        case = self.instance
+        self.fields["shown"].initial = "|".join([case.state, case.resolution, case.severity])
+
+    def moved(self):
+        """{field: value} of state, resolution and severity that staff changed on the page."""
+        shown = (self.cleaned_data.get("shown") or "").split("|")
+        if len(shown) != len(services.STATE_FIELDS):
+            return {f: self.cleaned_data.get(f) or "" for f in self.changed_data if f in FIELDS}
+        return {
+            field: self.cleaned_data.get(field) or ""
+            for field, was in zip(services.STATE_FIELDS, shown, strict=True)
+            if (self.cleaned_data.get(field) or "") != was
+        }
 
     def clean(self):
         cleaned = super().clean()
@@ -85,7 +110,11 @@ def missed(now):
     return CaseWhen(
         When(
             Q(first_responded_at__gt=F("first_response_due"))
-            | Q(first_responded_at__isnull=True, first_response_due__lt=now),
+            | Q(
+                ~Q(state__in=Case.FINISHED),
+                first_responded_at__isnull=True,
+                first_response_due__lt=now,
+            ),
             then=Value(True),
         ),
         default=Value(False),
@@ -184,6 +213,14 @@ class CaseAdmin(TypedSearchMixin, admin.ModelAdmin):
             "first_response_due",
         ]
 
+    def get_search_results(self, request, queryset, search_term):
+        # The number a partner quotes ("SR000000042") finds its case.
+        results, duplicates = super().get_search_results(request, queryset, search_term)
+        pk = Case.pk_of_number(unicodedata.normalize("NFKC", search_term))
+        if pk is not None:
+            results = queryset.filter(Q(pk__in=results.values("pk")) | Q(pk=pk))
+        return results, duplicates
+
     def has_add_permission(self, request):
         return False  # cases are opened by partners
 
@@ -196,25 +233,27 @@ class CaseAdmin(TypedSearchMixin, admin.ModelAdmin):
 
     @admin.display(description=_("target met"), boolean=True)
     def target(self, case):
-        return rules.target_met(case.first_response_due, case.first_responded_at, clock.now())
+        return case.target_met(clock.now())
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         text = data.get("reply", "").strip()
+        moved = form.moved()
         try:
-            if data.get("hours_spent"):
-                services.record_hours(obj.pk, request.user, data["hours_spent"])
-            if text:
-                services.reply(obj.pk, request.user, text, data["waiting_on_you"])
-            # A reply moves the state itself; the state field counts only if staff changed it.
-            if not text or "state" in form.changed_data:
-                services.change(
-                    obj.pk,
-                    request.user,
-                    data["state"],
-                    data.get("resolution", ""),
-                    data.get("severity") or None,
-                )
+            # All or nothing: a refusal of one part leaves the hours and the reply unsaved.
+            with transaction.atomic():
+                if data.get("hours_spent"):
+                    services.record_hours(obj.pk, request.user, data["hours_spent"])
+                if text:
+                    services.reply(obj.pk, request.user, text, data["waiting_on_you"])
+                if moved:
+                    services.change(
+                        obj.pk,
+                        request.user,
+                        state=moved.get("state") or None,
+                        resolution=moved.get("resolution"),
+                        severity=moved.get("severity") or None,
+                    )
         except services.CaseClosed:
             self._refused(request, _gettext("The case is closed."))
         except ValueError as refusal:

@@ -3,8 +3,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from activation import clock
 from benefits_portal.text import at_most
 from support.models import phone_number
+
+from . import rules
 
 
 class Case(models.Model):
@@ -97,7 +100,7 @@ class Case(models.Model):
     resolution = models.CharField(
         _("resolution"), max_length=16, choices=Resolution.choices, blank=True
     )
-    opened_at = models.DateTimeField(_("opened"), auto_now_add=True)
+    opened_at = models.DateTimeField(_("opened"), default=clock.now)
     first_response_due = models.DateTimeField(_("first response due"))
     first_responded_at = models.DateTimeField(_("first answered"), null=True, blank=True)
     # Whether hours spent on an advisory request come off the company's allowance: presales
@@ -180,6 +183,12 @@ class Case(models.Model):
         """The pk a typed case number names ("SR000000042", "sr42", "42"), or None."""
         text = (text or "").strip().upper().removeprefix("SR")
         return int(text) if text.isascii() and text.isdigit() and len(text) <= 12 else None
+
+    def target_met(self, now):
+        """Whether the first answer came in time (cases.rules.target_met), as of `now`."""
+        return rules.target_met(
+            self.first_response_due, self.first_responded_at, now, self.state in self.FINISHED
+        )
 
     @property
     def is_incident(self):

@@ -26,11 +26,14 @@ def first_response_due(kind, severity, opened_at):
     return add_business_days(opened_at, ADVISORY_FIRST_RESPONSE_BUSINESS_DAYS)
 
 
-def target_met(due, first_responded_at, now):
+def target_met(due, first_responded_at, now, finished=False):
     """True if answered in time, False if answered late or past due unanswered, None while
-    the target can still be met."""
+    the target can still be met, or for a case `finished` (resolved or closed) before anyone
+    answered it: nobody waits on it any more."""
     if first_responded_at is not None:
         return first_responded_at <= due
+    if finished:
+        return None
     return False if now > due else None
 
 

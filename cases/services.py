@@ -5,7 +5,7 @@ with one result; the give-back's uniqueness per case is the database's (support.
 import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -13,10 +13,11 @@ from activation import clock
 from audit.models import AuditEntry
 from audit.services import changes, in_english, record
 from entitlements import rules as entitlement_rules
+from entitlements.models import MembershipOffer
 from entitlements.permissions import VIEW_COMPANY_CASES, can
 from notices.reminders import tell_advisory_hours_expiring
 from notices.services import tell
-from support.models import IncidentCredit, SupportContract
+from support.models import ContractLink, IncidentCredit, SupportContract
 
 from . import rules
 from .models import AdvisoryHours, Case, CaseEntry, HoursRecord
@@ -33,7 +34,10 @@ def visible_cases(user):
     cases (entitlements.permissions.VIEW_COMPANY_CASES), and everyone's own. A queryset."""
     if not user.is_authenticated:
         return Case.objects.none()
-    mine = Q(opened_by=user)
+    # Their own, while they are still of the case's company or hold its contract: someone who
+    # left keeps nothing of the company they left.
+    holds = Exists(ContractLink.objects.filter(contract=OuterRef("contract"), user=user))
+    mine = Q(opened_by=user) & (Q(partner_id=user.partner_id) | holds)
     if user.partner_id is not None and can(user, VIEW_COMPANY_CASES):
         mine |= Q(partner_id=user.partner_id)
     return Case.objects.filter(mine)
@@ -87,26 +91,37 @@ def reply(case_pk, staff, text, waiting_on_you=False):
     return entry
 
 
-def change(case_pk, actor, state, resolution="", severity=None):
+def change(case_pk, actor, state=None, resolution=None, severity=None):
     """Support staff move a case: its state, the resolution a resolved or closed case needs,
-    and an incident's severity. Takes the case's pk; returns (case, changed).
+    and an incident's severity. Takes the case's pk and what staff changed (None: as it is
+    now, so a page opened earlier moves nothing staff did not touch); returns (case, changed).
 
     A closed case stays as it was closed. Resolving or closing as a duplicate or a product
     defect gives back what the case used (cases.rules.gives_back), once: the case is locked and
     the give-back's row is unique per case. Audited in the company's log. Raises ValueError, with a
-    message for staff, for a resolution missing or given where none belongs.
+    message for staff, for a resolution missing, for a closed case, and for a case that gave
+    back what it used and would no longer be a duplicate or a product defect.
     """
-    finished = state in Case.FINISHED
-    if finished and not resolution:
-        raise ValueError(_("Choose a resolution for a resolved or closed case."))
-    if not finished:
-        resolution = ""
     with transaction.atomic():
         case = _locked(case_pk)
         before = Case.objects.get(pk=case.pk)
+        state = state or case.state
+        resolution = case.resolution if resolution is None else resolution
+        finished = state in Case.FINISHED
+        if finished and not resolution:
+            raise ValueError(_("Choose a resolution for a resolved or closed case."))
+        if not finished:
+            resolution = ""
         case.state, case.resolution = state, resolution
-        if severity and case.is_incident:
+        fields = list(STATE_FIELDS)
+        if severity and case.is_incident and severity != case.severity:
             case.severity = severity
+            if case.first_responded_at is None:
+                # The target follows the severity until the first answer.
+                case.first_response_due = rules.first_response_due(
+                    "incident", severity, case.opened_at
+                )
+                fields.append("first_response_due")
         changed = changes(before, case, STATE_FIELDS)
         if not changed:
             return case, False
@@ -115,7 +130,15 @@ def change(case_pk, actor, state, resolution="", severity=None):
                 _("%(case)s is closed: nothing on it changes. Ask the partner to open a new case.")
                 % {"case": before.number}
             )
-        case.save(update_fields=STATE_FIELDS)
+        if gave_back(case) and not (finished and rules.gives_back(resolution)):
+            raise ValueError(
+                _(
+                    "%(case)s gave back what it used as a duplicate or a product defect: it stays "
+                    "so. Ask the partner to open a new case."
+                )
+                % {"case": before.number}
+            )
+        case.save(update_fields=fields)
         if before.state != case.state:
             _tell_state(case, actor)
         record(
@@ -131,6 +154,13 @@ def change(case_pk, actor, state, resolution="", severity=None):
             else:
                 _give_hours_back(case, actor)
     return case, True
+
+
+def gave_back(case):
+    """Whether the case gave back its incident or its hours (one query)."""
+    if case.is_incident:
+        return IncidentCredit.objects.filter(case=case).exists()
+    return case.hours.filter(given_back=True).exists()
 
 
 def close(case_pk, user):
@@ -246,6 +276,7 @@ def file_advisory_request(user, **details):
             opened_by=user,
             allowance=hours,
             uses_hours=not (presales and allowance.presales_unlimited),
+            opened_at=opened_at,
             first_response_due=rules.first_response_due("advisory", "", opened_at),
             **details,
         )
@@ -261,6 +292,12 @@ def record_hours(case_pk, staff, hours):
         case = _locked(case_pk)
         if case.kind != Case.Kind.ADVISORY:
             raise ValueError(_("Hours are recorded on advisory requests only."))
+        if case.state == Case.State.CLOSED:
+            raise CaseClosed
+        if gave_back(case):
+            raise ValueError(
+                _("%(case)s gave its hours back: record no more on it.") % {"case": case.number}
+            )
         if case.uses_hours:
             counted = AdvisoryHours.objects.filter(
                 pk=case.allowance_id, hours_remaining__gte=hours
@@ -302,7 +339,7 @@ def _give_hours_back(case, actor):
 def _tell_state(case, actor):
     """Tell the case's opener, through the outbox, that support moved their case to another
     state (one notice per move: the move's time is in what it is about)."""
-    if actor == case.opened_by:
+    if actor == case.opened_by or not _opener_may_see(case):
         return False
     return tell(
         case.opened_by,
@@ -322,9 +359,15 @@ def case_url(case):
     return reverse("cases:case", args=[case.pk])
 
 
+def _opener_may_see(case):
+    return visible_cases(case.opened_by).filter(pk=case.pk).exists()
+
+
 def _tell_opener(case, entry):
-    """Tell the case's opener of a reply, through the outbox, in this transaction. Returns
-    whether it was told (once per reply)."""
+    """Tell the case's opener of a reply, through the outbox, in this transaction, if they may
+    still see the case. Returns whether they were told (once per reply)."""
+    if not _opener_may_see(case):
+        return False
     return tell(
         case.opened_by,
         "case_reply",
@@ -345,21 +388,25 @@ HOURS_EXPIRING_DAYS = 30
 
 def remind_hours_expiring(today=None):
     """Tell the companies whose advisory hours lapse within HOURS_EXPIRING_DAYS with hours
-    still left (notices.reminders.tell_advisory_hours_expiring: once per year's hours, however
-    many runs). Returns how many people were told for the first time."""
+    still left, used or not (notices.reminders.tell_advisory_hours_expiring: once per
+    membership year, however many runs). Returns how many people were told for the first
+    time. Two queries per company whose offer ends in the window."""
     today = today or clock.today()
-    expiring = AdvisoryHours.objects.filter(
-        hours_remaining__gt=0,
-        offer__ends_on__gte=today,
-        offer__ends_on__lte=today + datetime.timedelta(days=HOURS_EXPIRING_DAYS),
-    ).select_related("partner", "offer")
+    soon = today + datetime.timedelta(days=HOURS_EXPIRING_DAYS)
+    ending = MembershipOffer.objects.active(today).filter(
+        ends_on__lte=soon, partner__is_mpn_associated=True
+    )
+    partners = {offer.partner_id: offer.partner for offer in ending.select_related("partner")}
     told = 0
-    for hours in expiring.order_by("pk"):
+    for partner in partners.values():
+        allowance, offer, hours = this_year(partner, today)
+        if offer is None or offer.ends_on > soon:
+            continue  # another offer carries the hours on
+        left = hours.hours_remaining if hours else allowance.hours
+        if left <= 0:
+            continue
         with transaction.atomic():
             told += tell_advisory_hours_expiring(
-                hours.partner,
-                about=f"advisory-hours:{hours.pk}",
-                hours_left=hours.hours_remaining,
-                ends_on=hours.ends_on,
+                partner, about=f"advisory-hours:{offer.pk}", hours_left=left, ends_on=offer.ends_on
             )
     return told

@@ -6,7 +6,7 @@ from operator import attrgetter
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import DecimalField, Q, Sum, Value
+from django.db.models import DecimalField, Exists, OuterRef, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -24,7 +24,7 @@ from entitlements.permissions import (
 )
 from support.models import IncidentCredit, SupportContract
 
-from . import rules, services
+from . import services
 from .forms import AdvisoryRequestForm, CaseFilter, NoteForm
 from .models import Case
 
@@ -61,7 +61,7 @@ def case_list(request):
     ).get_page(request.GET.get("page"))
     now = clock.now()
     for case in page.object_list:
-        case.target_met = rules.target_met(case.first_response_due, case.first_responded_at, now)
+        case.met = case.target_met(now)
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -78,9 +78,7 @@ def _render_case(request, case, note_form=None, status=200):
     context = {
         "case": case,
         "entries": case.entries.select_related("author"),
-        "target_met": rules.target_met(
-            case.first_response_due, case.first_responded_at, clock.now()
-        ),
+        "target_met": case.target_met(clock.now()),
         "note_form": note_form or NoteForm(),
         "given_back": IncidentCredit.objects.filter(case=case).first()
         if case.contract_id
@@ -143,9 +141,14 @@ def ledger(request, contract_id):
     )
     if contract is None:
         raise Http404("No such contract.")
-    used = Case.objects.filter(contract=contract).select_related("opened_by")
+    used = (
+        Case.objects.filter(contract=contract)
+        .select_related("opened_by")
+        .annotate(seen=Exists(services.visible_cases(user).filter(pk=OuterRef("pk"))))
+    )
     credits = IncidentCredit.objects.filter(contract=contract).select_related("given_by", "case")
     for case in used:
+        # A case the reader may not open shows its number only: no title, no opener.
         case.at, case.used = case.opened_at, True
     for credit in credits:
         credit.at, credit.used = credit.given_at, False

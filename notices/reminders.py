@@ -10,6 +10,7 @@ that added it to their support account (ContractLink), who use its incidents.
 """
 
 import datetime
+import math
 
 from django.db import transaction
 from django.db.models import CharField, Exists, OuterRef, Q, Value
@@ -79,8 +80,13 @@ def tell_advisory_hours_expiring(partner, *, about, hours_left, ends_on):
             person,
             Kind.ADVISORY_HOURS_EXPIRING,
             about=about,
-            # A whole number: the templates count it (a Decimal would be stored as text).
-            context={"partner": partner.name, "hours_left": int(hours_left), "ends_on": ends_on},
+            # A whole number, rounded up (half an hour left is not none): the templates count
+            # it, and a Decimal would be stored as text.
+            context={
+                "partner": partner.name,
+                "hours_left": math.ceil(hours_left),
+                "ends_on": ends_on,
+            },
             url=reverse("entitlements:technical_benefits"),
         )
     return told

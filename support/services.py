@@ -317,6 +317,7 @@ def open_incident(user, version, plan_key, **details):
             contract=contract,
             product=version.product,
             product_version=version,
+            opened_at=opened_at,
             first_response_due=first_response_due("incident", details["severity"], opened_at),
             **details,
         )

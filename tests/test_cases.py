@@ -445,3 +445,171 @@ def test_hours_last_their_membership_year_and_a_reminder_comes_once_before_they_
     assert "5 of 5 advisory hours" in sign_in(bob).get(ADVISORY).content.decode()
     sign_in(bob).post(ADVISORY, advisory_fields(title="Next year's landing zone"))
     assert sorted(AdvisoryHours.objects.values_list("hours_remaining", flat=True)) == [3, 5]
+
+
+# Staff in admin: what they changed, all or nothing
+
+
+def test_a_reply_with_a_severity_change_applies_both_and_the_target_follows(
+    sign_in, alice, support, product_support, clock
+):
+    case = open_incident(alice, product_support, severity="C")
+    staff_save(sign_in(support), case, severity="A")  # not answered yet: the target moves
+    case.refresh_from_db()
+    assert case.first_response_due == case.opened_at + datetime.timedelta(hours=2)
+    staff_save(sign_in(support), case, reply="Lowering this", severity="B")
+    case.refresh_from_db()
+    assert case.severity == "B" and case.entries.count() == 1
+
+
+def test_a_page_opened_before_the_partners_note_moves_nothing_back(
+    sign_in, alice, support, product_support, clock
+):
+    from notices.models import Notice
+
+    case = open_incident(alice, product_support)
+    staff_save(sign_in(support), case, reply="Which build?", waiting_on_you="on")
+    case.refresh_from_db()
+    shown = f"{case.state}|{case.resolution}|{case.severity}"  # the page staff keep open
+    sign_in(alice).post(reverse("cases:note", args=[case.pk]), {"text": "Build 26100"})
+    # Staff change only the severity on the page they opened before the note.
+    staff_save(sign_in(support), case, severity="A", shown=shown)
+    case.refresh_from_db()
+    assert (case.state, case.severity) == ("in_progress", "A")
+    assert not Notice.objects.filter(kind="case_state_changed").exists()
+
+
+def test_hours_are_not_taken_when_the_save_is_refused(sign_in, bob, support):
+    sign_in(bob).post(ADVISORY, advisory_fields())
+    case = Case.objects.get()
+    services.close(case.pk, bob)
+    refused = staff_save(sign_in(support), case, hours_spent="2", reply="Done").content.decode()
+    assert "The case is closed." in refused
+    assert AdvisoryHours.objects.get().hours_remaining == 5
+    assert not HoursRecord.objects.exists() and not CaseEntry.objects.exists()
+
+
+def test_a_case_that_gave_back_its_incident_is_not_reopened(alice, support, product_support):
+    case = open_incident(alice, product_support)
+    services.change(case.pk, support, state="resolved", resolution="duplicate")
+    with pytest.raises(ValueError, match="gave back"):
+        services.change(case.pk, support, state="in_progress")
+    case.refresh_from_db()
+    product_support.refresh_from_db()
+    assert (case.state, product_support.incidents_remaining) == ("resolved", 20)
+
+
+def test_a_case_withdrawn_before_an_answer_is_no_breach(sign_in, alice, support, product_support):
+    case = open_incident(alice, product_support)
+    Case.objects.filter(pk=case.pk).update(
+        first_response_due=timezone.now() - datetime.timedelta(hours=1)
+    )
+    late = open_incident(alice, product_support, title="Still waiting")
+    Case.objects.filter(pk=late.pk).update(
+        first_response_due=timezone.now() - datetime.timedelta(hours=1)
+    )
+    services.close(case.pk, alice)
+    page = page_of(sign_in(alice), case)
+    assert "Missed" not in page and "Not answered" in page
+    missed = sign_in(support).get("/admin/cases/case/?target=missed").content.decode()
+    assert "Still waiting" in missed and "Cluster node" not in missed
+
+
+def test_someone_who_left_keeps_nothing_of_the_companys_cases(sign_in, alice, bob, support):
+    from accounts.models import User
+    from notices.models import Notice
+
+    nina = UserFactory(email="nina@contoso.example", partner=alice.partner)
+    sign_in(nina).post(ADVISORY, advisory_fields(contact_email="nina@contoso.example"))
+    case = Case.objects.get()
+    User.objects.filter(pk=nina.pk).update(partner=bob.partner)
+    client = sign_in(nina)
+    assert client.get(reverse("cases:case", args=[case.pk])).status_code == 404
+    assert case.number not in client.get(LIST).content.decode()
+    services.reply(case.pk, support, "Here is a plan")
+    assert not Notice.objects.filter(recipient=nina, kind="case_reply").exists()
+
+
+def test_the_ledger_names_only_the_cases_its_reader_may_open(
+    sign_in, alice, aaron, product_support
+):
+    open_incident(alice, product_support, title="Merger system down")
+    page = sign_in(aaron).get(reverse("cases:ledger", args=[product_support.pk])).content.decode()
+    assert "Merger system down" not in page and "Alice" not in page
+    assert (
+        "Merger system down"
+        in sign_in(alice).get(reverse("cases:ledger", args=[product_support.pk])).content.decode()
+    )
+
+
+def test_hours_never_used_are_reminded_of_before_they_lapse(bob, clock):
+    from entitlements.models import MembershipOffer
+    from notices.models import Notice
+
+    today = clock.now().date()
+    MembershipOffer.objects.filter(partner=bob.partner).update(
+        ends_on=today + datetime.timedelta(days=10)
+    )
+    assert services.remind_hours_expiring() == 1
+    assert services.remind_hours_expiring() == 0
+    notice = Notice.objects.get(kind="advisory_hours_expiring")
+    assert (notice.recipient, notice.context["hours_left"]) == (bob, 5)
+
+
+def test_staff_find_a_case_by_the_number_the_partner_quotes(
+    sign_in, alice, support, product_support
+):
+    case = open_incident(alice, product_support)
+    found = sign_in(support).get(f"/admin/cases/case/?q={case.number}").content.decode()
+    assert f">{case.number}<" in found
+
+
+def test_a_company_without_an_active_membership_is_told_before_typing(sign_in, bob):
+    from entitlements.models import MembershipOffer
+
+    MembershipOffer.objects.filter(partner=bob.partner).delete()
+    page = sign_in(bob).get(ADVISORY).content.decode()
+    assert "no active membership" in page and 'name="title"' not in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_csp_incident_of_someone_who_left_keeps_its_company_and_number(alice, contoso):
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    from accounts.models import User
+
+    before = [
+        ("support", "0005_incident_support_type_and_phone"),
+        ("cases", "0001_cases"),
+        ("audit", "0006_people_and_access_actions"),
+    ]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    Incident = old.get_model("support", "Incident")
+    Entry = old.get_model("audit", "AuditEntry")
+    version = old.get_model("support", "ProductVersion").objects.get(product__name="Azure")
+    incident = Incident.objects.create(
+        opened_by_id=alice.pk,
+        product_version=version,
+        title="VM won't start",
+        description="Since Monday.",
+        severity="B",
+        contact_name="Alice",
+        contact_email=alice.email,
+    )
+    # Alice later left the company: the log says which one.
+    User.objects.filter(pk=alice.pk).update(partner=None)
+    Entry.objects.create(
+        partner_id=contoso.pk,
+        action="account_removed",
+        subject=alice.email,
+        facts={"email": alice.email},
+    )
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    case = Case.objects.get()
+    assert (case.pk, case.partner_id, case.title) == (incident.pk, contoso.pk, "VM won't start")

@@ -4,6 +4,7 @@ import django.db.models.deletion
 import django.db.models.functions.text
 import django.db.models.lookups
 import support.models
+import activation.clock
 from django.conf import settings
 from django.db import migrations, models
 
@@ -36,7 +37,7 @@ class Migration(migrations.Migration):
                 ('contact_phone', models.CharField(blank=True, max_length=40, validators=[support.models.phone_number], verbose_name='contact phone')),
                 ('state', models.CharField(choices=[('open', 'Open'), ('in_progress', 'In progress'), ('waiting_on_you', 'Waiting on you'), ('resolved', 'Resolved'), ('closed', 'Closed')], default='open', max_length=16, verbose_name='state')),
                 ('resolution', models.CharField(blank=True, choices=[('solved', 'Solved'), ('duplicate', 'Duplicate'), ('product_defect', 'Product defect'), ('withdrawn', 'Withdrawn')], max_length=16, verbose_name='resolution')),
-                ('opened_at', models.DateTimeField(auto_now_add=True, verbose_name='opened')),
+                ('opened_at', models.DateTimeField(default=activation.clock.now, verbose_name='opened')),
                 ('first_response_due', models.DateTimeField(verbose_name='first response due')),
                 ('first_responded_at', models.DateTimeField(blank=True, null=True, verbose_name='first answered')),
                 ('contract', models.ForeignKey(blank=True, help_text='Empty for the Cloud Solution Provider plan and for advisory requests.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='incidents', to='support.supportcontract')),

@@ -6,6 +6,7 @@ import datetime
 
 from django.core.management.color import no_style
 from django.db import migrations
+from django.db.models import Q
 
 FIRST_RESPONSE_HOURS = {"A": 2, "B": 4, "C": 8}  # cases.rules, as of this migration
 
@@ -16,11 +17,26 @@ def copy_incidents(apps, schema_editor):
     incidents = Incident.objects.select_related(
         "contract", "opened_by", "product_version"
     ).order_by("pk")
+    AuditEntry = apps.get_model("audit", "AuditEntry")
     batch = []
     for incident in incidents.iterator(chunk_size=1000):
         partner_id = (
             incident.contract.partner_id if incident.contract_id else incident.opened_by.partner_id
         )
+        if partner_id is None:
+            # A Cloud Solution Provider incident whose opener has since left their company:
+            # the company's log names the company they were removed from, or acted for.
+            opener = incident.opened_by
+            trace = AuditEntry.objects.filter(
+                Q(action="account_removed", facts__email=opener.email) | Q(actor=opener)
+            ).order_by("-at")
+            partner_id = trace.values_list("partner_id", flat=True).first()
+        if partner_id is None:
+            raise RuntimeError(
+                f"Incident {incident.pk} (opened by {incident.opened_by.email}, on no contract) "
+                "belongs to no company this migration can find: set the opener's company in "
+                "admin, then migrate again."
+            )
         finished = incident.state in ("resolved", "closed")
         batch.append(
             Case(
@@ -41,6 +57,7 @@ def copy_incidents(apps, schema_editor):
                 state=incident.state,
                 # Nobody recorded why an incident was closed before cases had a resolution.
                 resolution="solved" if finished else "",
+                opened_at=incident.opened_at,
                 first_response_due=incident.opened_at
                 + datetime.timedelta(hours=FIRST_RESPONSE_HOURS[incident.severity]),
             )
@@ -49,9 +66,6 @@ def copy_incidents(apps, schema_editor):
             _save(Case, batch)
             batch = []
     _save(Case, batch)
-    # auto_now_add stamped the copies now: give them back when they were opened.
-    for pk, opened_at in Incident.objects.values_list("pk", "opened_at").iterator():
-        Case.objects.filter(pk=pk).update(opened_at=opened_at)
     _reset_sequence(schema_editor, Case)
 
 
@@ -71,6 +85,12 @@ def _reset_sequence(schema_editor, model):
 def copy_cases_back(apps, schema_editor):
     Incident = apps.get_model("support", "Incident")
     Case = apps.get_model("cases", "Case")
+    CaseEntry = apps.get_model("cases", "CaseEntry")
+    if Case.objects.exclude(kind="incident").exists() or CaseEntry.objects.exists():
+        # Incidents had no conversation, and advisory requests were no incidents.
+        raise RuntimeError(
+            "Going back would lose advisory requests or case conversations: not done."
+        )
     for case in Case.objects.filter(kind="incident").order_by("pk").iterator():
         Incident.objects.create(
             pk=case.pk,
@@ -94,6 +114,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("cases", "0001_cases"),
         ("support", "0005_incident_support_type_and_phone"),
+        ("audit", "0006_people_and_access_actions"),
     ]
 
     operations = [migrations.RunPython(copy_incidents, copy_cases_back)]
