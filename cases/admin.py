@@ -139,7 +139,17 @@ class CaseAdmin(TypedSearchMixin, admin.ModelAdmin):
         "opened_by",
         "opened_at",
     ]
-    list_filter = [BreachedFilter, "kind", "state", "severity", "resolution", "product"]
+    # Advisory requests are routed by the country/region and language the partner chose.
+    list_filter = [
+        BreachedFilter,
+        "kind",
+        "state",
+        "severity",
+        "resolution",
+        "product",
+        "country",
+        "language",
+    ]
     list_select_related = ["product", "partner", "opened_by"]
     search_fields = ["title", "opened_by__email", "partner__name", "contract__contract_id"]
     readonly_fields = [

@@ -613,3 +613,17 @@ def test_a_csp_incident_of_someone_who_left_keeps_its_company_and_number(alice, 
 
     case = Case.objects.get()
     assert (case.pk, case.partner_id, case.title) == (incident.pk, contoso.pk, "VM won't start")
+
+
+def test_staff_route_advisory_requests_by_country_and_language(sign_in, bob, alice, support):
+    sign_in(bob).post(ADVISORY, advisory_fields(title="Tokyo landing zone"))
+    sign_in(alice).post(
+        ADVISORY, advisory_fields(title="Berlin pilot", country="Germany", language="en")
+    )
+    staff = sign_in(support)
+    offered = staff.get("/admin/cases/case/").content.decode()
+    assert "By country/region" in offered and "By preferred language" in offered
+    japanese = staff.get("/admin/cases/case/?language=ja").content.decode()
+    assert "Tokyo landing zone" in japanese and "Berlin pilot" not in japanese
+    germany = staff.get("/admin/cases/case/?country=Germany").content.decode()
+    assert "Berlin pilot" in germany and "Tokyo landing zone" not in germany
