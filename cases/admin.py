@@ -7,6 +7,7 @@ from django.db import transaction
 from django.db.models import BooleanField, F, Q, Value, When
 from django.db.models import Case as CaseWhen
 from django.http import HttpResponseRedirect
+from django.template.defaultfilters import floatformat
 from django.utils.translation import gettext as _gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -15,12 +16,21 @@ from activation.admin import ReadOnlyAdminMixin
 from benefits_portal.admin import TypedSearchMixin
 
 from . import services
-from .models import Case, CaseEntry
+from .models import Case, CaseEntry, HoursRecord
 
 
 class EntryInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = CaseEntry
     fields = ["created_at", "author", "from_support", "text"]
+    readonly_fields = fields
+    extra = 0
+
+
+class HoursInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """The hours recorded on an advisory request, and any given back."""
+
+    model = HoursRecord
+    fields = ["recorded_at", "hours", "counted", "given_back", "recorded_by"]
     readonly_fields = fields
     extra = 0
 
@@ -173,6 +183,7 @@ class CaseAdmin(TypedSearchMixin, admin.ModelAdmin):
         "first_response_due",
         "first_responded_at",
         "uses_hours",
+        "hours_left",
     ]
     fieldsets = [
         (None, {"fields": ["number", "kind", "partner", "opened_by", "title", "description"]}),
@@ -208,11 +219,12 @@ class CaseAdmin(TypedSearchMixin, admin.ModelAdmin):
                     "waiting_on_you",
                     "hours_spent",
                     "uses_hours",
+                    "hours_left",
                 ]
             },
         ),
     ]
-    inlines = [EntryInline]
+    inlines = [EntryInline, HoursInline]
     date_hierarchy = "opened_at"
 
     def get_ordering(self, request):
@@ -240,6 +252,13 @@ class CaseAdmin(TypedSearchMixin, admin.ModelAdmin):
     @admin.display(description=_("number"), ordering="pk")
     def number(self, case):
         return case.number
+
+    @admin.display(description=_("company's hours left"))
+    def hours_left(self, case):
+        if case.allowance_id is None:
+            return "–"
+        hours = case.allowance
+        return f"{floatformat(hours.hours_remaining, -2)} / {floatformat(hours.hours_total, -2)}"
 
     @admin.display(description=_("target met"), boolean=True)
     def target(self, case):

@@ -49,16 +49,19 @@ def _locked(case_pk):
 
 def add_note(case_pk, author, text):
     """A partner's note on a case. Takes the case's pk (one the author may see: the caller's
-    look-up), the author and the text. A case waiting on the partner goes back to in progress.
-    Returns the CaseEntry. Raises CaseClosed on a closed case."""
+    look-up), the author and the text. A case waiting on the partner goes back to in progress,
+    and so does a resolved one (the partner says it is not), unless it gave back what it used
+    (it stays a duplicate or a product defect). Returns the CaseEntry. Raises CaseClosed on a
+    closed case."""
     with transaction.atomic():
         case = _locked(case_pk)
         if case.state == Case.State.CLOSED:
             raise CaseClosed
         entry = CaseEntry.objects.create(case=case, author=author, from_support=False, text=text)
-        if case.state == Case.State.WAITING_ON_YOU:
-            case.state = Case.State.IN_PROGRESS
-            case.save(update_fields=["state"])
+        reopened = case.state == Case.State.RESOLVED and not gave_back(case)
+        if case.state == Case.State.WAITING_ON_YOU or reopened:
+            case.state, case.resolution = Case.State.IN_PROGRESS, ""
+            case.save(update_fields=["state", "resolution"])
     return entry
 
 

@@ -151,6 +151,7 @@ def restore_reference_data():
         "support.migrations.0003_product_catalogue",
         "notices.migrations.0003_support_staff_permissions",
         "cases.migrations.0003_support_staff_permissions",
+        "cases.migrations.0004_advisory_hours",
     ):
         for (app_label, model), actions in importlib.import_module(module).GRANTS.items():
             if model == "incident":

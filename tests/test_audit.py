@@ -197,6 +197,8 @@ def test_support_staffs_edits_in_admin_are_in_the_companys_log(sign_in, support,
         contact_email=alice.email,
         opened_at=timezone.now(),
     )
+    from .test_cases import NO_ENTRIES  # the case page's inlines, empty
+
     response = client.post(
         f"/admin/cases/case/{incident.pk}/change/",
         {"state": "closed", "resolution": "solved", "severity": "B", **NO_ENTRIES},
@@ -204,15 +206,6 @@ def test_support_staffs_edits_in_admin_are_in_the_companys_log(sign_in, support,
     assert response.status_code == 302
     [incident_changed] = entries_of(contoso, Action.INCIDENT_CHANGED)
     assert incident_changed.actor == support and "open -> closed" in incident_changed.subject
-
-
-# The conversation's inline management form, empty: admin posts it with every case.
-NO_ENTRIES = {
-    "entries-TOTAL_FORMS": "0",
-    "entries-INITIAL_FORMS": "0",
-    "entries-MIN_NUM_FORMS": "0",
-    "entries-MAX_NUM_FORMS": "1000",
-}
 
 
 def test_an_offer_removed_in_admin_is_audited(sign_in, support, contoso):

@@ -23,10 +23,14 @@ LIST = "/dashboard/cases"
 
 # The conversation's inline management form, empty: admin posts it with every case.
 NO_ENTRIES = {
-    "entries-TOTAL_FORMS": "0",
-    "entries-INITIAL_FORMS": "0",
-    "entries-MIN_NUM_FORMS": "0",
-    "entries-MAX_NUM_FORMS": "1000",
+    f"{inline}-{name}": value
+    for inline in ("entries", "hours")
+    for name, value in (
+        ("TOTAL_FORMS", "0"),
+        ("INITIAL_FORMS", "0"),
+        ("MIN_NUM_FORMS", "0"),
+        ("MAX_NUM_FORMS", "1000"),
+    )
 }
 
 
@@ -627,3 +631,28 @@ def test_staff_route_advisory_requests_by_country_and_language(sign_in, bob, ali
     assert "Tokyo landing zone" in japanese and "Berlin pilot" not in japanese
     germany = staff.get("/admin/cases/case/?country=Germany").content.decode()
     assert "Berlin pilot" in germany and "Tokyo landing zone" not in germany
+
+
+def test_a_partners_note_on_a_resolved_case_reopens_it_unless_it_gave_back(
+    sign_in, alice, support, product_support
+):
+    solved = open_incident(alice, product_support)
+    services.change(solved.pk, support, state="resolved", resolution="solved")
+    sign_in(alice).post(reverse("cases:note", args=[solved.pk]), {"text": "Still failing"})
+    solved.refresh_from_db()
+    assert (solved.state, solved.resolution) == ("in_progress", "")
+
+    duplicate = open_incident(alice, product_support, title="Same again")
+    services.change(duplicate.pk, support, state="resolved", resolution="duplicate")
+    sign_in(alice).post(reverse("cases:note", args=[duplicate.pk]), {"text": "Thanks"})
+    duplicate.refresh_from_db()
+    assert (duplicate.state, duplicate.resolution) == ("resolved", "duplicate")
+
+
+def test_staff_see_the_hours_recorded_and_the_companys_hours_left(sign_in, bob, support):
+    sign_in(bob).post(ADVISORY, advisory_fields())
+    case = Case.objects.get()
+    staff = sign_in(support)
+    staff_save(staff, case, hours_spent="1.5")
+    page = staff.get(f"/admin/cases/case/{case.pk}/change/").content.decode()
+    assert "3.50 / 5" in page and "1.50" in page

@@ -4,6 +4,11 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from entitlements.migrations._permissions import grant
+
+# Support staff see the hours recorded on a request and the company's hours left.
+GRANTS = {("cases", "hoursrecord"): ("view",), ("cases", "advisoryhours"): ("view",)}
+
 
 class Migration(migrations.Migration):
 
@@ -54,4 +59,5 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(condition=models.Q(('given_back', True)), fields=('case',), name='hours_given_back_once_per_case', violation_error_message="This case's hours were already given back."), models.CheckConstraint(condition=models.Q(models.Q(('given_back', False), ('hours__gt', 0)), models.Q(('given_back', True), ('hours__lte', 0)), _connector='OR'), name='hours_spent_positive_given_back_not', violation_error_message='Record more than 0 hours.')],
             },
         ),
+        migrations.RunPython(grant(GRANTS), migrations.RunPython.noop),
     ]
