@@ -229,9 +229,6 @@ class NoAdvisoryHours(Exception):
     """The company has no active membership offer, so no advisory hours."""
 
 
-LEVEL_RANK = {"": 0, "silver": 1, "gold": 2}
-
-
 def this_year(partner, today=None):
     """The company's advisory hours now, as (allowance, offer, hours):
 
@@ -246,7 +243,7 @@ def this_year(partner, today=None):
     if not active:
         return None, None, None
     allowance = entitlement_rules.advisory_hours((o.kind, o.level or None) for o in active)
-    offer = max(active, key=lambda o: (LEVEL_RANK.get(o.level or "", 0), o.ends_on))
+    offer = max(active, key=lambda o: (entitlement_rules.level_rank(o.kind, o.level), o.ends_on))
     return allowance, offer, AdvisoryHours.objects.filter(offer=offer).first()
 
 

@@ -143,5 +143,14 @@ def advisory_hours(offers):
     levels = [_level_of(kind, level) for kind, level in offers]
     if not levels:
         return None
-    rank = {None: 0, Level.SILVER: 1, Level.GOLD: 2}
-    return ADVISORY_HOURS[max(levels, key=rank.__getitem__)]
+    return ADVISORY_HOURS[max(levels, key=LEVEL_RANK.__getitem__)]
+
+
+# Membership levels, lowest first: Action Pack (None), Silver, Gold.
+LEVEL_RANK = {None: 0, Level.SILVER: 1, Level.GOLD: 2}
+
+
+def level_rank(kind, level):
+    """0 for Action Pack, 1 for Silver, 2 for Gold: how an offer's membership ranks. Raises
+    ValueError for a competency without Silver or Gold."""
+    return LEVEL_RANK[_level_of(kind, level)]
