@@ -2,7 +2,8 @@
 My access and Access requests. Views, admin and the sweeper all call these.
 
 Each function is atomic, locks what it decides on, audits in the company's log and tells the
-people concerned by email (accounts.emails.tell, in each one's language) after commit.
+people concerned through the outbox (notices.services.tell: a notice, and an email in
+each one's language), in the same transaction.
 Who may decide is entitlements.permissions.may_decide's answer, asked again here so that a
 caller other than the page can't skip it.
 """
@@ -20,8 +21,9 @@ from audit.models import AuditEntry
 from audit.services import record
 from entitlements import permissions
 from entitlements.models import Role, RoleAssignment
+from notices.models import Notice
+from notices.services import tell
 
-from .emails import tell
 from .models import AccessRequest, SignedOut, end_sessions
 
 log = logging.getLogger(__name__)
@@ -50,10 +52,6 @@ ALREADY = {
     AccessRequest.Decision.DECLINED: _("This request was already declined. Nothing was changed."),
     AccessRequest.Decision.WITHDRAWN: _("This request was withdrawn. Nothing was changed."),
 }
-
-
-def _portal_url(name):
-    return settings.PORTAL_URL.rstrip("/") + reverse(name)
 
 
 def _forget_roles(user):
@@ -106,12 +104,18 @@ def request_access(user, role, reason):
                     user,
                     {"role": role.value, "email": user.email, "reason": reason},
                 )
-            url = _portal_url("accounts:access_requests")
             for person in deciders_of(access_request):
                 tell(
                     person,
-                    "accounts/email/access_requested",
-                    {"requester": user, "role": role.label, "reason": reason, "url": url},
+                    Notice.Kind.ACCESS_REQUESTED,
+                    about=f"access_request:{access_request.pk}",
+                    context={
+                        "requester": user.display_name,
+                        "requester_email": user.email,
+                        "role": role.value,
+                        "reason": reason,
+                    },
+                    url=reverse("accounts:access_requests"),
                 )
     except IntegrityError:
         raise Refused(
@@ -155,7 +159,8 @@ def approve(actor, access_request, note="", days=None):
     as is an actor who may not decide it (permissions.may_decide), a requester who left the
     company or was deactivated, a bad number of days or a note over 1000 characters. A role
     the requester already holds keeps the later of its two ends. Audited (ACCESS_APPROVED,
-    and ROLE_GRANTED for a new role); the requester is told by email. Returns the request.
+    and ROLE_GRANTED for a new role); the requester is told (a notice and an email). Returns
+    the request.
     """
     note = _clean_note(note)
     if days is not None and not (isinstance(days, int) and DAYS_MIN <= days <= DAYS_MAX):
@@ -195,14 +200,15 @@ def approve(actor, access_request, note="", days=None):
     _forget_roles(user)
     tell(
         user,
-        "accounts/email/access_approved",
-        {
-            "role": role.label,
-            "ends": assignment.expires_at,
+        Notice.Kind.ACCESS_APPROVED,
+        about=f"access_request:{locked.pk}",
+        context={
+            "role": role.value,
+            "ends_at": assignment.expires_at,
             "note": note,
-            "decided_by": actor,
-            "url": _portal_url("accounts:my_access"),
+            "decided_by": actor.display_name,
         },
+        url=reverse("accounts:my_access"),
     )
     return locked
 
@@ -210,8 +216,8 @@ def approve(actor, access_request, note="", days=None):
 @transaction.atomic
 def decline(actor, access_request, note=""):
     """`actor` declines the request, with an optional `note` (up to 1000 characters) for the
-    requester. Refused as `approve` is. Audited (ACCESS_DECLINED); the requester is told by
-    email. Returns the request."""
+    requester. Refused as `approve` is. Audited (ACCESS_DECLINED); the requester is told
+    (a notice and an email). Returns the request."""
     note = _clean_note(note)
     locked = _locked_open(access_request)
     if not permissions.may_decide(actor, locked):
@@ -232,13 +238,10 @@ def decline(actor, access_request, note=""):
         )
     tell(
         user,
-        "accounts/email/access_declined",
-        {
-            "role": role.label,
-            "note": note,
-            "decided_by": actor,
-            "url": _portal_url("accounts:my_access"),
-        },
+        Notice.Kind.ACCESS_DECLINED,
+        about=f"access_request:{locked.pk}",
+        context={"role": role.value, "note": note, "decided_by": actor.display_name},
+        url=reverse("accounts:my_access"),
     )
     return locked
 
@@ -263,7 +266,7 @@ def lapse_grants(now=None):
     job (accounts.tasks.lapse_grants, on beat).
 
     Each removal is audited (ROLE_LAPSED) in the company's log, the person's sessions end
-    (SignedOut.ROLES_CHANGED) and they are told by email. Rows are claimed with
+    (SignedOut.ROLES_CHANGED) and they are told (notices). Rows are claimed with
     SELECT ... FOR UPDATE SKIP LOCKED in batches, so two sweepers at once lapse each grant
     once. Returns how many grants lapsed.
     """
@@ -285,7 +288,7 @@ def lapse_grants(now=None):
 
 
 def _lapse(assignment):
-    user, role = assignment.user, Role(assignment.role)
+    user, role, assignment_pk = assignment.user, Role(assignment.role), assignment.pk
     assignment.delete()
     if user.partner_id is not None:
         with translation.override(settings.LANGUAGE_CODE):
@@ -299,7 +302,9 @@ def _lapse(assignment):
     transaction.on_commit(lambda: end_sessions(user, SignedOut.ROLES_CHANGED))
     tell(
         user,
-        "accounts/email/role_lapsed",
-        {"role": role.label, "url": _portal_url("accounts:my_access")},
+        Notice.Kind.ROLE_LAPSED,
+        about=f"role_assignment:{assignment_pk}",
+        context={"role": role.value},
+        url=reverse("accounts:my_access"),
     )
     log.info("Role %s of %s lapsed", role.value, user.pk)

@@ -1,3 +1,4 @@
+import hashlib
 import logging
 
 from allauth.account.models import EmailAddress
@@ -7,7 +8,9 @@ from django.core.cache import cache
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from benefits_portal.text import at_most
@@ -139,6 +142,23 @@ class Invitation(models.Model):
 
     def is_usable(self, now=None):
         return self.is_open and (now or timezone.now()) < self.expires_at
+
+
+def invitation_key(nonce):
+    """The key of an invitation's link, from the nonce its email keeps (a str): an HMAC of it
+    with SECRET_KEY, so neither the invitation nor the outbox holds a key that works. Returns
+    64 hex characters."""
+    return salted_hmac("accounts.invitation", nonce, algorithm="sha256").hexdigest()
+
+
+def invitation_digest(key):
+    """The stored form of an invitation key (a str): its SHA-256 in hex."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def invitation_url(key):
+    """The whole address of an invitation's link, on PORTAL_URL."""
+    return settings.PORTAL_URL.rstrip("/") + reverse("accounts:invitation", args=[key])
 
 
 class AccessRequest(models.Model):

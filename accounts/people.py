@@ -2,8 +2,9 @@
 
 Every function here is atomic, checks again who may do it (entitlements.permissions) with the
 rows it changes locked, writes the company's audit log, ends the sessions of an account that
-lost access, and tells the person by email in their language (accounts.emails.tell) once the
-change is committed. The pages (accounts.views) and Django admin both call them.
+lost access, and tells the person through the outbox (notices.services.tell: an email in their
+language, and a notice where they can still sign in to read it) in the same transaction. The
+pages (accounts.views) and Django admin both call them.
 
 The last active Global admin of a company is kept (DOMAIN.md: "keep at least two Global
 admins"): every action that could lower their number locks the company's row first, so two
@@ -11,8 +12,8 @@ admins demoting each other at once leave one.
 """
 
 import datetime
-import hashlib
 import secrets
+import uuid
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
@@ -30,10 +31,19 @@ from audit.services import record
 from entitlements import permissions
 from entitlements.models import Partner, Role, RoleAssignment
 from entitlements.services import set_roles, withdraw_open_requests
+from notices.models import Notice
+from notices.services import tell
 from support.services import remove_links_of
 
-from .emails import tell
-from .models import Invitation, SignedOut, User, end_sessions, sync_email_address
+from .models import (
+    Invitation,
+    SignedOut,
+    User,
+    end_sessions,
+    invitation_digest,
+    invitation_key,
+    sync_email_address,
+)
 
 Action = AuditEntry.Action
 INVITATION_DAYS = 7
@@ -66,16 +76,6 @@ class InvitationDead(ValidationError):
     def __init__(self, why):
         self.why = why
         super().__init__(LINK_DEAD[why], code=why)
-
-
-def digest(key):
-    """The stored form of an invitation key: its SHA-256 in hex. The key itself is only in
-    the email."""
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
-def invitation_url(key):
-    return settings.PORTAL_URL.rstrip("/") + reverse("accounts:invitation", args=[key])
 
 
 def _held_roles():
@@ -136,32 +136,43 @@ def _in_english():
     return translation.override(settings.LANGUAGE_CODE)
 
 
+def _one_event():
+    """The `about` of a notice of a change with no row of its own (roles changed, an account
+    deactivated): each committed change is its own event."""
+    return f"event:{uuid.uuid4().hex}"
+
+
 def _new_invitation(person, actor):
-    """Create an open invitation for `person`; returns it with its key on `.key` (never
-    stored). Raises IntegrityError if one is open already (one_open_invitation_per_account)."""
-    key = secrets.token_urlsafe(32)
+    """Create an open invitation for `person`; returns it with its key on `.key` and the nonce
+    the key is made from on `.nonce` (neither is stored with it: only the key's digest).
+    Raises IntegrityError if one is open already (one_open_invitation_per_account)."""
+    nonce = secrets.token_urlsafe(32)
+    key = invitation_key(nonce)
     now = timezone.now()
     invitation = Invitation.objects.create(
         partner_id=person.partner_id,
         user=person,
         email=person.email,
         invited_by=actor if actor is not None and actor.is_authenticated else None,
-        key_digest=digest(key),
+        key_digest=invitation_digest(key),
         sent_at=now,
         expires_at=now + datetime.timedelta(days=INVITATION_DAYS),
     )
-    invitation.key = key
+    invitation.key, invitation.nonce = key, nonce
     return invitation
 
 
 def _send_invitation(person, invitation, actor):
+    # The email keeps the nonce, from which only SECRET_KEY's holder makes the link's key.
     tell(
         person,
-        "accounts/email/invitation",
-        {
-            "partner": person.partner,
-            "invited_by": actor,
-            "url": invitation_url(invitation.key),
+        Notice.Kind.INVITATION,
+        about=f"invitation:{invitation.pk}",
+        context={
+            "invitation": invitation.pk,
+            "invitation_nonce": invitation.nonce,
+            "partner": person.partner.name,
+            "invited_by": actor.display_name if actor and actor.is_authenticated else "",
             "expires_at": invitation.expires_at,
             "days": INVITATION_DAYS,
         },
@@ -300,13 +311,15 @@ def accept(key, password):
     with transaction.atomic():
         # The account's row first, then the invitation's: the order resend and revoke lock them.
         person_id = (
-            Invitation.objects.filter(key_digest=digest(key)).values_list("user", flat=True).first()
+            Invitation.objects.filter(key_digest=invitation_digest(key))
+            .values_list("user", flat=True)
+            .first()
         )
         User.objects.select_for_update().filter(pk=person_id).first()
         invitation = (
             Invitation.objects.select_for_update(of=("self",))
             .select_related("user__partner", "invited_by")
-            .filter(key_digest=digest(key))
+            .filter(key_digest=invitation_digest(key))
             .first()
         )
         why = check_link(invitation)
@@ -330,8 +343,14 @@ def accept(key, password):
         if inviter is not None and inviter.is_active and inviter.partner_id == person.partner_id:
             tell(
                 inviter,
-                "accounts/email/invitation_accepted",
-                {"person": person, "partner": invitation.partner},
+                Notice.Kind.INVITATION_ACCEPTED,
+                about=f"invitation:{invitation.pk}",
+                context={
+                    "person": person.display_name,
+                    "email": person.email,
+                    "partner": invitation.partner.name,
+                },
+                url=reverse("accounts:users"),
             )
     return person
 
@@ -354,7 +373,9 @@ def check_link(invitation):
 def find_invitation(key):
     """The invitation a link's key names, or None."""
     return (
-        Invitation.objects.select_related("user", "partner").filter(key_digest=digest(key)).first()
+        Invitation.objects.select_related("user", "partner")
+        .filter(key_digest=invitation_digest(key))
+        .first()
     )
 
 
@@ -385,8 +406,10 @@ def change_roles(actor, person, roles):
         if person.is_active and not is_invited(person):
             tell(
                 person,
-                "accounts/email/roles_changed",
-                {"partner": person.partner, "roles": [Role(r).label for r in sorted(wanted)]},
+                Notice.Kind.ROLES_CHANGED,
+                about=_one_event(),
+                context={"partner": person.partner.name, "roles": sorted(wanted)},
+                url=reverse("accounts:my_access"),
             )
     return True
 
@@ -421,7 +444,12 @@ def deactivate(actor, person):
                 )
         transaction.on_commit(lambda: end_sessions(person, SignedOut.DEACTIVATED))
         if not is_invited(person):
-            tell(person, "accounts/email/deactivated", {"partner": person.partner})
+            tell(
+                person,
+                Notice.Kind.ACCOUNT_DEACTIVATED,
+                about=_one_event(),
+                context={"partner": person.partner.name if person.partner_id else ""},
+            )
     return True
 
 
@@ -445,7 +473,13 @@ def reactivate(actor, person):
                     {"email": person.email},
                 )
         if not is_invited(person):
-            tell(person, "accounts/email/reactivated", {"partner": person.partner})
+            tell(
+                person,
+                Notice.Kind.ACCOUNT_REACTIVATED,
+                about=_one_event(),
+                context={"partner": person.partner.name if person.partner_id else ""},
+                url="/",
+            )
     return True
 
 
@@ -477,4 +511,9 @@ def remove_from_company(actor, person):
             record(partner, Action.ACCOUNT_REMOVED, person.email, actor, {"email": person.email})
         transaction.on_commit(lambda: end_sessions(person, SignedOut.DEACTIVATED))
         if not was_invited:
-            tell(person, "accounts/email/removed", {"partner": partner})
+            tell(
+                person,
+                Notice.Kind.ACCOUNT_REMOVED,
+                about=_one_event(),
+                context={"partner": partner.name},
+            )

@@ -25,8 +25,10 @@ class NoticeQuerySet(models.QuerySet):
     def of(self, person):
         """`person`'s notices about the company they are in now: an account moved to another
         company neither sees nor is emailed what it was told about the one it left."""
-        return self.filter(recipient=person).filter(
-            Q(partner__isnull=True) | Q(partner_id=person.partner_id)
+        return (
+            self.filter(recipient=person)
+            .filter(Q(partner__isnull=True) | Q(partner_id=person.partner_id))
+            .exclude(kind__in=EMAIL_ONLY)
         )
 
 
@@ -51,6 +53,16 @@ class Notice(models.Model):
         CASE_REPLY = "case_reply", _("Reply to a case")
         CASE_STATE_CHANGED = "case_state_changed", _("Case state changed")
         ADVISORY_HOURS_EXPIRING = "advisory_hours_expiring", _("Advisory hours expiring")
+        INVITATION = "invitation", _("Invitation")
+        INVITATION_ACCEPTED = "invitation_accepted", _("Invitation accepted")
+        ACCESS_REQUESTED = "access_requested", _("Role requested")
+        ACCESS_APPROVED = "access_approved", _("Role request approved")
+        ACCESS_DECLINED = "access_declined", _("Role request declined")
+        ROLES_CHANGED = "roles_changed", _("Roles changed")
+        ROLE_LAPSED = "role_lapsed", _("Role ended")
+        ACCOUNT_DEACTIVATED = "account_deactivated", _("Account deactivated")
+        ACCOUNT_REACTIVATED = "account_reactivated", _("Account reactivated")
+        ACCOUNT_REMOVED = "account_removed", _("Removed from the company")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices"
@@ -116,3 +128,12 @@ class Notice(models.Model):
     @property
     def is_unread(self):
         return self.read_at is None
+
+
+# Emails to someone who can't sign in to read a notice: an invitee before joining, an account
+# deactivated or removed. They are written read, and the notices list leaves them out.
+EMAIL_ONLY = frozenset(
+    {Notice.Kind.INVITATION, Notice.Kind.ACCOUNT_DEACTIVATED, Notice.Kind.ACCOUNT_REMOVED}
+)
+# Emails that go to an account that can no longer sign in, by design.
+TO_CLOSED_ACCOUNTS = frozenset({Notice.Kind.ACCOUNT_DEACTIVATED, Notice.Kind.ACCOUNT_REMOVED})

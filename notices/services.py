@@ -20,12 +20,13 @@ from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 
 from accounts import emails
+from accounts.models import Invitation, invitation_key, invitation_url
 from activation import clock
-from entitlements.models import offer_title
+from entitlements.models import Role, offer_title
 from entitlements.permissions import VIEW_BENEFITS, can
 from entitlements.rules import Benefit
 
-from .models import Notice
+from .models import EMAIL_ONLY, TO_CLOSED_ACCOUNTS, Notice
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +53,11 @@ def tell(person, kind, *, about, context=None, url=""):
 
     Takes the User, a Notice.Kind (or its value), `about`, the event's short key (e.g.
     "contract:12"; with the kind, what makes it one event), `context`, plain values the
-    templates templates/notices/<kind>_subject.txt and _message.txt read (dates are kept as
-    ISO text and read back as dates when a key ends in "_on"), and `url`, the portal path the
-    notice links to. Call it inside the transaction of the change.
+    templates templates/notices/<kind>_subject.txt and _message.txt read (dates and times are
+    kept as ISO text and read back as such when a key ends in "_on" or "_at"; see `_readable`
+    for the other values read back), and `url`, the portal path the notice links to. Call it
+    inside the transaction of the change. A kind in EMAIL_ONLY is only emailed: it is written
+    read, and the notices list leaves it out.
 
     Returns True if the row is new, False if the person was told of this event already (the
     unique constraint decides, so retries and racing callers tell once). Raises ValueError
@@ -73,6 +76,7 @@ def tell(person, kind, *, about, context=None, url=""):
                 context=context or {},
                 url=url,
                 created_at=now,
+                read_at=now if kind in EMAIL_ONLY else None,
                 email_due_at=now,
             )
     except IntegrityError:
@@ -99,13 +103,25 @@ def _enqueue_delivery(pk):
 
 
 def _readable(notice):
-    """The notice's context as its templates read it: dates as dates, a benefit by its name."""
+    """The notice's context as its templates read it: dates and times as such, a benefit, a
+    role and an offer by their names in the active language, an invitation's nonce as its
+    link (`url`)."""
     context = {}
     for key, value in (notice.context or {}).items():
         if isinstance(value, str) and key.endswith("_on"):
             with contextlib.suppress(ValueError):
                 value = datetime.date.fromisoformat(value)
+        elif isinstance(value, str) and key.endswith("_at"):
+            with contextlib.suppress(ValueError):
+                value = datetime.datetime.fromisoformat(value)
         context[key] = value
+    if context.get("role") in Role.values:
+        context["role"] = Role(context["role"]).label
+    if isinstance(context.get("roles"), list):
+        context["roles"] = [Role(role).label for role in context["roles"] if role in Role.values]
+    nonce = context.pop("invitation_nonce", None)
+    if nonce:
+        context["url"] = invitation_url(invitation_key(nonce))
     if context.get("benefit") in Benefit.values:
         context["benefit_name"] = Benefit(context["benefit"]).label
     offer = context.get("offer")
@@ -205,17 +221,10 @@ def _send(notice, lease_end):
     attempts = notice.attempts + 1
     mine = Notice.objects.filter(pk=notice.pk, email_due_at=renewed)
     person = notice.recipient
-    if not person.is_active:
-        mine.update(email_due_at=None, gave_up_at=clock.now(), last_error="Account inactive")
-        return False
-    if notice.partner_id is not None and notice.partner_id != person.partner_id:
-        # Moved to another company since: what is told belongs to the one they left.
-        mine.update(email_due_at=None, gave_up_at=clock.now(), last_error="Left the company")
-        return False
-    needed = MUST_STILL_HOLD.get(notice.kind)
-    if needed and not can(person, needed):
-        log.info("Notice %s: %s may no longer see it; not emailed", notice.pk, person)
-        mine.update(email_due_at=None, gave_up_at=clock.now(), last_error="No longer allowed")
+    stale = _stale(notice, person)
+    if stale:
+        log.info("Notice %s to %s not emailed: %s", notice.pk, person.pk, stale)
+        mine.update(email_due_at=None, gave_up_at=clock.now(), last_error=stale)
         return False
     try:
         subject, body = email_of(notice)
@@ -241,6 +250,23 @@ def _send(notice, lease_end):
         raise _ServerAway from error
     # A sender too slow for its lease may have been overtaken: the email went twice at worst.
     return bool(mine.update(email_due_at=None, sent_at=clock.now(), last_error=""))
+
+
+def _stale(notice, person):
+    """Why the notice's email should no longer go to `person` (the User it is for), or ""."""
+    if not person.is_active and notice.kind not in TO_CLOSED_ACCOUNTS:
+        return "Account inactive"
+    if notice.partner_id is not None and notice.partner_id != person.partner_id:
+        # Moved to another company since: what is told belongs to the one they left.
+        return "Left the company"
+    needed = MUST_STILL_HOLD.get(notice.kind)
+    if needed and not can(person, needed):
+        return "No longer allowed"
+    if notice.kind == Notice.Kind.INVITATION:
+        invitation = notice.context.get("invitation")
+        if not Invitation.objects.filter(pk=invitation, accepted_at=None, revoked_at=None).exists():
+            return "Invitation no longer open"  # sent again, withdrawn or used meanwhile
+    return ""
 
 
 def _refused_for_good(error):

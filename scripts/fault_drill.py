@@ -4,10 +4,12 @@ Three faults, one after the other, each while activations are under way:
   1. the Celery worker is killed with SIGKILL again and again;
   2. Redis is stopped for a minute while people keep clicking Activate and opening pages;
   3. PostgreSQL drops the portal's connections in the middle of requests and steps.
-After each, every activation must be completed exactly once and nothing lost, and the outbox
-must have told everyone: each person told of each completed activation has one notice (never
-two in their notices list: a constraint) and, by the end, an email with the IDs (twice only
-where "at least once" allows: a worker killed between sending and recording it). The figures
+Each company's admin also invites a colleague through the Add user page. After each fault,
+every activation must be completed exactly once and nothing lost, and the outbox must have
+told everyone: each person told of each completed activation has one notice (never two in
+their notices list: a constraint), each invitee one, and by the end each an email with the IDs
+or the invitation's link (twice only where "at least once" allows: a worker killed between
+sending and recording it). The figures
 are printed at the end; the exit status is non-zero if any is wrong.
 
 It uses the database DATABASE_URL names (migrating it) and stops and restarts the Redis server
@@ -43,6 +45,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
+from django.urls import reverse  # noqa: E402
 
 from activation.models import ActivationEvent, ActivationRequest  # noqa: E402
 from activation.services import ids_ready_about, notice_recipients  # noqa: E402
@@ -61,11 +64,13 @@ REDIS_START = (
 )
 STAGES = ["submitted", "in_review", "provisioning", "active"]
 figures = Counter()
+INVITATION_LINK = "/dashboard/account/invitation/"
 
 
 def company(label):
-    """A company with Gold Cloud Platform and Silver Data Analytics, and its MPN partner admin
-    (who may activate), with an authenticator app as the role requires."""
+    """A company with Gold Cloud Platform and Silver Data Analytics, and its admin (Global admin
+    and MPN partner admin: may activate and invite), with an authenticator app as the roles
+    require."""
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
@@ -84,7 +89,7 @@ def company(label):
     admin = get_user_model().objects.create_user(
         f"admin@{mpn_id}.drill.example", "x", partner=partner
     )
-    set_roles(admin, [Role.MPN_PARTNER_ADMIN])
+    set_roles(admin, [Role.GLOBAL_ADMIN, Role.MPN_PARTNER_ADMIN])
     TOTP.activate(admin, TOTP_SECRET)
     return partner, admin
 
@@ -114,6 +119,28 @@ def activate_everything(partner, admin, client=None):
             figures["activations"] += 1
 
 
+def invitee_of(partner):
+    return f"colleague@{partner.mpn_id}.drill.example"
+
+
+def invite_a_colleague(partner, admin, client=None):
+    """Invite invitee_of(partner) through the Add user page, as the admin would, clicking again
+    if the connection drops (the address's unique constraint keeps one account)."""
+    client = client or Client()
+    form = {"email": invitee_of(partner), "first_name": "Colleague", "last_name": "Drill"}
+    for _attempt in range(5):
+        try:
+            client.force_login(admin)
+            response = client.post(reverse("accounts:invite"), {**form, "language": "en"})
+            if response.status_code in (200, 302):  # 200: the address is taken, by the first
+                break
+        except Exception:  # noqa: BLE001 - the connection was dropped under the request
+            figures["web retries"] += 1
+            connection.close()
+            time.sleep(0.5)
+    figures["invitations"] += 1
+
+
 def ids_ready_notices(requests):
     about = [ids_ready_about(pk) for pk in requests.values_list("pk", flat=True)]
     return Notice.objects.filter(kind=Notice.Kind.IDS_READY, about__in=about)
@@ -125,7 +152,10 @@ def all_done(partners):
     if requests.exclude(state="active").exists():
         return False
     notices = ids_ready_notices(requests)
-    return notices.count() >= requests.count() and not notices.email_pending().exists()
+    return (
+        notices.count() >= requests.count()
+        and not Notice.objects.filter(partner__in=partners).email_pending().exists()
+    )
 
 
 def check_the_outbox(requests, emails):
@@ -151,6 +181,21 @@ def check_the_outbox(requests, emails):
     return lost, doubled, emails_lost, emails_repeated
 
 
+def check_the_invitations(partners, emails):
+    """(notices lost, notices doubled, emails lost, emails sent twice) of the invitations:
+    each company's invitee has one invitation notice and an email with its link."""
+    lost = doubled = emails_lost = emails_repeated = 0
+    for partner in partners:
+        address = invitee_of(partner)
+        told = Notice.objects.filter(kind=Notice.Kind.INVITATION, recipient__email=address)
+        lost += not told.exists()
+        doubled += max(0, told.count() - 1)
+        sent = sum(f"To: {address}" in email and INVITATION_LINK in email for email in emails)
+        emails_lost += sent == 0
+        emails_repeated += max(0, sent - 1)
+    return lost, doubled, emails_lost, emails_repeated
+
+
 def check(partners, fault, worker):
     """Every activation of these companies completed exactly once: one request per benefit,
     one contract per request, each stage reached once; and everyone told of it once in the
@@ -173,14 +218,19 @@ def check(partners, fault, worker):
             lost += 1
     figures["duplicates"] += duplicates
     figures["lost"] += lost
-    told = check_the_outbox(requests.filter(state="active"), worker.emails())
-    notices_lost, notices_doubled, emails_lost, emails_repeated = told
+    emails = worker.emails()
+    told = check_the_outbox(requests.filter(state="active"), emails)
+    invited = check_the_invitations(partners, emails)
+    notices_lost, notices_doubled, emails_lost, emails_repeated = (
+        a + b for a, b in zip(told, invited, strict=True)
+    )
     figures["notices lost"] += notices_lost
     figures["notices doubled"] += notices_doubled
     figures["emails lost"] += emails_lost
     figures["emails sent twice (at least once)"] += emails_repeated
     print(
-        f"  {fault}: {requests.count()} activations, duplicates {duplicates}, lost {lost}; "
+        f"  {fault}: {requests.count()} activations and {len(partners)} invitations, "
+        f"duplicates {duplicates}, lost {lost}; "
         f"notices lost {notices_lost}, doubled {notices_doubled}; emails lost {emails_lost}, "
         f"sent twice {emails_repeated}"
     )
@@ -192,9 +242,11 @@ def worker_in(folder, tmp):
 
 
 def drill_worker_kills(tmp):
-    partners = [company("kill")[0] for _ in range(5)]
-    for partner in partners:
-        activate_everything(partner, partner.users.get())
+    companies = [company("kill") for _ in range(5)]
+    partners = [partner for partner, _admin in companies]
+    for partner, admin in companies:
+        activate_everything(partner, admin)
+        invite_a_colleague(partner, admin)
     worker = worker_in("kills", tmp)
     worker.start()
     deadline = time.monotonic() + 30
@@ -221,6 +273,7 @@ def drill_redis_down(tmp):
         partner, admin = company("redis")
         partners.append(partner)
         activate_everything(partner, admin)  # enqueueing fails; the clicks are saved
+        invite_a_colleague(partner, admin)  # the invitation waits in the outbox
         pages.force_login(admin)
         status = pages.get("/dashboard/mpn/membership/benefits/technical").status_code
         figures["page views with Redis down"] += 1
@@ -265,6 +318,7 @@ def drill_dropped_connections(tmp):
                     connection.close()
             partners.append(partner)
             activate_everything(partner, admin)
+            invite_a_colleague(partner, admin)
             time.sleep(3)
         time.sleep(10)
     finally:

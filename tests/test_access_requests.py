@@ -18,6 +18,7 @@ from accounts.tasks import lapse_grants as lapse_task
 from audit.models import AuditEntry
 from entitlements import permissions
 from entitlements.models import Role, RoleAssignment
+from notices.services import send_pending
 
 from .factories import UserFactory, sign_in_with_the_form
 
@@ -40,6 +41,7 @@ def asked(nora, alice, ursula, django_capture_on_commit_callbacks):
         access_request = access.request_access(
             nora, Role.MPN_PARTNER_ADMIN, "I activate our benefits."
         )
+    send_pending()
     mail.outbox.clear()
     return access_request
 
@@ -72,6 +74,7 @@ def test_a_request_is_audited_and_emailed_to_whoever_may_decide_it(
     assert entry.actor == nora
     assert entry.details == "MPN partner admin, nora@contoso.example, I activate our benefits."
     # Global admin Alice and User admin Ursula may grant it; Mona may not.
+    send_pending()
     assert sorted(message.to[0] for message in mail.outbox) == [
         "alice@contoso.example",
         "ursula@contoso.example",
@@ -86,6 +89,7 @@ def test_only_global_admins_hear_of_a_request_for_global_admin(
     with django_capture_on_commit_callbacks(execute=True):
         access.request_access(nora, Role.GLOBAL_ADMIN, "Our only admin is leaving.")
 
+    send_pending()
     assert [message.to[0] for message in mail.outbox] == ["alice@contoso.example"]
 
 
@@ -99,6 +103,7 @@ def test_the_request_email_is_in_each_deciders_language(
     with django_capture_on_commit_callbacks(execute=True):
         access.request_access(nora, Role.ADMIN_AGENT, "Customers need me.")
 
+    send_pending()
     by_address = {message.to[0]: message for message in mail.outbox}
     with translation.override("ja"):
         ja_role = str(Role.ADMIN_AGENT.label)
@@ -200,6 +205,7 @@ def test_approving_grants_the_role_audits_and_tells_the_requester(
     assert AuditEntry.objects.filter(
         action=Action.ROLE_GRANTED, facts__email=nora.email, actor=alice
     ).exists()
+    send_pending()
     (message,) = mail.outbox
     assert message.to == ["nora@contoso.example"]
     with translation.override("ja"):
@@ -218,6 +224,7 @@ def test_a_time_boxed_approval_ends_the_role_after_its_days(
     assert entries(Action.ACCESS_APPROVED)[0].details.startswith(
         "MPN partner admin, nora@contoso.example, for 7 days"
     )
+    send_pending()
     assert "ends by itself" in mail.outbox[0].body
 
 
@@ -272,6 +279,7 @@ def test_declining_tells_the_requester_with_the_note(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         access.decline(alice, asked, "Ask Megan first.")
+    send_pending()
     (message,) = mail.outbox
     assert message.to == ["nora@contoso.example"]
     assert "declined" in message.subject
@@ -343,6 +351,7 @@ def lapsed_grant(asked, alice, nora):
     RoleAssignment.objects.filter(user=nora).update(
         expires_at=timezone.now() - datetime.timedelta(seconds=1)
     )
+    send_pending()
     mail.outbox.clear()
     return nora
 
@@ -371,6 +380,7 @@ def test_the_sweep_removes_lapsed_roles_audits_ends_sessions_and_tells(
     assert not UserSession.objects.filter(user=nora).exists()
     page = client.get(MY_ACCESS, follow=True).content.decode()
     assert "You were signed out because your roles changed." in page
+    send_pending()
     (message,) = mail.outbox
     assert message.to == ["nora@contoso.example"]
     with translation.override("zh-hans"):

@@ -1,6 +1,8 @@
 """The outbox: telling someone once, emailing them at least once, and their notices page."""
 
 import datetime
+import json
+import re
 import smtplib
 
 import psycopg
@@ -13,7 +15,9 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from accounts.models import User
+from accounts import people
+from accounts.models import Invitation, User
+from entitlements.models import Role
 from entitlements.rules import Benefit
 from notices import services, tasks
 from notices.models import Notice
@@ -22,6 +26,7 @@ from notices.services import LEASE, MAX_ATTEMPTS, deliver, send_pending, tell
 from .workers import worker_database_url
 
 PAGE = reverse("notices:notices")
+INVITATION_LINK = re.compile(r"http\S+/dashboard/account/invitation/(\S+)")
 CONTEXT = {
     "benefit": Benefit.PRODUCT_SUPPORT,
     "partner": "Contoso Ltd",
@@ -424,3 +429,73 @@ def test_mark_all_read_leaves_unread_what_came_after_the_page_was_shown(sign_in,
     assert list(Notice.objects.filter(read_at__isnull=True).values_list("about", flat=True)) == [
         "contract:2"
     ]
+
+
+# What the portal tells people of their account and access, through the same outbox
+
+
+def test_an_invitation_made_while_the_mail_server_is_away_goes_once_it_is_back(
+    alice, contoso, clock, monkeypatch
+):
+    server = Server(monkeypatch)
+    server.error = smtplib.SMTPServerDisconnected("gone")
+    invitation = people.invite(contoso, alice, "ivy@contoso.example", "Ivy", "Ives", [], "en")
+    assert send_pending() == 0 and mail.outbox == []
+    server.error = None
+    clock.advance(seconds=30)
+    assert send_pending() == 1
+    [email] = mail.outbox
+    assert email.to == ["ivy@contoso.example"]
+    assert "Alice" in email.body and "Contoso Ltd" in email.subject
+    key = INVITATION_LINK.search(email.body).group(1)
+    assert key == invitation.key
+    # Neither the invitation nor the outbox keeps a key that works: only the key's digest.
+    assert not Invitation.objects.filter(key_digest=key).exists()
+    assert key not in json.dumps(list(Notice.objects.values_list("context", flat=True)))
+    assert people.accept(key, "A long enough passphrase 2026").email == "ivy@contoso.example"
+    # An invitation is only emailed: the invitee can't sign in to read a notice.
+    assert not Notice.objects.of(User.objects.get(email="ivy@contoso.example")).exists()
+
+
+def test_an_invitation_sent_again_before_its_email_went_sends_only_the_new_link(alice, contoso):
+    first = people.invite(contoso, alice, "ivy@contoso.example", "Ivy", "Ives", [], "en")
+    second = people.resend(alice, first.user)
+    assert send_pending() == 1
+    [email] = mail.outbox
+    assert INVITATION_LINK.search(email.body).group(1) == second.key
+    assert Notice.objects.get(about=f"invitation:{first.pk}").last_error == (
+        "Invitation no longer open"
+    )
+
+
+def test_a_deactivated_person_is_emailed_and_told_in_the_portal_once_back(sign_in, alice, nora):
+    people.deactivate(alice, nora)
+    assert send_pending() == 1
+    assert mail.outbox[-1].to == [nora.email] and "deactivated" in mail.outbox[-1].subject
+    people.reactivate(alice, nora)
+    assert send_pending() == 1
+    assert "reactivated" in mail.outbox[-1].subject
+    page = sign_in(nora).get(PAGE).content.decode()
+    assert "was reactivated" in page
+    assert "was deactivated" not in page  # an email only: nora could not sign in to read it
+
+
+def test_someone_removed_from_the_company_is_still_emailed(alice, nora):
+    people.remove_from_company(alice, nora)
+    assert send_pending() == 1
+    [email] = mail.outbox
+    assert email.to == [nora.email] and "removed from Contoso Ltd" in email.subject
+
+
+def test_a_role_change_is_a_notice_in_the_readers_language(sign_in, alice, nora, clock):
+    User.objects.filter(pk=nora.pk).update(language="ja")
+    nora.refresh_from_db()
+    people.change_roles(alice, nora, [Role.ADMIN_AGENT])
+    people.change_roles(alice, nora, [])
+    assert send_pending() == 2
+    assert all("ロールが変更されました" in email.subject for email in mail.outbox)
+    assert "管理エージェント" in mail.outbox[0].body
+    page = sign_in(nora).get(PAGE).content.decode()
+    assert "Contoso Ltd でのロールが変更されました" in page
+    assert page.count('class="notice-row unread"') == 2
+    assert '<span class="bell-count">2<' in page

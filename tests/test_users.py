@@ -17,6 +17,7 @@ from accounts.models import Invitation, User
 from audit.models import AuditEntry
 from entitlements.models import Role
 from entitlements.permissions import roles_of
+from notices.services import send_pending
 from support.models import ContractLink
 
 from .factories import UserFactory
@@ -56,6 +57,7 @@ def test_an_invitation_makes_an_account_without_password_and_emails_a_link_in_it
     assert invitation.key_digest == hashlib.sha256(invitation.key.encode()).hexdigest()
     assert not Invitation.objects.filter(key_digest=invitation.key).exists()
     assert invitation.expires_at - invitation.sent_at == datetime.timedelta(days=7)
+    send_pending()
     (message,) = mail.outbox
     assert message.to == ["new@contoso.example"]
     assert "Contoso Ltd" in message.subject and "招待" in message.subject
@@ -147,6 +149,7 @@ def test_the_link_sets_the_password_once_and_tells_the_inviter(
 
     assert person.check_password("a long new passphrase")
     assert AuditEntry.objects.filter(action=Action.INVITATION_ACCEPTED, actor=person).exists()
+    send_pending()
     assert mail.outbox[-1].to == [alice.email]
     assert "new@contoso.example" in mail.outbox[-1].body
     with pytest.raises(people.InvitationDead, match="already used"):
@@ -207,6 +210,7 @@ def test_sending_again_kills_the_old_link(alice, contoso, django_capture_on_comm
     with django_capture_on_commit_callbacks(execute=True):
         second = people.resend(alice, person)
 
+    send_pending()
     assert key_in(mail.outbox[-1]) == second.key
     with pytest.raises(people.InvitationDead, match="withdrawn"):
         people.accept(first.key, "a long new passphrase")
@@ -281,6 +285,7 @@ def test_a_user_admin_gives_other_roles_and_the_person_is_told(
         )
     assert response.status_code == 302
     assert roles_of(User.objects.get(pk=nora.pk)) == {Role.ADMIN_AGENT}
+    send_pending()
     assert mail.outbox[-1].to == [nora.email]
     assert "Admin agent" in mail.outbox[-1].body
 
@@ -349,6 +354,7 @@ def test_deactivating_ends_sessions_takes_contracts_and_is_audited(
     assert not ContractLink.objects.filter(user=nora).exists()
     assert AuditEntry.objects.filter(action=Action.ACCOUNT_DEACTIVATED, actor=alice).exists()
     assert client.get(reverse("support:incidents")).status_code == 302  # signed out
+    send_pending()
     assert mail.outbox[-1].to == [nora.email]
     assert people.deactivate(alice, nora) is False  # once
 
@@ -598,9 +604,11 @@ def test_an_inviter_who_moved_away_is_not_told_who_joined(
     mailoutbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         people.accept(invitation.key, "A long enough passphrase 2026")
+    send_pending()
     assert [m.to for m in mailoutbox] == []
     # Still in the company, the inviter is told.
     again = invite(contoso, alice, "second@contoso.example")
     with django_capture_on_commit_callbacks(execute=True):
         people.accept(again.key, "A long enough passphrase 2026")
+    send_pending()
     assert [m.to for m in mailoutbox] == [[alice.email]]

@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from accounts.models import User
 from entitlements.models import Role
 from entitlements.permissions import roles_of
+from notices.services import send_pending
 
 from ..factories import totp_code
 from .conftest import say
@@ -63,6 +64,7 @@ def test_a_global_admin_invites_someone_who_joins_and_sets_up_two_factor(
     expect(page.locator(".facts")).to_contain_text(say(language, "Admin agent"))
     shot(page, f"user-invited-{language}")
 
+    send_pending()
     (invitation,) = [m for m in mail.outbox if m.to == ["pradeep@contoso.example"]]
     assert "招待" in invitation.subject  # in the invitee's language, not the admin's
     path = LINK.search(invitation.body).group(1)
