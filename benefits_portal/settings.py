@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "activation",
     "support",
     "cases",
+    "software",
     "audit",
     "notices",
 ]

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SoftwareConfig(AppConfig):
+    name = "software"
+    verbose_name = "Software and cloud catalogue"

@@ -1,0 +1,191 @@
+"""The software and cloud catalogue support staff keep, and the license keys drawn from it.
+
+A product (software to download and install, or a cloud subscription activated with keys) is
+included in offers of a kind, competency and level (`Inclusion`): an offer takes the
+inclusions in force on the day it starts, and later changes apply to offers that start later
+(DOMAIN.md: an offer's entitlements are fixed when it starts). Keys come from a pool staff load
+(`LicenseKey`): a key is drawn once, for one offer of one company, and the first person to see
+it is recorded, since a key viewed makes the offer no longer cancellable for a refund (seed
+003; later docs).
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from benefits_portal.text import at_most
+from entitlements.rules import Level, OfferKind
+
+NAME_MAX_LENGTH = 200
+INSTRUCTIONS_MAX_LENGTH = 2000
+KEY_MAX_LENGTH = 100
+
+
+class Product(models.Model):
+    """A product of the benefits catalogue: software the partner downloads and installs (the
+    Software page), or a cloud subscription (the Cloud page), and how the partner starts using
+    it (seed 003; later docs)."""
+
+    class Area(models.TextChoices):
+        SOFTWARE = "software", _("Software")
+        CLOUD = "cloud", _("Cloud")
+
+    class Delivery(models.TextChoices):
+        # Software, and license-based cloud subscriptions: Get keys reveals the keys.
+        KEYS = "keys", _("License keys")
+        # Azure usage-based subscriptions: a monthly credit a Global admin assigns to a user.
+        ASSIGNED_CREDIT = "assigned_credit", _("Monthly credit assigned to a user")
+        # Cloud subscriptions that take days to set up: through the activation engine.
+        PROVISIONED = "provisioned", _("Activated and provisioned")
+
+    name = models.CharField(_("name"), max_length=NAME_MAX_LENGTH)
+    version = models.CharField(_("version"), max_length=50, blank=True)
+    editions = models.CharField(
+        _("editions"),
+        max_length=NAME_MAX_LENGTH,
+        blank=True,
+        help_text=_("For example: Standard, Datacenter."),
+    )
+    area = models.CharField(_("area"), max_length=10, choices=Area.choices, default=Area.SOFTWARE)
+    delivery = models.CharField(
+        _("delivery"), max_length=20, choices=Delivery.choices, default=Delivery.KEYS
+    )
+    instructions = models.TextField(
+        _("special instructions"),
+        max_length=INSTRUCTIONS_MAX_LENGTH,
+        blank=True,
+        help_text=_("Shown with the keys: what to follow when using them (seed 003)."),
+    )
+
+    class Meta:
+        ordering = ["name", "version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["name", "version"],
+                name="one_product_per_name_and_version",
+                violation_error_message=_("The catalogue has this product and version already."),
+            ),
+            models.CheckConstraint(
+                condition=Q(area="cloud") | Q(delivery="keys"),
+                name="software_is_delivered_with_keys",
+                violation_error_message=_("Software is delivered with license keys."),
+            ),
+            at_most("name", NAME_MAX_LENGTH, "product_name_length", _("At most 200 characters.")),
+            at_most(
+                "instructions",
+                INSTRUCTIONS_MAX_LENGTH,
+                "product_instructions_length",
+                _("At most 2000 characters."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} {self.version}".strip()
+
+
+class Inclusion(models.Model):
+    """Offers of `kind` (for a competency: `competency`, or every one when empty, at `level`)
+    that start on or after `since`, and before `until` when set, include `product`: with `keys`
+    license keys each (delivered with keys), `licenses` seats (a cloud subscription's license
+    quantity), `monthly_credit` (an Azure usage-based subscription, in US dollars), to be
+    activated within `activate_within_days` of the offer's start when set (later docs)."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="inclusions")
+    kind = models.CharField(_("offer"), max_length=20, choices=OfferKind.choices)
+    competency = models.ForeignKey(
+        "entitlements.Competency",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Empty: every competency at this level."),
+    )
+    level = models.CharField(_("level"), max_length=10, choices=Level.choices, blank=True)
+    keys = models.PositiveSmallIntegerField(_("license keys per offer"), default=1)
+    licenses = models.PositiveIntegerField(
+        _("license quantity"), null=True, blank=True, help_text=_("Cloud subscriptions' seats.")
+    )
+    monthly_credit = models.DecimalField(
+        _("monthly credit (USD)"), max_digits=9, decimal_places=2, null=True, blank=True
+    )
+    activate_within_days = models.PositiveSmallIntegerField(
+        _("activate within (days)"),
+        null=True,
+        blank=True,
+        help_text=_("From the offer's start; empty: any time while the offer is active."),
+    )
+    since = models.DateField(_("for offers starting on or after"))
+    until = models.DateField(_("and before"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["product", "kind", "level", "since"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind=OfferKind.ACTION_PACK, competency__isnull=True, level="")
+                | Q(kind=OfferKind.COMPETENCY, level__in=[Level.SILVER, Level.GOLD]),
+                name="inclusion_competency_has_level_action_pack_has_none",
+                violation_error_message=_(
+                    "A competency needs a level (Silver or Gold); Microsoft Action Pack has "
+                    "neither competency nor level."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(until__isnull=True) | Q(until__gt=F("since")),
+                name="inclusion_ends_after_it_starts",
+                violation_error_message=_("The end must be after the start."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.product}: {self.get_kind_display()} {self.get_level_display()}".strip()
+
+
+class LicenseKey(models.Model):
+    """One license key of the pool. Free until drawn for an offer (of one company, once: the
+    row has one offer); the first person who saw it, and when, kept for refunds."""
+
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="keys")
+    key = models.CharField(_("license key"), max_length=KEY_MAX_LENGTH, unique=True)
+    loaded_at = models.DateTimeField(_("loaded"))
+    offer = models.ForeignKey(
+        "entitlements.MembershipOffer",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="license_keys",
+    )
+    drawn_at = models.DateTimeField(_("drawn"), null=True, blank=True)
+    first_viewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    first_viewed_at = models.DateTimeField(_("first viewed"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["product", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(offer__isnull=True, drawn_at__isnull=True)
+                | Q(offer__isnull=False, drawn_at__isnull=False),
+                name="license_key_drawn_with_its_offer",
+                violation_error_message=_("A key is drawn for an offer, with the time."),
+            ),
+            models.CheckConstraint(
+                condition=Q(first_viewed_at__isnull=True) | Q(drawn_at__isnull=False),
+                name="license_key_viewed_only_once_drawn",
+                violation_error_message=_("A key is seen only once drawn."),
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["product", "id"], condition=Q(offer__isnull=True), name="license_key_free"
+            ),
+            models.Index(fields=["offer", "product"], name="license_key_of_offer"),
+        ]
+
+    def __str__(self):
+        return f"{self.product}: …{self.key[-5:]}"
