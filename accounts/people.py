@@ -32,7 +32,7 @@ from entitlements import permissions
 from entitlements.models import Partner, Role, RoleAssignment
 from entitlements.services import set_roles, withdraw_open_requests
 from notices.models import Notice
-from notices.services import tell
+from notices.services import tell, try_again
 from support.services import remove_links_of
 
 from .models import (
@@ -472,7 +472,18 @@ def reactivate(actor, person):
                     actor,
                     {"email": person.email},
                 )
-        if not is_invited(person):
+        if is_invited(person):
+            # An invitation whose email was given up while the account was deactivated goes
+            # now, its link still open.
+            open_invitations = Invitation.objects.filter(
+                user=person, accepted_at=None, revoked_at=None
+            ).values_list("pk", flat=True)
+            try_again(
+                person,
+                Notice.Kind.INVITATION,
+                [f"invitation:{pk}" for pk in open_invitations],
+            )
+        else:
             tell(
                 person,
                 Notice.Kind.ACCOUNT_REACTIVATED,

@@ -23,7 +23,7 @@ from accounts import emails
 from accounts.models import Invitation, invitation_key, invitation_url
 from activation import clock
 from entitlements.models import Role, offer_title
-from entitlements.permissions import VIEW_BENEFITS, can
+from entitlements.permissions import ASSIGN_ROLES, VIEW_BENEFITS, can
 from entitlements.rules import Benefit
 
 from .models import EMAIL_ONLY, TO_CLOSED_ACCOUNTS, Notice
@@ -39,8 +39,12 @@ BATCH_SIZE = 20
 MAX_ATTEMPTS = 12
 RETRY_DELAY_MAX = 3 * 3600
 # What a recipient must still be allowed when the email goes, for a kind whose email carries
-# what only they may see: the IDs go only to someone who may still see them.
-MUST_STILL_HOLD = {Notice.Kind.IDS_READY: VIEW_BENEFITS}
+# what only they may see: the IDs go only to someone who may still see them, a request for a
+# role (its reason, the requester's address) only to someone who may still decide it.
+MUST_STILL_HOLD = {
+    Notice.Kind.IDS_READY: VIEW_BENEFITS,
+    Notice.Kind.ACCESS_REQUESTED: ASSIGN_ROLES,
+}
 
 
 def retry_delay(attempts):
@@ -250,6 +254,17 @@ def _send(notice, lease_end):
         raise _ServerAway from error
     # A sender too slow for its lease may have been overtaken: the email went twice at worst.
     return bool(mine.update(email_due_at=None, sent_at=clock.now(), last_error=""))
+
+
+def try_again(person, kind, abouts):
+    """Make the given-up, unsent emails of `person`'s notices of `kind` about any of `abouts`
+    (a list of `about` keys) due again now, with fresh tries; returns how many. For a reason
+    to give up that has passed (an invitee reactivated)."""
+    return (
+        Notice.objects.filter(recipient=person, kind=kind, about__in=abouts, sent_at__isnull=True)
+        .exclude(gave_up_at__isnull=True)
+        .update(gave_up_at=None, last_error="", attempts=0, email_due_at=clock.now())
+    )
 
 
 def _stale(notice, person):

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from accounts import people
+from accounts import access, people
 from accounts.models import Invitation, User
 from entitlements.models import Role
 from entitlements.rules import Benefit
@@ -499,3 +499,30 @@ def test_a_role_change_is_a_notice_in_the_readers_language(sign_in, alice, nora,
     assert "Contoso Ltd でのロールが変更されました" in page
     assert page.count('class="notice-row unread"') == 2
     assert '<span class="bell-count">2<' in page
+
+
+def test_an_invitee_deactivated_while_the_email_waited_gets_it_once_reactivated(
+    alice, contoso, clock, monkeypatch
+):
+    server = Server(monkeypatch)
+    server.error = smtplib.SMTPServerDisconnected("gone")
+    invitation = people.invite(contoso, alice, "ivy@contoso.example", "Ivy", "Ives", [], "en")
+    assert send_pending() == 0
+    server.error = None
+    people.deactivate(alice, invitation.user)
+    clock.advance(seconds=30)
+    assert send_pending() == 0  # given up: nobody to invite
+    people.reactivate(alice, invitation.user)
+    assert send_pending() == 1
+    [email] = mail.outbox
+    assert INVITATION_LINK.search(email.body).group(1) == invitation.key
+
+
+def test_a_request_for_a_role_is_not_emailed_to_someone_who_may_no_longer_decide(
+    alice, ursula, nora
+):
+    access.request_access(nora, Role.ADMIN_AGENT, "Customers")
+    people.change_roles(alice, ursula, [])  # the User admin is one no longer
+    send_pending()
+    asked = [email.to for email in mail.outbox if "Admin agent" in email.subject]
+    assert asked == [[alice.email]]
