@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from audit.models import AuditEntry
 from audit.services import record
+from entitlements.models import MembershipOffer
 from entitlements.permissions import (
     RECEIVE_ACTIVATION_NOTICES,
     VIEW_BENEFITS,
@@ -23,6 +24,7 @@ from entitlements.permissions import (
     people_who_can,
 )
 from entitlements.rules import RENEWAL_WINDOW_DAYS
+from entitlements.signals import benefit_used
 from notices.services import tell
 from support.models import SupportContract
 from support.services import draw_nine_digits
@@ -127,6 +129,14 @@ def request_activation(offer, benefit, user):
         )
     try:
         with transaction.atomic():
+            # The offer's row, locked, as a cancellation locks it: an offer cancelled meanwhile
+            # is refused, and a cancellation asked for meanwhile learns of this activation.
+            locked = MembershipOffer.objects.select_for_update(no_key=True).get(pk=offer.pk)
+            if not locked.is_active(clock.today()):
+                raise NotActivatable(
+                    _("%(offer)s is not active, so its benefits can't be activated.")
+                    % {"offer": offer.title}
+                )
             request = ActivationRequest.objects.create(
                 offer=offer,
                 benefit=benefit,
@@ -138,6 +148,12 @@ def request_activation(offer, benefit, user):
             )
             _record(request, "", actor=user, at=now)
             _audit(request, Action.ACTIVATION_REQUESTED, user)
+            benefit_used.send(
+                sender=ActivationRequest,
+                offer=locked,
+                user=user,
+                facts={"activation": request.pk, "benefit": benefit},
+            )
     except IntegrityError:
         existing = open_request(offer, benefit)
         if existing is None:

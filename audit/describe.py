@@ -107,6 +107,8 @@ def describe(facts):
         parts.append(title)
     if "contract_id" in facts:
         parts.append(f"{gettext('Contract ID')} {facts['contract_id']}")
+    if "cancellation" in facts:
+        parts.append(gettext("Request %(number)s") % {"number": facts["cancellation"]})
     if "incident" in facts:
         parts.append(gettext("Incident %(number)s") % {"number": facts["incident"]})
     if "tenant" in facts:

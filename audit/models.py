@@ -49,6 +49,9 @@ class AuditEntry(models.Model):
         ENTRA_CONNECTED = "entra_connected", _("Microsoft Entra ID connected")
         ENTRA_CHANGED = "entra_changed", _("Microsoft Entra ID sign-in changed")
         ENTRA_DISCONNECTED = "entra_disconnected", _("Microsoft Entra ID disconnected")
+        CANCELLATION_REQUESTED = "cancellation_requested", _("Cancellation requested")
+        CANCELLATION_APPROVED = "cancellation_approved", _("Cancellation approved")
+        CANCELLATION_DECLINED = "cancellation_declined", _("Cancellation declined")
 
     partner = models.ForeignKey(
         "entitlements.Partner", on_delete=models.CASCADE, related_name="audit_entries"

@@ -250,8 +250,10 @@ def offer_title(kind, level, competency):
 
 class MembershipOfferQuerySet(models.QuerySet):
     def active(self, on=None):
+        """Offers whose benefits can be used on `on` (default today): started, not ended, and
+        not cancelled on or before that day."""
         on = on or timezone.localdate()
-        return self.filter(starts_on__lte=on, ends_on__gte=on)
+        return self.filter(starts_on__lte=on, ends_on__gte=on).exclude(cancelled_on__lte=on)
 
     def bulk_create(self, objs, *args, **kwargs):
         """As Django's, with each new offer's terms recorded, as save() records them."""
@@ -287,6 +289,9 @@ class MembershipOffer(models.Model):
         editable=False,
         help_text=_("Empty for unlimited."),
     )
+
+    # Cancelled for a refund (cancellations app): the offer and its benefits end that day.
+    cancelled_on = models.DateField(_("cancelled on"), null=True, blank=True, editable=False)
 
     objects = MembershipOfferQuerySet.as_manager()
 
@@ -435,7 +440,8 @@ class MembershipOffer(models.Model):
 
     def is_active(self, on=None):
         on = on or timezone.localdate()
-        return self.starts_on <= on <= self.ends_on
+        cancelled = self.cancelled_on is not None and self.cancelled_on <= on
+        return self.starts_on <= on <= self.ends_on and not cancelled
 
     @property
     def renewal_last_day(self):
@@ -445,7 +451,7 @@ class MembershipOffer(models.Model):
 
     def in_renewal_window(self, on=None):
         on = on or timezone.localdate()
-        return self.ends_on < on <= self.renewal_last_day
+        return self.cancelled_on is None and self.ends_on < on <= self.renewal_last_day
 
     def entitlements(self):
         """The offer's technical support benefits (rules.Entitlement), as recorded when it

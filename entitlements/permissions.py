@@ -37,6 +37,8 @@ MANAGE_CONTRACTS = "contracts.manage"
 # See every case of the company (incidents, advisory requests), not only one's own; everyone
 # sees the cases they opened (cases.services.visible_cases).
 VIEW_COMPANY_CASES = "cases.view_company"
+# Ask to cancel a membership offer for a refund (cancellations; seed 003).
+CANCEL_OFFERS = "offers.cancel"
 # Holders must use two-factor authentication: every role that sees the Access ID and Contract
 # ID, as Partner Center itself requires of every user (DOMAIN.md, later docs).
 TWO_FACTOR_REQUIRED = "account.two_factor_required"
@@ -46,6 +48,7 @@ CAPABILITIES = {
         {
             VIEW_BENEFITS,
             ACTIVATE_BENEFITS,
+            CANCEL_OFFERS,
             RECEIVE_ACTIVATION_NOTICES,
             RECEIVE_REMINDERS,
             VIEW_AUDIT_LOG,
@@ -63,6 +66,7 @@ CAPABILITIES = {
         {
             VIEW_BENEFITS,
             ACTIVATE_BENEFITS,
+            CANCEL_OFFERS,
             RECEIVE_REMINDERS,
             VIEW_ROLES,
             VIEW_COMPANY_CASES,
@@ -78,6 +82,7 @@ CAPABILITIES = {
 IN_PLAIN_WORDS = {
     VIEW_BENEFITS: _("See the company's membership benefits, and their Access ID and Contract ID"),
     ACTIVATE_BENEFITS: _("Activate technical benefits"),
+    CANCEL_OFFERS: _("Ask to cancel a membership offer for a refund"),
     RECEIVE_ACTIVATION_NOTICES: _("Get an email when an activation is ready"),
     RECEIVE_REMINDERS: _(
         "Be reminded of contracts about to end, incidents running out and renewals"
@@ -94,7 +99,7 @@ IN_PLAIN_WORDS = {
 }
 
 # Membership benefits exist only for companies associated with the Microsoft Partner Network.
-MPN_CAPABILITIES = frozenset({VIEW_BENEFITS, ACTIVATE_BENEFITS, MANAGE_CONTRACTS})
+MPN_CAPABILITIES = frozenset({VIEW_BENEFITS, ACTIVATE_BENEFITS, CANCEL_OFFERS, MANAGE_CONTRACTS})
 
 
 def roles_of(user):

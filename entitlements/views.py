@@ -109,7 +109,8 @@ def _render_benefits(request, partner, open_key=None, csrf_token=None):
     """The page's benefits as HTML, and for how many seconds that HTML stays right."""
     today = clock.today()
     # Active offers, ended ones in their renewal window, and ended ones still holding
-    # something: a usable contract or a request still pending or failed.
+    # something: a usable contract or a request still pending or failed. Not one cancelled
+    # for a refund: its benefits ended that day, and nothing of it was used.
     window_opened_after = today - datetime.timedelta(days=rules.RENEWAL_WINDOW_DAYS)
     offers = list(
         partner.offers.filter(
@@ -118,6 +119,7 @@ def _render_benefits(request, partner, open_key=None, csrf_token=None):
             | Q(activations__state__in=[*PENDING, ActivationRequest.State.FAILED]),
             starts_on__lte=today,
         )
+        .exclude(cancelled_on__lte=today)
         .distinct()
         .select_related("competency")
     )

@@ -63,6 +63,9 @@ class Notice(models.Model):
         ACCOUNT_DEACTIVATED = "account_deactivated", _("Account deactivated")
         ACCOUNT_REACTIVATED = "account_reactivated", _("Account reactivated")
         ACCOUNT_REMOVED = "account_removed", _("Removed from the company")
+        CANCELLATION_REQUESTED = "cancellation_requested", _("Cancellation requested")
+        CANCELLATION_APPROVED = "cancellation_approved", _("Cancellation approved")
+        CANCELLATION_DECLINED = "cancellation_declined", _("Cancellation declined")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices"

@@ -167,6 +167,7 @@ def _offers_in_renewal_window(today):
         MembershipOffer.objects.filter(
             ends_on__lt=today,
             ends_on__gte=today - datetime.timedelta(days=RENEWAL_WINDOW_DAYS),
+            cancelled_on__isnull=True,  # cancelled for a refund: nothing to renew
         )
         .exclude(Exists(renewed))
         .select_related("partner", "competency")

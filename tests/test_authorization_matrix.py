@@ -12,6 +12,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from accounts import people
 from accounts.models import AccessRequest, EntraGroupRole, EntraTenant, Invitation, User
 from activation.models import ActivationRequest
+from cancellations.models import CancellationRequest
 from cases.models import Case, CaseEntry
 from entitlements.models import Role, RoleAssignment
 from entitlements.rules import Benefit
@@ -47,6 +48,7 @@ CONTOSO_GROUP_ROLE = "contoso_group_role"  # a mapping of Contoso's Entra tenant
 ENTRA = "entra"  # the Entra app's provider id
 CONTOSO_NOTICE = "contoso_notice"  # a notice of Contoso's user without a role
 CONTOSO_CASE = "contoso_case"  # an incident Contoso's no-role user opened
+CONTOSO_OFFER = "contoso_offer"  # Contoso's Gold competency
 
 
 def everyone(answer):
@@ -174,6 +176,22 @@ MATRIX = {
         "args": CONTOSO_INVITATION,
         "GET": everyone(200),
         "POST": everyone(400),
+    },
+    # Membership offers and cancelling one for a refund: those who see the benefits; asking,
+    # those who may activate (an empty reason is refused).
+    "cancellations:offers": {
+        "GET": benefit_page(viewers=VIEWERS, other_company=200, method_ok=200),
+        "POST": everyone(405),
+    },
+    "cancellations:offer": {
+        "args": CONTOSO_OFFER,
+        "GET": benefit_page(viewers=VIEWERS, other_company=404, method_ok=200),
+        "POST": everyone(405),
+    },
+    "cancellations:request": {
+        "args": CONTOSO_OFFER,
+        "GET": everyone(405),
+        "POST": benefit_page(viewers=ACTIVATORS, other_company=404, method_ok=400),
     },
     "entitlements:software": {"GET": signed_in(200)},
     "entitlements:cloud": {"GET": signed_in(200)},
@@ -330,6 +348,7 @@ def test_every_url_taking_an_id_gives_another_company_404():
             CONTOSO_GROUP_ROLE,
             CONTOSO_NOTICE,
             CONTOSO_CASE,
+            CONTOSO_OFFER,
         )
         answers = [row[m]["other_company_admin"] for m in ("GET", "POST") if m in row]
         assert 404 in answers, name
@@ -374,6 +393,7 @@ def world(db, contoso):
         CONTOSO_GROUP_ROLE: [group_role.pk],
         ENTRA: ["entra"],
         CONTOSO_GOLD: [gold.pk, "product_support"],
+        CONTOSO_OFFER: [gold.pk],
         CONTOSO_CONTRACT: [contract.pk],
         CONTOSO_HOLDER: [contract.pk, link.pk],
         CONTOSO_PERSON: [users["no_role"].pk],
@@ -404,6 +424,7 @@ def stored():
         list(EntraTenant.objects.values_list("partner", "tenant_id")),
         list(EntraGroupRole.objects.values_list("pk", flat=True)),
         list(Notice.objects.order_by("pk").values_list("pk", "read_at")),
+        list(CancellationRequest.objects.values_list("pk", "state")),
     )
 
 

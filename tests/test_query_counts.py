@@ -446,3 +446,20 @@ def test_the_advisory_page_runs_the_same_queries_at_any_number_of_requests(clien
         counts.append(len(queries))
     assert len(set(counts)) == 1, counts
     assert counts[0] <= PAGE_QUERY_LIMIT, counts
+
+
+@pytest.mark.django_db
+def test_the_membership_offers_pages_run_the_same_queries_at_any_size(
+    client, alice, aaron, company
+):
+    company.grow_to(1)
+    first = MembershipOffer.objects.filter(partner=alice.partner).order_by("-pk").first()
+    visits = [
+        (alice, reverse("cancellations:offers")),
+        (aaron, reverse("cancellations:offers")),
+        (alice, reverse("cancellations:offer", args=[first.pk])),
+        (aaron, reverse("cancellations:offer", args=[first.pk])),  # names who may ask
+    ]
+    counts = query_counts(client, visits, company)
+    assert not growing(counts), counts
+    assert max(max(each) for each in counts.values()) <= PAGE_QUERY_LIMIT, counts

@@ -2,17 +2,21 @@
 in English, Japanese and Simplified Chinese: no sideways scrolling, and axe finds nothing
 serious. The pages hold a 200-character word someone typed, which must wrap, not widen them."""
 
+import datetime
 import uuid
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts import access, people
 from accounts.models import EntraTenant, User
 from audit.models import AuditEntry
 from audit.services import record
+from cancellations import services as cancellations
 from cases import services as cases
-from entitlements.models import Role
+from entitlements.models import Competency, MembershipOffer, Role
+from entitlements.rules import Level, OfferKind
 from notices.services import mark_all_read, tell
 from support import services as support_services
 from support.models import ContractLink, ProductVersion
@@ -91,6 +95,27 @@ def the_pages():
         },
     )
     step_2 = f"{reverse('support:create')}?version={version.pk}&support_type=technical"
+    # Offers: one that can't be cancelled (its benefit activated, and too late), one that can
+    # (its form), one whose cancellation waits and one whose request was declined.
+    fresh = MembershipOffer.objects.create(
+        partner=admin.partner,
+        kind=OfferKind.COMPETENCY,
+        competency=Competency.objects.get(name="Security"),
+        level=Level.SILVER,
+        starts_on=timezone.localdate() - datetime.timedelta(days=3),
+        ends_on=timezone.localdate() + datetime.timedelta(days=362),
+    )
+    waiting = MembershipOffer.objects.create(
+        partner=admin.partner,
+        kind=OfferKind.COMPETENCY,
+        competency=Competency.objects.get(name="DevOps"),
+        level=Level.GOLD,
+        starts_on=timezone.localdate() - datetime.timedelta(days=3),
+        ends_on=timezone.localdate() + datetime.timedelta(days=362),
+    )
+    declined = cancellations.request_cancellation(admin, waiting, LONG_WORD)
+    cancellations.decline(User.objects.get(email="support@benefits.example"), declined, LONG_WORD)
+    cancellations.request_cancellation(admin, waiting, LONG_WORD)
     return {
         "admin@contoso.example": [
             reverse("entitlements:technical_benefits"),
@@ -118,6 +143,10 @@ def the_pages():
             reverse("cases:case", args=[case.pk]),  # its conversation, a note to add
             reverse("cases:ledger", args=[contract.pk]),
             reverse("cases:advisory"),  # hours left, the requests, the form
+            reverse("cancellations:offers"),
+            reverse("cancellations:offer", args=[offer.pk]),  # why it can't be cancelled
+            reverse("cancellations:offer", args=[fresh.pk]),  # the form
+            reverse("cancellations:offer", args=[waiting.pk]),  # waiting; one declined
             reverse("account_change_password"),
             reverse("account_email"),
             reverse("usersessions_list"),
@@ -129,6 +158,8 @@ def the_pages():
             reverse("account_logout"),  # "Are you sure you want to sign out?"
             "/no/such/page",  # 404
         ],
+        # Sees the offer, and who may ask to cancel it.
+        "agent@contoso.example": [reverse("cancellations:offer", args=[fresh.pk])],
         "member@contoso.example": [
             reverse("entitlements:technical_benefits"),  # no role in the company
             reverse("contract_holders"),  # 403

@@ -1,0 +1,9 @@
+"""What other rooms learn of an offer without importing the rooms above them."""
+
+from django.dispatch import Signal
+
+# A benefit of an offer was used for the first time in a way that ends its refund (seed 003;
+# later docs): an activation requested, a license key first viewed. Sent inside the
+# transaction that used it, with the offer's row locked, with `offer` (the MembershipOffer),
+# `user` (who used it) and `facts` (a dict of plain values saying what was used).
+benefit_used = Signal()
