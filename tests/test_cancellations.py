@@ -446,3 +446,10 @@ def test_a_cancelled_offer_leaves_the_technical_benefits_page_and_gets_no_renewa
     after_its_end = fresh.ends_on + datetime.timedelta(days=2)
     assert not fresh.in_renewal_window(after_its_end)
     assert fresh not in _offers_in_renewal_window(after_its_end)
+
+
+def test_each_offer_on_the_technical_benefits_page_links_to_its_page(client, aaron, contoso):
+    client.force_login(aaron)
+    body = client.get(reverse("entitlements:technical_benefits")).content.decode()
+    for offer in contoso.offers.all():
+        assert f'href="{reverse("cancellations:offer", args=[offer.pk])}"' in body
