@@ -117,6 +117,11 @@ class CancellationRequest(models.Model):
                 "product": self.used["product"],
                 "person": who,
             }
+        if self.used.get("advisory_request"):
+            return _("Advisory request %(number)s was filed by %(person)s.") % {
+                "number": self.used["advisory_request"],
+                "person": who,
+            }
         return ""
 
     @property

@@ -23,7 +23,7 @@ from activation import clock
 from activation.models import ActivationRequest
 from audit.models import AuditEntry
 from audit.services import record
-from cases.models import AdvisoryHours
+from cases.models import Case
 from entitlements.models import MembershipOffer
 from entitlements.permissions import CANCEL_OFFERS, can, people_who_can
 from entitlements.rules import Benefit
@@ -54,7 +54,7 @@ class Refused(Exception):
 @dataclass(frozen=True)
 class Obstacle:
     """One reason an offer can't be cancelled for a refund: a `code` (cancelled, not_active,
-    too_late, activated, key_viewed, hours_used) and the reason in the active language."""
+    too_late, activated, key_viewed, advisory_request) and the reason in the active language."""
 
     code: str
     text: str
@@ -82,8 +82,7 @@ def obstacles(offer, today=None, asked_on=None):
     """Why `offer` can't be cancelled for a refund on `today` (default: the clock's day), as a
     list of Obstacle, each use named with who and when; empty when it can be. `asked_on` is
     the day the cancellation was asked for (default `today`): the 30 days are counted to it.
-    Runs 2 queries, and a third for an offer not read with its advisory_hours, however much
-    was used (seed 003; later docs)."""
+    Runs 3 queries, however much was used (seed 003; later docs)."""
     today = today or clock.today()
     asked_on = asked_on or today
     if offer.cancelled_on:
@@ -154,16 +153,22 @@ def obstacles(offer, today=None, asked_on=None):
                 },
             )
         )
-    try:
-        used = offer.advisory_hours  # fetched with the offer where it was asked for with it
-    except AdvisoryHours.DoesNotExist:
-        used = None
-    if used and used.hours_remaining < used.hours_total:
+    filed = (
+        Case.objects.filter(kind=Case.Kind.ADVISORY, allowance__offer=offer)
+        .select_related("opened_by")
+        .order_by("opened_at", "pk")
+        .first()
+    )
+    if filed:
         found.append(
             Obstacle(
-                "hours_used",
-                _("%(hours)s of its advisory hours were used.")
-                % {"hours": format((used.hours_total - used.hours_remaining).normalize(), "f")},
+                "advisory_request",
+                _("On %(moment)s, %(person)s filed advisory request %(number)s.")
+                % {
+                    "moment": _moment(filed.opened_at),
+                    "person": _who(filed.opened_by),
+                    "number": filed.number,
+                },
             )
         )
     return found
@@ -172,7 +177,7 @@ def obstacles(offer, today=None, asked_on=None):
 def _lock_offer(offer_pk):
     return (
         MembershipOffer.objects.select_for_update(no_key=True, of=("self",))
-        .select_related("partner", "competency", "advisory_hours")
+        .select_related("partner", "competency")
         .get(pk=offer_pk)
     )
 
@@ -325,6 +330,7 @@ def _decide(request, state, staff, note, used=None):
         "note": note,
         "benefit": used.get("benefit", ""),
         "used_product": used.get("product", ""),
+        "used_request": used.get("advisory_request", ""),
         "used_by": used.get("by", ""),
     }
     url = reverse("cancellations:offer", args=[request.offer_id])

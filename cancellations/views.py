@@ -60,9 +60,7 @@ def _offer_page(request, partner, offer, form=None, status=200):
 
 def _offer_or_404(partner, offer_id):
     return partner_object_or_404(
-        MembershipOffer.objects.select_related("competency", "partner", "advisory_hours"),
-        partner,
-        pk=offer_id,
+        MembershipOffer.objects.select_related("competency", "partner"), partner, pk=offer_id
     )
 
 

@@ -15,6 +15,7 @@ from audit.services import changes, in_english, record
 from entitlements import rules as entitlement_rules
 from entitlements.models import MembershipOffer
 from entitlements.permissions import VIEW_COMPANY_CASES, can
+from entitlements.signals import benefit_used
 from notices.reminders import tell_advisory_hours_expiring
 from notices.services import tell
 from support.models import ContractLink, IncidentCredit, SupportContract
@@ -260,6 +261,11 @@ def file_advisory_request(user, **details):
         raise NoAdvisoryHours
     opened_at = clock.now()
     with transaction.atomic():
+        # The offer's row, locked, as a cancellation locks it: an offer cancelled meanwhile
+        # has no hours, and a cancellation asked for meanwhile learns of this request.
+        offer = MembershipOffer.objects.select_for_update(no_key=True).get(pk=offer.pk)
+        if not offer.is_active(clock.today()):
+            raise NoAdvisoryHours
         # One row per membership year, whoever files the year's first request at once.
         hours, _created = AdvisoryHours.objects.get_or_create(
             offer=offer,
@@ -270,7 +276,7 @@ def file_advisory_request(user, **details):
             },
         )
         presales = details.get("request_type") == Case.RequestType.PRESALES
-        return Case.objects.create(
+        case = Case.objects.create(
             kind=Case.Kind.ADVISORY,
             partner=user.partner,
             opened_by=user,
@@ -280,6 +286,10 @@ def file_advisory_request(user, **details):
             first_response_due=rules.first_response_due("advisory", "", opened_at),
             **details,
         )
+        benefit_used.send(
+            sender=Case, offer=offer, user=user, facts={"advisory_request": case.number}
+        )
+        return case
 
 
 def record_hours(case_pk, staff, hours):

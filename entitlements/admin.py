@@ -51,7 +51,12 @@ class OfferStatusFilter(admin.SimpleListFilter):
     parameter_name = "status"
 
     def lookups(self, request, model_admin):
-        return [("active", "Active"), ("expired", "Expired"), ("upcoming", "Not started")]
+        return [
+            ("active", "Active"),
+            ("expired", "Expired"),
+            ("upcoming", "Not started"),
+            ("cancelled", "Cancelled for a refund"),
+        ]
 
     def queryset(self, request, queryset):
         today = timezone.localdate()
@@ -62,6 +67,8 @@ class OfferStatusFilter(admin.SimpleListFilter):
                 return queryset.filter(ends_on__lt=today)
             case "upcoming":
                 return queryset.filter(starts_on__gt=today)
+            case "cancelled":
+                return queryset.filter(cancelled_on__isnull=False)
         return queryset
 
 
@@ -78,9 +85,21 @@ class MembershipOfferAdmin(TypedSearchMixin, admin.ModelAdmin):
         # Once a benefit was activated, the offer's terms are what its contracts were made
         # from: changing them would move IDs to another company or break pending requests.
         # The terms are recorded from the catalogue when the offer is saved, never typed.
+        # A cancelled offer was refunded as it is: kept as it was.
+        if obj is not None and obj.cancelled_on:
+            return [
+                "partner",
+                "kind",
+                "competency",
+                "level",
+                "starts_on",
+                "ends_on",
+                *TERMS,
+                "cancelled_on",
+            ]
         if obj is not None and obj.activations.exists():
-            return ["partner", "kind", "competency", "level", *TERMS]
-        return TERMS
+            return ["partner", "kind", "competency", "level", *TERMS, "cancelled_on"]
+        return [*TERMS, "cancelled_on"]
 
     @admin.display(boolean=True)
     def active(self, offer):

@@ -162,6 +162,7 @@ def _offers_in_renewal_window(today):
         partner=OuterRef("partner"),
         kind=OuterRef("kind"),
         starts_on__gt=OuterRef("starts_on"),
+        cancelled_on__isnull=True,  # a renewal cancelled for a refund renewed nothing
     )
     return (
         MembershipOffer.objects.filter(

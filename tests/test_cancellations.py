@@ -3,7 +3,6 @@ of it was activated, used or viewed; asked by the company's admins, decided by s
 
 import datetime
 import threading
-from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -19,12 +18,13 @@ from activation.services import NotActivatable, request_activation
 from audit.models import AuditEntry
 from cancellations import services
 from cancellations.models import CancellationRequest
-from cases.models import AdvisoryHours
+from cases import services as cases
 from entitlements.models import MembershipOffer
 from entitlements.rules import Benefit, Level
 from entitlements.signals import benefit_used
 from notices.models import Notice
 from software.models import LicenseKey, Product
+from support.models import Product as Product_
 
 from .factories import OfferFactory, competency
 
@@ -98,15 +98,29 @@ def test_an_activated_benefit_stands_in_the_way_naming_who_and_when(client, alic
     assert 'name="reason"' not in body
 
 
-def test_a_viewed_key_and_used_advisory_hours_stand_in_the_way(alice, fresh):
-    view_a_key(fresh, alice)
-    AdvisoryHours.objects.create(
-        partner=fresh.partner, offer=fresh, hours_total=20, hours_remaining=Decimal("17.5")
+def file_advisory_request(person, offer):
+    """An advisory request charged to `offer`'s hours: made the company's latest Gold."""
+    MembershipOffer.objects.filter(pk=offer.pk).update(level=Level.GOLD)
+    return cases.file_advisory_request(
+        person,
+        title="Landing zone",
+        description="Two regions.",
+        product=Product_.objects.get(name="Azure"),
+        request_type="deployment",
+        country="Japan",
+        language="ja",
+        contact_name="Alice",
+        contact_email=person.email,
     )
+
+
+def test_a_viewed_key_and_an_advisory_request_stand_in_the_way(alice, fresh):
+    view_a_key(fresh, alice)
+    case = file_advisory_request(alice, fresh)
     found = services.obstacles(fresh)
-    assert [o.code for o in found] == ["key_viewed", "hours_used"]
+    assert [o.code for o in found] == ["key_viewed", "advisory_request"]
     assert found[0].text.endswith(", Alice Admin viewed a license key of Windows Server 2022.")
-    assert found[1].text == "2.5 of its advisory hours were used."
+    assert found[1].text.endswith(f", Alice Admin filed advisory request {case.number}.")
 
 
 def test_after_30_days_of_purchase_it_is_too_late(contoso):
@@ -281,15 +295,40 @@ def test_declining_needs_a_note_the_partner_reads(client, mona, fresh, support):
     assert 'name="reason"' in body  # it may be asked again, within the 30 days
 
 
-def test_approval_is_refused_when_hours_were_used_meanwhile(mona, fresh, support):
+def test_an_advisory_request_filed_while_a_cancellation_waits_declines_it(alice, mona, fresh):
     asked = services.request_cancellation(mona, fresh, "Wrong competency")
-    AdvisoryHours.objects.create(
-        partner=fresh.partner, offer=fresh, hours_total=20, hours_remaining=19
-    )
-    with pytest.raises(services.Refused, match="1 of its advisory hours were used"):
-        services.approve(support, asked)
+    case = file_advisory_request(alice, fresh)
     asked.refresh_from_db()
-    assert asked.state == State.OPEN
+    assert asked.state == State.DECLINED
+    assert asked.used_text() == f"Advisory request {case.number} was filed by Alice Admin."
+
+
+def test_a_cancelled_offer_takes_no_advisory_request(alice, mona, fresh, support):
+    MembershipOffer.objects.filter(pk=fresh.pk).update(level=Level.GOLD)
+    services.approve(support, services.request_cancellation(mona, fresh, "Wrong competency"))
+    case = file_advisory_request(alice, fresh)
+    assert case.allowance.offer != fresh  # charged to the offer still held
+
+
+def test_a_cancelled_renewal_leaves_the_renewal_reminder_of_the_offer_it_renewed(
+    contoso, mona, support
+):
+    from notices.reminders import _offers_in_renewal_window
+
+    today = timezone.localdate()
+    old = OfferFactory(
+        partner=contoso,
+        competency=competency("DevOps"),
+        starts_on=today - datetime.timedelta(days=370),
+    )
+    renewal = OfferFactory(
+        partner=contoso,
+        competency=competency("DevOps"),
+        starts_on=today - datetime.timedelta(days=2),
+    )
+    assert old not in _offers_in_renewal_window(today)  # renewed
+    services.approve(support, services.request_cancellation(mona, renewal, "Not renewing"))
+    assert old in _offers_in_renewal_window(today)
 
 
 def test_a_request_asked_in_time_may_be_approved_after_the_30_days(mona, fresh, support, clock):

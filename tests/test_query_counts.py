@@ -462,4 +462,6 @@ def test_the_membership_offers_pages_run_the_same_queries_at_any_size(
     ]
     counts = query_counts(client, visits, company)
     assert not growing(counts), counts
-    assert max(max(each) for each in counts.values()) <= PAGE_QUERY_LIMIT, counts
+    # An offer's page asks three more: what stands in the way of a refund (activations, keys
+    # viewed, advisory requests), each one query whatever their number.
+    assert max(max(each) for each in counts.values()) <= PAGE_QUERY_LIMIT + 1, counts
