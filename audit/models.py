@@ -49,6 +49,9 @@ class AuditEntry(models.Model):
         ENTRA_CONNECTED = "entra_connected", _("Microsoft Entra ID connected")
         ENTRA_CHANGED = "entra_changed", _("Microsoft Entra ID sign-in changed")
         ENTRA_DISCONNECTED = "entra_disconnected", _("Microsoft Entra ID disconnected")
+        CREDIT_ASSIGNED = "credit_assigned", _("Azure credit assigned")
+        CREDIT_REASSIGNED = "credit_reassigned", _("Azure credit reassigned")
+        CLOUD_SUBSCRIPTION_ACTIVE = "cloud_subscription_active", _("Cloud subscription active")
 
     partner = models.ForeignKey(
         "entitlements.Partner", on_delete=models.CASCADE, related_name="audit_entries"

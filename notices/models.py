@@ -63,6 +63,9 @@ class Notice(models.Model):
         ACCOUNT_DEACTIVATED = "account_deactivated", _("Account deactivated")
         ACCOUNT_REACTIVATED = "account_reactivated", _("Account reactivated")
         ACCOUNT_REMOVED = "account_removed", _("Removed from the company")
+        CREDIT_ASSIGNED = "credit_assigned", _("Azure credit assigned to you")
+        CREDIT_REASSIGNED = "credit_reassigned", _("Azure credit reassigned")
+        CLOUD_SUBSCRIPTION_ACTIVE = "cloud_subscription_active", _("Cloud subscription active")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices"
