@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "support",
     "cases",
     "software",
+    "cloud",
     "audit",
     "notices",
 ]
