@@ -40,7 +40,10 @@ MAX_ATTEMPTS = 12
 RETRY_DELAY_MAX = 3 * 3600
 # What a recipient must still be allowed when the email goes, for a kind whose email carries
 # what only they may see: the IDs go only to someone who may still see them.
-MUST_STILL_HOLD = {Notice.Kind.IDS_READY: VIEW_BENEFITS}
+MUST_STILL_HOLD = {
+    Notice.Kind.IDS_READY: VIEW_BENEFITS,
+    Notice.Kind.CLOUD_SUBSCRIPTION_ACTIVE: VIEW_BENEFITS,
+}
 
 
 def retry_delay(attempts):

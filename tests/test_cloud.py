@@ -429,3 +429,27 @@ def test_a_double_click_on_activate_makes_one_request(contoso, catalogue):
     answers = all_at_once(5, lambda i: client.post(url).status_code)
     assert answers == [302] * 5
     assert ActivationRequest.objects.filter(product=catalogue["m365"]).count() == 1
+
+
+def test_the_audit_log_says_who_was_assigned_the_credit_and_who_had_it(
+    client, alice, nora, catalogue
+):
+    row = row_of(alice.partner, catalogue["azure"])
+    first, _ = services.assign_credit(row, alice, alice)
+    services.assign_credit(row_of(alice.partner, catalogue["azure"]), nora, alice, seen=first.pk)
+    client.force_login(alice)
+    text = client.get(reverse("audit:log")).content.decode()
+    assert "Azure credit reassigned" in text
+    assert "previously alice@contoso.example" in text
+    assert "Microsoft Azure" in text
+
+
+def test_a_subscription_email_goes_only_to_someone_who_may_still_see_it(
+    alice, mona, catalogue, clock
+):
+    row = row_of(alice.partner, catalogue["m365"])
+    request, _ = services.activate(row, mona)
+    activation.complete_now(request.pk, None)
+    mona.role_assignments.all().delete()
+    send_pending()
+    assert [email.to for email in mail.outbox] == [["alice@contoso.example"]]
