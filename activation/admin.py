@@ -92,6 +92,7 @@ class ActivationRequestAdmin(TypedSearchMixin, admin.ModelAdmin):
         "partner",
         "offer_title",
         "benefit",
+        "product",
         "state",
         "requested_by",
         "requested_at",
@@ -104,8 +105,15 @@ class ActivationRequestAdmin(TypedSearchMixin, admin.ModelAdmin):
         StageFilter,
         ("offer__partner", admin.RelatedOnlyFieldListFilter),
         "benefit",
+        ("product", admin.RelatedOnlyFieldListFilter),
     ]
-    list_select_related = ["offer__partner", "offer__competency", "requested_by", "contract"]
+    list_select_related = [
+        "offer__partner",
+        "offer__competency",
+        "requested_by",
+        "contract",
+        "product",
+    ]
     search_fields = [
         "offer__partner__name",
         "offer__partner__mpn_id",
@@ -118,6 +126,7 @@ class ActivationRequestAdmin(TypedSearchMixin, admin.ModelAdmin):
     fields = [
         "offer",
         "benefit",
+        "product",
         "state",
         "requested_by",
         "requested_at",

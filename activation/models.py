@@ -13,7 +13,7 @@ from entitlements.rules import Benefit
 from . import clock
 
 PENDING = ["submitted", "in_review", "provisioning"]
-OPEN = [*PENDING, "active", "failed"]  # at most one of these per benefit
+OPEN = [*PENDING, "active", "failed"]  # at most one of these per benefit or cloud product
 # A reason support staff type when rejecting, as the partner reads it; notes of the trail.
 REASON_MAX_LENGTH = 1000
 NOTE_MAX_LENGTH = 2000
@@ -56,7 +56,7 @@ class ActivationRequestQuerySet(models.QuerySet):
             RowNumber(), partition_by=[F("offer_id"), F("benefit")], order_by=F("pk").desc()
         )
         requests = (
-            self.filter(offer__in=list(offers))
+            self.filter(offer__in=list(offers), product__isnull=True)
             .annotate(newest=newest_first)
             .filter(newest=1)
             .select_related("requested_by", "contract")
@@ -67,9 +67,31 @@ class ActivationRequestQuerySet(models.QuerySet):
             latest[request.offer_id, request.benefit] = request
         return latest
 
+    def latest_by_product(self, offers):
+        """{(offer id, product id): its latest request} for cloud products, as
+        `latest_by_benefit` for technical benefits; with the subscription it made."""
+        offers = {offer.pk: offer for offer in offers}
+        newest_first = Window(
+            RowNumber(), partition_by=[F("offer_id"), F("product_id")], order_by=F("pk").desc()
+        )
+        requests = (
+            self.filter(offer__in=list(offers), product__isnull=False)
+            .annotate(newest=newest_first)
+            .filter(newest=1)
+            .select_related("requested_by", "product", "cloud_subscription")
+        )
+        latest = {}
+        for request in requests:
+            request.offer = offers[request.offer_id]
+            latest[request.offer_id, request.product_id] = request
+        return latest
+
 
 class ActivationRequest(models.Model):
-    """A request to activate one benefit of one membership offer.
+    """A request to activate one benefit of one membership offer: a technical benefit
+    (`benefit`), or a cloud subscription that takes days to provision (`product`, a cloud
+    product of the catalogue; `benefit` empty). One engine for every benefit that takes days
+    (issue 16).
 
     States:
 
@@ -79,7 +101,8 @@ class ActivationRequest(models.Model):
 
     The state lives here, with `due_at`, the time the request is next to move. Workers only
     nudge; a beat sweeper moves whatever is due, so a lost message delays and never loses.
-    At most one open (pending, active or failed) request per benefit: a database constraint.
+    At most one open (pending, active or failed) request per benefit, and per cloud product:
+    database constraints.
     """
 
     class State(models.TextChoices):
@@ -93,7 +116,15 @@ class ActivationRequest(models.Model):
     offer = models.ForeignKey(
         "entitlements.MembershipOffer", on_delete=models.PROTECT, related_name="activations"
     )
-    benefit = models.CharField(max_length=32, choices=Benefit.choices)
+    benefit = models.CharField(max_length=32, choices=Benefit.choices, blank=True)
+    product = models.ForeignKey(
+        "software.Product",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="activations",
+        help_text=_("A cloud subscription to provision; empty for a technical benefit."),
+    )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -133,9 +164,23 @@ class ActivationRequest(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["offer", "benefit"],
-                condition=Q(state__in=OPEN),
+                condition=Q(state__in=OPEN, product__isnull=True),
                 name="one_open_activation_per_benefit",
                 violation_error_message=_("This benefit already has an activation request."),
+            ),
+            models.UniqueConstraint(
+                fields=["offer", "product"],
+                condition=Q(state__in=OPEN, product__isnull=False),
+                name="one_open_activation_per_cloud_product",
+                violation_error_message=_("This benefit already has an activation request."),
+            ),
+            models.CheckConstraint(
+                condition=Q(product__isnull=True) & ~Q(benefit="")
+                | Q(product__isnull=False, benefit=""),
+                name="activation_of_a_benefit_or_a_cloud_product",
+                violation_error_message=_(
+                    "An activation is of a technical benefit or of a cloud product, not both."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(state__in=PENDING, due_at__isnull=False)
@@ -161,7 +206,13 @@ class ActivationRequest(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_benefit_display()}, {self.offer} ({self.get_state_display()})"
+        return f"{self.name}, {self.offer} ({self.get_state_display()})"
+
+    @property
+    def name(self):
+        """What is being activated: the technical benefit's name (in the active language) or
+        the cloud product's."""
+        return str(self.product) if self.product_id else self.get_benefit_display()
 
     @property
     def is_pending(self):
@@ -196,7 +247,7 @@ class ActivationRequest(models.Model):
                 datetime.date.fromisoformat(facts["ended"]), "DATE_FORMAT"
             ),
             "partner": facts["partner"],
-            "benefit": self.get_benefit_display(),
+            "benefit": self.name,
             "attempts": facts["attempts"],
         }
 

@@ -91,8 +91,9 @@ def _record(request, from_state, actor=None, note="", at=None):
 
 def _audit(request, action, actor=None, extra="", **facts):
     with translation.override(settings.LANGUAGE_CODE):  # the record reads the same to all
-        subject = f"{request.get_benefit_display()}, {request.offer.title}{extra}"
-    facts = {"benefit": request.benefit, "offer": request.offer.facts, **facts}
+        subject = f"{request.name}, {request.offer.title}{extra}"
+    what = {"product": request.product.name} if request.product_id else {"benefit": request.benefit}
+    facts = {**what, "offer": request.offer.facts, **facts}
     record(request.offer.partner, action, subject, actor, facts)
 
 
@@ -116,10 +117,12 @@ def _enqueue_advance(pk, countdown):
 # Requests from the page
 
 
-def request_activation(offer, benefit, user):
-    """Start activating one benefit. Returns (request, created): one open request per benefit,
-    however many clicks or admins; the database's constraint decides who was first."""
-    if offer.entitlement(benefit) is None:
+def request_activation(offer, benefit, user, product=None):
+    """Start activating one benefit: a technical `benefit` of the offer, or (benefit None) a
+    cloud `product` whose inclusion in the offer the caller checked (cloud.services).
+    Returns (request, created): one open request per benefit, however many clicks or admins;
+    the database's constraint decides who was first. Raises NotActivatable, saying why."""
+    if product is None and offer.entitlement(benefit) is None:
         raise NotActivatable(_("This offer doesn't include that benefit."))
     now = clock.now()
     if not offer.is_active(clock.today()):
@@ -139,7 +142,8 @@ def request_activation(offer, benefit, user):
                 )
             request = ActivationRequest.objects.create(
                 offer=offer,
-                benefit=benefit,
+                benefit=benefit or "",
+                product=product,
                 requested_by=user,
                 requested_at=now,
                 state=State.SUBMITTED,
@@ -152,10 +156,14 @@ def request_activation(offer, benefit, user):
                 sender=ActivationRequest,
                 offer=locked,
                 user=user,
-                facts={"activation": request.pk, "benefit": benefit},
+                facts=(
+                    {"activation": request.pk, "cloud_product": str(product)}
+                    if product
+                    else {"activation": request.pk, "benefit": benefit}
+                ),
             )
     except IntegrityError:
-        existing = open_request(offer, benefit)
+        existing = open_request(offer, benefit, product)
         if existing is None:
             raise
         return existing, False
@@ -163,10 +171,14 @@ def request_activation(offer, benefit, user):
     return request, True
 
 
-def open_request(offer, benefit):
+def open_request(offer, benefit, product=None):
+    """The open (pending, active or failed) request of the offer's technical `benefit`, or of
+    its cloud `product` (benefit None); None if there is none."""
     return (
-        ActivationRequest.objects.filter(offer=offer, benefit=benefit, state__in=OPEN)
-        .select_related("requested_by")
+        ActivationRequest.objects.filter(
+            offer=offer, benefit=benefit or "", product=product, state__in=OPEN
+        )
+        .select_related("requested_by", "product")
         .first()
     )
 
@@ -239,7 +251,7 @@ def _lock(request_id, **state):
     no longer in the expected state."""
     return (
         ActivationRequest.objects.select_for_update(skip_locked=True, of=("self",))
-        .select_related("offer__partner", "offer__competency", "requested_by")
+        .select_related("offer__partner", "offer__competency", "requested_by", "product")
         .filter(pk=request_id, **state)
         .first()
     )
@@ -267,7 +279,7 @@ def sweep(batch_size=200):
             due = list(
                 ActivationRequest.objects.due(clock.now())
                 .select_for_update(skip_locked=True, of=("self",))
-                .select_related("offer__partner", "offer__competency", "requested_by")
+                .select_related("offer__partner", "offer__competency", "requested_by", "product")
                 .order_by("due_at")[:batch_size]
             )
             for request in due:
@@ -293,7 +305,7 @@ def _advance_locked(request, actor=None, note="", nudge=True):
             request.state = NEXT[from_state]
             setattr(request, STAMP[request.state], now)
             if request.state == State.ACTIVE:
-                contract = _issue_contract(request, now)
+                made = _complete(request, now)
                 request.due_at = None
             else:
                 request.due_at = _due_after(now)
@@ -302,8 +314,7 @@ def _advance_locked(request, actor=None, note="", nudge=True):
             request.save()
             _record(request, from_state, actor=actor, note=note, at=now)
             if request.state == State.ACTIVE:
-                _audit(request, Action.IDS_REVEALED, actor)
-                _tell_ids_ready(request, contract)
+                _told_complete(request, made, actor)
     except PermanentFailure as failure:
         request.refresh_from_db()
         _fail(request, failure.args[0], actor=actor, at=now)
@@ -323,9 +334,39 @@ def _advance_locked(request, actor=None, note="", nudge=True):
     return True
 
 
+def _cloud():
+    """The cloud room's provisioning: cloud subscriptions go through this engine too (issue
+    16), and only that room knows what an offer includes of the catalogue and what a
+    subscription is. Imported when used, since that room builds on this one."""
+    from cloud import provisioning
+
+    return provisioning
+
+
+def _complete(request, now):
+    """What an activation makes when it completes: a technical benefit its support contract
+    with the IDs, a cloud product its subscription."""
+    if request.product_id:
+        return _cloud().subscribe(request, clock.today())
+    return _issue_contract(request, now)
+
+
+def _told_complete(request, made, actor):
+    """Audit the completion and tell those who are told, in the completing transaction."""
+    if request.product_id:
+        _audit(request, Action.CLOUD_SUBSCRIPTION_ACTIVE, actor)
+        _cloud().tell_active(request, made)
+    else:
+        _audit(request, Action.IDS_REVEALED, actor)
+        _tell_ids_ready(request, made)
+
+
 def _check_still_entitled(request):
     offer = request.offer
-    if offer.entitlement(request.benefit) is None:
+    if request.product_id:
+        if not _cloud().still_included(request):
+            raise PermanentFailure(Failure.BENEFIT_WITHDRAWN)
+    elif offer.entitlement(request.benefit) is None:
         raise PermanentFailure(Failure.BENEFIT_WITHDRAWN)
     if not offer.partner.is_mpn_associated:
         raise PermanentFailure(Failure.LEFT_MPN)

@@ -82,7 +82,9 @@ def _failure(facts, title):
         if ended
         else "–",
         "partner": params.get("partner", ""),
-        "benefit": Benefit(facts["benefit"]).label if "benefit" in facts else "",
+        "benefit": Benefit(facts["benefit"]).label
+        if "benefit" in facts
+        else facts.get("product", ""),
         "attempts": params.get("attempts", ""),
     }
 
@@ -101,6 +103,8 @@ def describe(facts):
     title = ""
     if "benefit" in facts:
         parts.append(str(Benefit(facts["benefit"]).label))
+    if "product" in facts:
+        parts.append(facts["product"])  # a catalogue's product name, as it is everywhere
     if "offer" in facts:
         offer = facts["offer"]
         title = offer_title(offer["kind"], offer["level"], offer["competency"])
@@ -123,6 +127,8 @@ def describe(facts):
         parts.append(pgettext("list separator", ", ").join(roles) if roles else gettext("no role"))
     if "email" in facts:
         parts.append(facts["email"])
+    if facts.get("previous"):
+        parts.append(gettext("previously %(email)s") % {"email": facts["previous"]})
     if facts.get("again"):
         parts.append(gettext("sent again"))
     if "address" in facts:

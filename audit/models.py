@@ -52,6 +52,9 @@ class AuditEntry(models.Model):
         CANCELLATION_REQUESTED = "cancellation_requested", _("Cancellation requested")
         CANCELLATION_APPROVED = "cancellation_approved", _("Cancellation approved")
         CANCELLATION_DECLINED = "cancellation_declined", _("Cancellation declined")
+        CREDIT_ASSIGNED = "credit_assigned", _("Azure credit assigned")
+        CREDIT_REASSIGNED = "credit_reassigned", _("Azure credit reassigned")
+        CLOUD_SUBSCRIPTION_ACTIVE = "cloud_subscription_active", _("Cloud subscription active")
 
     partner = models.ForeignKey(
         "entitlements.Partner", on_delete=models.CASCADE, related_name="audit_entries"

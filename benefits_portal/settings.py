@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "cases",
     "software",
     "cancellations",
+    "cloud",
     "audit",
     "notices",
 ]

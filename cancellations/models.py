@@ -112,6 +112,16 @@ class CancellationRequest(models.Model):
                 "benefit": Benefit(self.used["benefit"]).label,
                 "person": who,
             }
+        if self.used.get("cloud_product"):
+            return _("%(benefit)s was activated by %(person)s.") % {
+                "benefit": self.used["cloud_product"],
+                "person": who,
+            }
+        if self.used.get("credit"):
+            return _("%(person)s assigned the monthly credit of %(product)s.") % {
+                "product": self.used["credit"],
+                "person": who,
+            }
         if self.used.get("product"):
             return _("A license key of %(product)s was viewed by %(person)s.") % {
                 "product": self.used["product"],

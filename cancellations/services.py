@@ -24,6 +24,7 @@ from activation.models import ActivationRequest
 from audit.models import AuditEntry
 from audit.services import record
 from cases.models import Case
+from cloud.models import CreditAssignment
 from entitlements.models import MembershipOffer
 from entitlements.permissions import CANCEL_OFFERS, can, people_who_can
 from entitlements.rules import Benefit
@@ -54,7 +55,8 @@ class Refused(Exception):
 @dataclass(frozen=True)
 class Obstacle:
     """One reason an offer can't be cancelled for a refund: a `code` (cancelled, not_active,
-    too_late, activated, key_viewed, advisory_request) and the reason in the active language."""
+    too_late, activated, key_viewed, credit_assigned, advisory_request) and the reason in the
+    active language."""
 
     code: str
     text: str
@@ -82,7 +84,7 @@ def obstacles(offer, today=None, asked_on=None):
     """Why `offer` can't be cancelled for a refund on `today` (default: the clock's day), as a
     list of Obstacle, each use named with who and when; empty when it can be. `asked_on` is
     the day the cancellation was asked for (default `today`): the 30 days are counted to it.
-    Runs 3 queries, however much was used (seed 003; later docs)."""
+    Runs 4 queries, however much was used (seed 003; later docs)."""
     today = today or clock.today()
     asked_on = asked_on or today
     if offer.cancelled_on:
@@ -118,7 +120,7 @@ def obstacles(offer, today=None, asked_on=None):
     activations = (
         ActivationRequest.objects.filter(offer=offer)
         .exclude(state=ActivationRequest.State.REJECTED)
-        .select_related("requested_by")
+        .select_related("requested_by", "product")
         .order_by("requested_at", "pk")
     )
     for activation in activations:
@@ -127,7 +129,11 @@ def obstacles(offer, today=None, asked_on=None):
                 "activated",
                 _("On %(moment)s, %(person)s asked to activate %(benefit)s.")
                 % {
-                    "benefit": Benefit(activation.benefit).label,
+                    "benefit": (
+                        activation.product
+                        if activation.product_id
+                        else Benefit(activation.benefit).label
+                    ),
                     "person": _who(activation.requested_by),
                     "moment": _moment(activation.requested_at),
                 },
@@ -150,6 +156,26 @@ def obstacles(offer, today=None, asked_on=None):
                     "product": key.product,
                     "person": _who(key.first_viewed_by),
                     "moment": _moment(key.first_viewed_at),
+                },
+            )
+        )
+    assigned = (
+        CreditAssignment.objects.filter(offer=offer)
+        .select_related("product", "assigned_by")
+        .order_by("assigned_at", "pk")
+    )
+    first_of_each = {}
+    for assignment in assigned:
+        first_of_each.setdefault(assignment.product_id, assignment)
+    for assignment in first_of_each.values():
+        found.append(
+            Obstacle(
+                "credit_assigned",
+                _("On %(moment)s, %(person)s assigned the monthly credit of %(product)s.")
+                % {
+                    "moment": _moment(assignment.assigned_at),
+                    "person": _who(assignment.assigned_by),
+                    "product": assignment.product,
                 },
             )
         )
@@ -330,6 +356,8 @@ def _decide(request, state, staff, note, used=None):
         "note": note,
         "benefit": used.get("benefit", ""),
         "used_product": used.get("product", ""),
+        "used_cloud": used.get("cloud_product", ""),
+        "used_credit": used.get("credit", ""),
         "used_request": used.get("advisory_request", ""),
         "used_by": used.get("by", ""),
     }

@@ -17,6 +17,9 @@ from .models import Role
 
 VIEW_BENEFITS = "benefits.view"
 ACTIVATE_BENEFITS = "benefits.activate"
+# Assign a benefit to one of the company's users: an Azure usage-based subscription's monthly
+# credit (seed 003: "you do need to be the global admin to assign benefits to employees").
+ASSIGN_BENEFITS = "benefits.assign"
 # See the company's users and their roles (Account settings → Users).
 VIEW_ROLES = "roles.view"
 # Invite, deactivate, reactivate and remove users; approve requests for roles one may grant.
@@ -49,6 +52,7 @@ CAPABILITIES = {
             VIEW_BENEFITS,
             ACTIVATE_BENEFITS,
             CANCEL_OFFERS,
+            ASSIGN_BENEFITS,
             RECEIVE_ACTIVATION_NOTICES,
             RECEIVE_REMINDERS,
             VIEW_AUDIT_LOG,
@@ -83,6 +87,7 @@ IN_PLAIN_WORDS = {
     VIEW_BENEFITS: _("See the company's membership benefits, and their Access ID and Contract ID"),
     ACTIVATE_BENEFITS: _("Activate technical benefits"),
     CANCEL_OFFERS: _("Ask to cancel a membership offer for a refund"),
+    ASSIGN_BENEFITS: _("Assign benefits to the company's users, such as Azure credit"),
     RECEIVE_ACTIVATION_NOTICES: _("Get an email when an activation is ready"),
     RECEIVE_REMINDERS: _(
         "Be reminded of contracts about to end, incidents running out and renewals"
@@ -99,7 +104,9 @@ IN_PLAIN_WORDS = {
 }
 
 # Membership benefits exist only for companies associated with the Microsoft Partner Network.
-MPN_CAPABILITIES = frozenset({VIEW_BENEFITS, ACTIVATE_BENEFITS, CANCEL_OFFERS, MANAGE_CONTRACTS})
+MPN_CAPABILITIES = frozenset(
+    {VIEW_BENEFITS, ACTIVATE_BENEFITS, CANCEL_OFFERS, ASSIGN_BENEFITS, MANAGE_CONTRACTS}
+)
 
 
 def roles_of(user):

@@ -1,6 +1,8 @@
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
+from cloud import views as cloud_views
+
 from . import views
 
 app_name = "entitlements"
@@ -17,7 +19,8 @@ urlpatterns = [
     path(
         f"{BENEFITS}/software", views.not_available_yet, {"title": _("Software")}, name="software"
     ),
-    path(f"{BENEFITS}/cloud", views.not_available_yet, {"title": _("Cloud")}, name="cloud"),
+    # The Cloud page is the cloud room's; its route keeps the name the menu links to.
+    path(f"{BENEFITS}/cloud", cloud_views.cloud_page, name="cloud"),
     path(
         f"{BENEFITS}/visualstudio",
         views.not_available_yet,

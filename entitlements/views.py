@@ -116,7 +116,10 @@ def _render_benefits(request, partner, open_key=None, csrf_token=None):
         partner.offers.filter(
             Q(ends_on__gte=window_opened_after)
             | Q(activations__contract__ends_on__gte=today)
-            | Q(activations__state__in=[*PENDING, ActivationRequest.State.FAILED]),
+            | Q(
+                activations__state__in=[*PENDING, ActivationRequest.State.FAILED],
+                activations__product__isnull=True,  # a cloud product's is the Cloud page's
+            ),
             starts_on__lte=today,
         )
         .exclude(cancelled_on__lte=today)

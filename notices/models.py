@@ -66,6 +66,9 @@ class Notice(models.Model):
         CANCELLATION_REQUESTED = "cancellation_requested", _("Cancellation requested")
         CANCELLATION_APPROVED = "cancellation_approved", _("Cancellation approved")
         CANCELLATION_DECLINED = "cancellation_declined", _("Cancellation declined")
+        CREDIT_ASSIGNED = "credit_assigned", _("Azure credit assigned to you")
+        CREDIT_REASSIGNED = "credit_reassigned", _("Azure credit reassigned")
+        CLOUD_SUBSCRIPTION_ACTIVE = "cloud_subscription_active", _("Cloud subscription active")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices"

@@ -14,6 +14,8 @@ from accounts.models import AccessRequest, EntraGroupRole, EntraTenant, Invitati
 from activation.models import ActivationRequest
 from cancellations.models import CancellationRequest
 from cases.models import Case, CaseEntry
+from cloud import services as cloud
+from cloud.models import CloudSubscription, CreditAssignment
 from entitlements.models import Role, RoleAssignment
 from entitlements.rules import Benefit
 from notices.models import Notice
@@ -22,6 +24,7 @@ from support.models import ContractLink, SupportContract
 
 from .factories import PartnerFactory, UserFactory
 from .test_cases import open_incident
+from .test_cloud import cloud_catalogue
 from .test_support import contract_for
 
 ACTORS = [
@@ -49,6 +52,9 @@ ENTRA = "entra"  # the Entra app's provider id
 CONTOSO_NOTICE = "contoso_notice"  # a notice of Contoso's user without a role
 CONTOSO_CASE = "contoso_case"  # an incident Contoso's no-role user opened
 CONTOSO_OFFER = "contoso_offer"  # Contoso's Gold competency
+CONTOSO_CLOUD = "contoso_cloud"  # Contoso Gold's Microsoft 365 E3, provisioned
+CONTOSO_AZURE = "contoso_azure"  # Contoso Gold's Azure credit, assigned to the no-role user
+CONTOSO_CREDIT = "contoso_credit"  # the redemption code of that assignment
 
 
 def everyone(answer):
@@ -194,7 +200,37 @@ MATRIX = {
         "POST": benefit_page(viewers=ACTIVATORS, other_company=404, method_ok=400),
     },
     "entitlements:software": {"GET": signed_in(200)},
-    "entitlements:cloud": {"GET": signed_in(200)},
+    "entitlements:cloud": {
+        "GET": benefit_page(viewers=VIEWERS, other_company=200, method_ok=200),
+        "POST": everyone(405),
+    },
+    "cloud:row": {
+        "args": CONTOSO_CLOUD,
+        "GET": benefit_page(viewers=VIEWERS, other_company=404, method_ok=200),
+        "POST": everyone(405),
+    },
+    "cloud:activate": {
+        "args": CONTOSO_CLOUD,
+        "GET": everyone(405),
+        "POST": benefit_page(viewers=ACTIVATORS, other_company=404, method_ok=302),
+    },
+    "cloud:retry": {
+        "args": CONTOSO_CLOUD,
+        "GET": everyone(405),
+        "POST": benefit_page(viewers=ACTIVATORS, other_company=404, method_ok=302),
+    },
+    # Only a Global admin assigns (seed 003); an empty form changes nothing and says why.
+    "cloud:assign": {
+        "args": CONTOSO_AZURE,
+        "GET": everyone(405),
+        "POST": benefit_page(viewers={"global_admin"}, other_company=404, method_ok=302),
+    },
+    # The redemption page: its assignee's alone; anyone else finds nothing there.
+    "cloud:credit": {
+        "args": CONTOSO_CREDIT,
+        "GET": {"signed_out": LOGIN, **dict.fromkeys(SIGNED_IN, 404), "no_role": 200},
+        "POST": everyone(405),
+    },
     "entitlements:visual_studio": {"GET": signed_in(200)},
     "entitlements:go_to_market": {"GET": signed_in(200)},
     # Support for Business is open to every signed-in account, of any company.
@@ -349,6 +385,8 @@ def test_every_url_taking_an_id_gives_another_company_404():
             CONTOSO_NOTICE,
             CONTOSO_CASE,
             CONTOSO_OFFER,
+            CONTOSO_CLOUD,
+            CONTOSO_AZURE,
         )
         answers = [row[m]["other_company_admin"] for m in ("GET", "POST") if m in row]
         assert 404 in answers, name
@@ -387,6 +425,9 @@ def world(db, contoso):
     tell(users["no_role"], "contract_expiring_7", about=f"contract:{contract.pk}")
     notice = Notice.objects.get(recipient=users["no_role"])
     case = open_incident(users["no_role"], contract)
+    products = cloud_catalogue()
+    [azure] = [r for r in cloud.cloud_benefits(contoso) if r.product == products["azure"]]
+    credit, _ = cloud.assign_credit(azure, users["no_role"], users["global_admin"])
     args = {
         CONTOSO_NOTICE: [notice.pk],
         CONTOSO_CASE: [case.pk],
@@ -399,6 +440,9 @@ def world(db, contoso):
         CONTOSO_PERSON: [users["no_role"].pk],
         CONTOSO_INVITATION: [invitation.key],
         CONTOSO_REQUEST: [asked.pk],
+        CONTOSO_CLOUD: [gold.pk, products["m365"].pk],
+        CONTOSO_AZURE: [azure.offer.pk, products["azure"].pk],
+        CONTOSO_CREDIT: [credit.redemption_code],
     }
     return users, args
 
@@ -425,6 +469,8 @@ def stored():
         list(EntraGroupRole.objects.values_list("pk", flat=True)),
         list(Notice.objects.order_by("pk").values_list("pk", "read_at")),
         list(CancellationRequest.objects.values_list("pk", "state")),
+        list(CreditAssignment.objects.values_list("pk", "assignee", "ended_at")),
+        CloudSubscription.objects.count(),
     )
 
 

@@ -279,3 +279,65 @@ def test_any_group_mapping_is_answered_and_refusals_change_nothing(client, alice
     if response.status_code != 302:
         assert entra_settings() == before
         assert 'role="alert"' in response.content.decode()
+
+
+CLOUD = "/dashboard/mpn/membership/benefits/cloud"
+
+
+@pytest.fixture
+def azure_credit(alice):
+    from cloud import services as cloud
+
+    from .test_cloud import cloud_catalogue
+
+    products = cloud_catalogue()
+    [row] = [r for r in cloud.cloud_benefits(alice.partner) if r.product == products["azure"]]
+    return row
+
+
+@EXAMPLES
+@given(
+    assignee=st.one_of(anything, st.integers(min_value=-(2**70), max_value=2**70)),
+    seen=st.one_of(anything, st.integers(min_value=-(2**70), max_value=2**70)),
+)
+@example(assignee="１", seen="")  # a full-width digit from an IME
+def test_any_credit_assignment_is_answered_and_refusals_change_nothing(
+    client, alice, azure_credit, assignee, seen
+):
+    from cloud.models import CreditAssignment
+
+    client.force_login(alice)
+    before = list(CreditAssignment.objects.values_list("pk", "assignee_id", "ended_at"))
+    url = reverse("cloud:assign", args=[azure_credit.offer.pk, azure_credit.product.pk])
+    response = client.post(url, {"assignee": assignee, "seen": seen}, follow=True)
+    assert response.status_code == 200
+    after = list(CreditAssignment.objects.values_list("pk", "assignee_id", "ended_at"))
+    if after != before:
+        # Only a user of her own company, assigned from what she saw.
+        assert CreditAssignment.objects.get(ended_at=None).assignee.partner == alice.partner
+    else:
+        text = response.content.decode()
+        assert 'class="message error"' in text or 'class="message info"' in text
+
+
+@EXAMPLES
+@given(
+    offer_id=st.one_of(st.integers(min_value=0, max_value=2**70), anything),
+    product_id=st.one_of(st.integers(min_value=0, max_value=2**70), anything),
+    code=anything,
+)
+@example(offer_id=2**64, product_id=2**64, code="x" * 300)
+def test_any_cloud_address_is_a_page_or_not_found(
+    client, alice, azure_credit, offer_id, product_id, code
+):
+    client.force_login(alice)
+    before = stored()
+    row = f"{CLOUD}/{quote(str(offer_id), safe='')}/{quote(str(product_id), safe='')}"
+    allowed = (200, 301, 404) if row.endswith("/") else (200, 404)
+    assert client.get(row).status_code in allowed
+    assert client.post(f"{row}/activate").status_code in (302, 404)
+    assert client.post(f"{row}/assign", {"assignee": alice.pk}).status_code in (302, 404)
+    credit = f"{CLOUD}/credit/{quote(code, safe='')}"
+    assert client.get(credit).status_code in (301, 404)
+    if ActivationRequest.objects.count() != before[0]:
+        assert str(offer_id) == str(azure_credit.offer.pk)  # only her own offer's product

@@ -19,6 +19,7 @@ from audit.models import AuditEntry
 from cancellations import services
 from cancellations.models import CancellationRequest
 from cases import services as cases
+from cloud import services as cloud_services
 from entitlements.models import MembershipOffer
 from entitlements.rules import Benefit, Level
 from entitlements.signals import benefit_used
@@ -27,6 +28,7 @@ from software.models import LicenseKey, Product
 from support.models import Product as Product_
 
 from .factories import OfferFactory, competency
+from .test_cloud import cloud_catalogue
 
 Action = AuditEntry.Action
 State = CancellationRequest.State
@@ -492,3 +494,43 @@ def test_each_offer_on_the_technical_benefits_page_links_to_its_page(client, aar
     body = client.get(reverse("entitlements:technical_benefits")).content.decode()
     for offer in contoso.offers.all():
         assert f'href="{reverse("cancellations:offer", args=[offer.pk])}"' in body
+
+
+# Cloud benefits
+
+
+def cloud_row(offer, product):
+    """`offer`'s cloud benefit of `product`, as the Cloud page would offer it."""
+    return cloud_services.CloudBenefit(offer, cloud_services.inclusion_of(offer, product))
+
+
+def test_a_credit_assigned_stands_in_the_way_and_declines_a_waiting_request(alice, mona, fresh):
+    azure = cloud_catalogue()["azure"]
+    asked = services.request_cancellation(mona, fresh, "Wrong competency")
+    cloud_services.assign_credit(cloud_row(fresh, azure), mona, alice)
+    asked.refresh_from_db()
+    assert asked.state == State.DECLINED
+    assert asked.used_text() == "Alice Admin assigned the monthly credit of Microsoft Azure."
+    [obstacle] = services.obstacles(fresh)
+    assert obstacle.code == "credit_assigned"
+    assert obstacle.text.endswith(", Alice Admin assigned the monthly credit of Microsoft Azure.")
+
+
+def test_a_cloud_subscription_activated_stands_in_the_way_by_its_name(alice, mona, fresh):
+    MembershipOffer.objects.filter(pk=fresh.pk).update(level=Level.GOLD)
+    fresh.refresh_from_db()
+    m365 = cloud_catalogue()["m365"]
+    asked = services.request_cancellation(mona, fresh, "Wrong competency")
+    cloud_services.activate(cloud_row(fresh, m365), alice)
+    asked.refresh_from_db()
+    assert asked.used_text() == "Microsoft 365 E3 was activated by Alice Admin."
+    [obstacle] = services.obstacles(fresh)
+    assert obstacle.text.endswith(", Alice Admin asked to activate Microsoft 365 E3.")
+
+
+def test_a_cancelled_offers_credit_cannot_be_assigned(alice, mona, fresh, support):
+    azure = cloud_catalogue()["azure"]
+    services.approve(support, services.request_cancellation(mona, fresh, "Wrong competency"))
+    fresh.refresh_from_db()
+    with pytest.raises(cloud_services.Refused, match="is not active"):
+        cloud_services.assign_credit(cloud_row(fresh, azure), mona, alice)

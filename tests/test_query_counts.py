@@ -462,6 +462,107 @@ def test_the_membership_offers_pages_run_the_same_queries_at_any_size(
     ]
     counts = query_counts(client, visits, company)
     assert not growing(counts), counts
-    # An offer's page asks three more: what stands in the way of a refund (activations, keys
-    # viewed, advisory requests), each one query whatever their number.
-    assert max(max(each) for each in counts.values()) <= PAGE_QUERY_LIMIT + 1, counts
+    # An offer's page asks what stands in the way of a refund (activations, keys viewed,
+    # credits assigned, advisory requests): a query each, whatever their number.
+    assert max(max(each) for each in counts.values()) <= PAGE_QUERY_LIMIT + 2, counts
+
+
+def _grow_cloud_catalogue(partner, people, size):
+    """`size` cloud products of each delivery, included in every Gold and Silver competency
+    offer, and what the company holds of them: each credit assigned, each provisioned
+    product's activation pending, active or failed."""
+    from cloud.models import CloudSubscription, CreditAssignment
+    from software.models import Inclusion, Product
+
+    now = timezone.now()
+    offer = partner.offers.filter(level=Level.GOLD).first()
+    have = Product.objects.filter(area="cloud").count() // 3
+    for n in range(have, size):
+        for delivery in Product.Delivery:
+            product = Product.objects.create(
+                name=f"Cloud {delivery} {n:03}", area="cloud", delivery=delivery
+            )
+            for level in (Level.GOLD, Level.SILVER):
+                Inclusion.objects.create(
+                    product=product,
+                    kind=OfferKind.COMPETENCY,
+                    level=level,
+                    licenses=25,
+                    monthly_credit=Decimal(100),
+                    activate_within_days=365,
+                    since=datetime.date(2000, 1, 1),
+                )
+            if delivery == Product.Delivery.ASSIGNED_CREDIT:
+                CreditAssignment.objects.create(
+                    offer=offer,
+                    product=product,
+                    assignee=people[n % len(people)],
+                    assigned_by=people[0],
+                    assigned_at=now,
+                    monthly_credit=Decimal(100),
+                )
+            elif delivery == Product.Delivery.PROVISIONED:
+                state = ["in_review", "active", "failed"][n % 3]
+                request = ActivationRequest.objects.create(
+                    offer=offer,
+                    product=product,
+                    requested_by=people[-1],
+                    state=state,
+                    requested_at=now,
+                    in_review_at=now,
+                    completed_at=now if state == "active" else None,
+                    expected_at=now,
+                    due_at=now + datetime.timedelta(days=1) if state == "in_review" else None,
+                    failure_code="too_many_attempts" if state == "failed" else "",
+                )
+                if state == "active":
+                    CloudSubscription.objects.create(
+                        activation=request,
+                        partner=partner,
+                        product=product,
+                        subscription_id=uuid.uuid4(),
+                        licenses=25,
+                        starts_on=offer.starts_on,
+                        ends_on=offer.ends_on,
+                    )
+
+
+@pytest.mark.django_db
+def test_the_cloud_page_runs_the_same_few_queries_at_any_number_of_products(
+    client, alice, aaron, support, company
+):
+    from software.models import Product
+
+    company.grow_to(3)
+    url = reverse("entitlements:cloud")
+    support.is_superuser = True
+    support.save()
+    admin_lists = [
+        reverse("admin:cloud_creditassignment_changelist"),
+        reverse("admin:cloud_cloudsubscription_changelist"),
+    ]
+    counts = {alice.email: [], aaron.email: [], "row": [], **{u: [] for u in admin_lists}}
+    for size in SIZES:
+        _grow_cloud_catalogue(alice.partner, [alice, aaron], size)
+        product = Product.objects.filter(delivery="provisioned").first()
+        offer = alice.partner.offers.filter(level=Level.GOLD).first()
+        row = reverse("cloud:row", args=[offer.pk, product.pk])
+        for user in (alice, aaron):
+            client.force_login(user)
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(url)
+            assert response.status_code == 200
+            assert response.content.decode().count('class="benefit-name"') == 3 * size
+            counts[user.email].append(len(queries))
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(row, HTTP_HX_REQUEST="true").status_code == 200
+        counts["row"].append(len(queries))
+        client.force_login(support)
+        for admin_list in admin_lists:
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(admin_list).status_code == 200
+            counts[admin_list].append(len(queries))
+    assert not growing(counts), counts
+    # One more for a Global admin: the company's users, to assign a credit to.
+    pages = [counts[alice.email], counts[aaron.email], counts["row"]]
+    assert max(max(each) for each in pages) <= PAGE_QUERY_LIMIT + 1, counts

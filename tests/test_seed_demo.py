@@ -31,7 +31,20 @@ def seed():
 
 
 def counts():
-    models = (Partner, User, MembershipOffer, RoleAssignment, Invitation, AccessRequest)
+    from cloud.models import CreditAssignment
+    from software.models import Inclusion, Product
+
+    models = (
+        Partner,
+        User,
+        MembershipOffer,
+        RoleAssignment,
+        Invitation,
+        AccessRequest,
+        Product,
+        Inclusion,
+        CreditAssignment,
+    )
     return [m.objects.count() for m in models]
 
 
@@ -47,7 +60,7 @@ def test_it_can_run_again_without_duplicating_anything(db):
     first = counts()
     seed()
     assert counts() == first
-    assert first == [4, 10, 4, 8, 1, 1]
+    assert first == [4, 10, 4, 8, 1, 1, 3, 8, 1]
 
 
 @pytest.mark.parametrize("email", LOGINS)

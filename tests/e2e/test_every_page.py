@@ -122,6 +122,8 @@ def the_pages():
             reverse("entitlements:benefit_detail", args=[offer.pk, "product_support"]),
             reverse("entitlements:software"),
             reverse("entitlements:cloud"),
+            # The Azure credit the demo assigned to its Global admin: the redemption page.
+            reverse("cloud:credit", args=[admin.azure_credits.get().redemption_code]),
             reverse("entitlements:visual_studio"),
             reverse("entitlements:go_to_market"),
             reverse("contract_holders"),

@@ -1,3 +1,5 @@
+import datetime
+
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
 from django.contrib.auth import get_user_model
@@ -44,6 +46,36 @@ PEOPLE = [
     ("agent@tailspin.example", "Lynne", "Robbins", "tailspin", [Role.ADMIN_AGENT]),
 ]
 SUPPORT_STAFF = ("support@benefits.example", "Joni", "Sherman")
+# The Cloud page's catalogue: product, delivery, {(kind, level): what each offer includes}.
+CATALOGUE_SINCE = datetime.date(2020, 1, 1)
+CLOUD_PRODUCTS = [
+    (
+        "Microsoft Azure",
+        "assigned_credit",
+        {
+            (OfferKind.ACTION_PACK, ""): {"monthly_credit": 100},
+            (OfferKind.COMPETENCY, Level.SILVER): {"monthly_credit": 100},
+            (OfferKind.COMPETENCY, Level.GOLD): {"monthly_credit": 150},
+        },
+    ),
+    (
+        "Microsoft 365 E3",
+        "provisioned",
+        {
+            (OfferKind.ACTION_PACK, ""): {"licenses": 5, "activate_within_days": 365},
+            (OfferKind.COMPETENCY, Level.SILVER): {"licenses": 10, "activate_within_days": 365},
+            (OfferKind.COMPETENCY, Level.GOLD): {"licenses": 25, "activate_within_days": 365},
+        },
+    ),
+    (
+        "Dynamics 365 Sales",
+        "keys",
+        {
+            (OfferKind.COMPETENCY, Level.SILVER): {"licenses": 5},
+            (OfferKind.COMPETENCY, Level.GOLD): {"licenses": 10},
+        },
+    ),
+]
 # Invited by Contoso's Global admin; the link is in the email the portal printed or sent.
 INVITED = ("newhire@contoso.example", "Miyu", "Sato")
 
@@ -88,6 +120,7 @@ class Command(BaseCommand):
             rows.append((email, partners[key].name, labels or "no role"))
 
         self._people_and_access(partners["contoso"])
+        self._cloud(partners["contoso"])
 
         email, first, last = SUPPORT_STAFF
         staff = self._account(email, first, last, partner=None, is_staff=True)
@@ -106,6 +139,33 @@ class Command(BaseCommand):
         )
         for email, company, roles in rows:
             self.stdout.write(f"  {email:<28} {company:<18} {roles}")
+
+    def _cloud(self, contoso):
+        """The cloud products of the catalogue, and Contoso's Azure credit assigned to its
+        Global admin ("assign yourself", seed 003), through the service, as a person would."""
+        from cloud import services as cloud
+        from software.models import Inclusion, Product
+
+        for name, delivery, included in CLOUD_PRODUCTS:
+            product, _ = Product.objects.get_or_create(
+                name=name, version="", defaults={"area": "cloud", "delivery": delivery}
+            )
+            for (kind, level), terms in included.items():
+                Inclusion.objects.get_or_create(
+                    product=product,
+                    kind=kind,
+                    level=level,
+                    competency=None,
+                    since=CATALOGUE_SINCE,
+                    defaults=terms,
+                )
+        admin = get_user_model().objects.get(email="admin@contoso.example")
+        for row in cloud.cloud_benefits(contoso):
+            if (
+                row.product.delivery == "assigned_credit"
+                and not row.offer.credit_assignments.exists()
+            ):
+                cloud.assign_credit(row, admin, admin)
 
     def _people_and_access(self, contoso):
         """Something on Contoso's Users and Access requests pages: a person invited and not yet
