@@ -49,6 +49,7 @@ class AuditEntry(models.Model):
         ENTRA_CONNECTED = "entra_connected", _("Microsoft Entra ID connected")
         ENTRA_CHANGED = "entra_changed", _("Microsoft Entra ID sign-in changed")
         ENTRA_DISCONNECTED = "entra_disconnected", _("Microsoft Entra ID disconnected")
+        KEYS_VIEWED = "keys_viewed", _("License keys first viewed")
 
     partner = models.ForeignKey(
         "entitlements.Partner", on_delete=models.CASCADE, related_name="audit_entries"

@@ -41,6 +41,7 @@ urlpatterns = [
     path("dashboard/", include("accounts.urls")),
     path("dashboard/", include("notices.urls")),
     path("dashboard/", include("cases.urls")),
+    path("dashboard/", include("software.urls")),
     path("supportforbusiness/", include("support.urls")),
     # Who holds the company's support contracts, for its Global admins.
     path(CONTRACTS, support_views.contract_holders, name="contract_holders"),

@@ -27,6 +27,9 @@ ASSIGN_ROLES = "roles.assign"
 ASSIGN_ANY_ROLE = "roles.assign_any"
 # Connect the company's Microsoft Entra tenant, and map its groups to roles.
 MANAGE_SIGN_IN = "sign_in.manage"
+# Reveal a software or cloud product's license keys (Get keys); drawing them and the first
+# view of them count against a refund (seed 003: "Global admin or MPN partner admin").
+GET_KEYS = "benefits.get_keys"
 RECEIVE_ACTIVATION_NOTICES = "benefits.activation_notices"
 # Be told of contracts about to end, incidents running out, renewal windows and advisory hours
 # expiring (notices.reminders): the people who may activate, and renew, the benefits.
@@ -46,6 +49,7 @@ CAPABILITIES = {
         {
             VIEW_BENEFITS,
             ACTIVATE_BENEFITS,
+            GET_KEYS,
             RECEIVE_ACTIVATION_NOTICES,
             RECEIVE_REMINDERS,
             VIEW_AUDIT_LOG,
@@ -63,6 +67,7 @@ CAPABILITIES = {
         {
             VIEW_BENEFITS,
             ACTIVATE_BENEFITS,
+            GET_KEYS,
             RECEIVE_REMINDERS,
             VIEW_ROLES,
             VIEW_COMPANY_CASES,
@@ -78,6 +83,7 @@ CAPABILITIES = {
 IN_PLAIN_WORDS = {
     VIEW_BENEFITS: _("See the company's membership benefits, and their Access ID and Contract ID"),
     ACTIVATE_BENEFITS: _("Activate technical benefits"),
+    GET_KEYS: _("Reveal the license keys of software and cloud products (Get keys)"),
     RECEIVE_ACTIVATION_NOTICES: _("Get an email when an activation is ready"),
     RECEIVE_REMINDERS: _(
         "Be reminded of contracts about to end, incidents running out and renewals"
@@ -94,7 +100,7 @@ IN_PLAIN_WORDS = {
 }
 
 # Membership benefits exist only for companies associated with the Microsoft Partner Network.
-MPN_CAPABILITIES = frozenset({VIEW_BENEFITS, ACTIVATE_BENEFITS, MANAGE_CONTRACTS})
+MPN_CAPABILITIES = frozenset({VIEW_BENEFITS, ACTIVATE_BENEFITS, GET_KEYS, MANAGE_CONTRACTS})
 
 
 def roles_of(user):

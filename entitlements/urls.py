@@ -1,6 +1,8 @@
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
+from software import views as software_views
+
 from . import views
 
 app_name = "entitlements"
@@ -14,9 +16,8 @@ urlpatterns = [
         views.benefit_detail,
         name="benefit_detail",
     ),
-    path(
-        f"{BENEFITS}/software", views.not_available_yet, {"title": _("Software")}, name="software"
-    ),
+    # The Software page lives in the software app; its name stays here, where the menu finds it.
+    path(f"{BENEFITS}/software", software_views.software, name="software"),
     path(f"{BENEFITS}/cloud", views.not_available_yet, {"title": _("Cloud")}, name="cloud"),
     path(
         f"{BENEFITS}/visualstudio",

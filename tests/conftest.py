@@ -152,6 +152,7 @@ def restore_reference_data():
         "notices.migrations.0003_support_staff_permissions",
         "cases.migrations.0003_support_staff_permissions",
         "cases.migrations.0004_advisory_hours",
+        "software.migrations.0003_support_staff_permissions",
     ):
         for (app_label, model), actions in importlib.import_module(module).GRANTS.items():
             if model == "incident":
