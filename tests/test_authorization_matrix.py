@@ -7,6 +7,7 @@ refused request must change nothing.
 import uuid
 
 import pytest
+from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts import people
@@ -14,12 +15,13 @@ from accounts.models import AccessRequest, EntraGroupRole, EntraTenant, Invitati
 from activation.models import ActivationRequest
 from cases.models import Case, CaseEntry
 from entitlements.models import Role, RoleAssignment
-from entitlements.rules import Benefit
+from entitlements.rules import Benefit, Level, OfferKind
 from notices.models import Notice
 from notices.services import tell
+from software.models import Download, LicenseKey
 from support.models import ContractLink, SupportContract
 
-from .factories import PartnerFactory, UserFactory
+from .factories import PartnerFactory, UserFactory, pool, software
 from .test_cases import open_incident
 from .test_support import contract_for
 
@@ -47,6 +49,8 @@ CONTOSO_GROUP_ROLE = "contoso_group_role"  # a mapping of Contoso's Entra tenant
 ENTRA = "entra"  # the Entra app's provider id
 CONTOSO_NOTICE = "contoso_notice"  # a notice of Contoso's user without a role
 CONTOSO_CASE = "contoso_case"  # an incident Contoso's no-role user opened
+CONTOSO_SOFTWARE = "contoso_software"  # a product Contoso's Gold offer includes
+CONTOSO_DOWNLOAD = "contoso_download"  # that product's file
 
 
 def everyone(answer):
@@ -175,7 +179,26 @@ MATRIX = {
         "GET": everyone(200),
         "POST": everyone(400),
     },
-    "entitlements:software": {"GET": signed_in(200)},
+    # Software: seen (and downloaded) by those who see benefits; keys got by the two admins.
+    "entitlements:software": {
+        "GET": benefit_page(viewers=VIEWERS, other_company=200, method_ok=200),
+        "POST": everyone(405),
+    },
+    "software:product": {
+        "args": CONTOSO_SOFTWARE,
+        "GET": benefit_page(viewers=VIEWERS, other_company=404, method_ok=200),
+        "POST": everyone(405),
+    },
+    "software:get_keys": {
+        "args": CONTOSO_SOFTWARE,
+        "GET": everyone(405),
+        "POST": benefit_page(viewers=ACTIVATORS, other_company=404, method_ok=302),
+    },
+    "software:download": {
+        "args": CONTOSO_DOWNLOAD,
+        "GET": benefit_page(viewers=VIEWERS, other_company=404, method_ok=200),
+        "POST": everyone(405),
+    },
     "entitlements:cloud": {"GET": signed_in(200)},
     "entitlements:visual_studio": {"GET": signed_in(200)},
     "entitlements:go_to_market": {"GET": signed_in(200)},
@@ -330,6 +353,8 @@ def test_every_url_taking_an_id_gives_another_company_404():
             CONTOSO_GROUP_ROLE,
             CONTOSO_NOTICE,
             CONTOSO_CASE,
+            CONTOSO_SOFTWARE,
+            CONTOSO_DOWNLOAD,
         )
         answers = [row[m]["other_company_admin"] for m in ("GET", "POST") if m in row]
         assert 404 in answers, name
@@ -368,7 +393,13 @@ def world(db, contoso):
     tell(users["no_role"], "contract_expiring_7", about=f"contract:{contract.pk}")
     notice = Notice.objects.get(recipient=users["no_role"])
     case = open_incident(users["no_role"], contract)
+    product = software("Windows Server", kind=OfferKind.COMPETENCY, level=Level.GOLD)
+    pool(product, 2)
+    download = Download(product=product, language="en", operating_system="windows_x64")
+    download.file.save("setup.txt", ContentFile(b"setup"))
     args = {
+        CONTOSO_SOFTWARE: [gold.pk, product.pk],
+        CONTOSO_DOWNLOAD: [download.pk],
         CONTOSO_NOTICE: [notice.pk],
         CONTOSO_CASE: [case.pk],
         CONTOSO_GROUP_ROLE: [group_role.pk],
@@ -404,6 +435,7 @@ def stored():
         list(EntraTenant.objects.values_list("partner", "tenant_id")),
         list(EntraGroupRole.objects.values_list("pk", flat=True)),
         list(Notice.objects.order_by("pk").values_list("pk", "read_at")),
+        list(LicenseKey.objects.order_by("pk").values_list("offer", "first_viewed_by")),
     )
 
 
