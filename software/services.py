@@ -108,10 +108,13 @@ def entitled_products(partner, area=Product.Area.SOFTWARE, on=None):
     return sorted(best.values(), key=lambda row: (row.product.name, row.product.version))
 
 
-def entitlement_or_404(partner, offer_id, product_id, area=None):
+def entitlement_or_404(partner, offer_id, product_id, area=None, rows=None):
     """The company's entitlement to one product through one of its active offers, or 404: an
-    offer of another company, ended, or that doesn't include the product looks like nothing."""
-    for row in entitled_products(partner, area=area or Product.Area.SOFTWARE):
+    offer of another company, ended, or that doesn't include the product looks like nothing.
+    `rows`: the company's entitled_products, when the caller has them already."""
+    if rows is None:
+        rows = entitled_products(partner, area=area or Product.Area.SOFTWARE)
+    for row in rows:
         if row.offer.pk == offer_id and row.product.pk == product_id:
             return row
     raise Http404("No such product among the company's entitlements.")
@@ -121,7 +124,9 @@ def revealed_keys(offers):
     """{(offer id, product id): [key, ...]} of the keys of `offers` someone has already seen:
     shown again on every reload to whoever may get keys. One query."""
     shown = {}
-    keys = LicenseKey.objects.filter(offer__in=offers, first_viewed_at__isnull=False)
+    keys = LicenseKey.objects.filter(
+        offer__in=offers, first_viewed_at__isnull=False
+    ).select_related("first_viewed_by")
     for key in keys.order_by("pk"):
         shown.setdefault((key.offer_id, key.product_id), []).append(key)
     return shown

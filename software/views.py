@@ -47,9 +47,9 @@ def _key_context(request, partner):
     }
 
 
-def _with_downloads_and_keys(request, rows, language="", operating_system=""):
-    """Each row with its downloads (narrowed by the choices) and its keys already revealed:
-    two queries, however many rows."""
+def _with_downloads_and_keys(request, rows, open_key=None, language="", operating_system=""):
+    """Each row with its downloads and its keys already revealed, the open row's downloads
+    narrowed by the choices: two queries, however many rows."""
     downloads = {}
     for download in Download.objects.filter(product__in=[row.product for row in rows]):
         downloads.setdefault(download.product_id, []).append(download)
@@ -60,18 +60,19 @@ def _with_downloads_and_keys(request, rows, language="", operating_system=""):
     result = []
     for row in rows:
         files = downloads.get(row.product.pk, [])
+        typed, system = (language, operating_system) if row.key == open_key else ("", "")
         # Without a choice, the reader's own language when the product has files in it.
-        chosen = language or next((f.language for f in files if f.language == current), "")
+        chosen = typed or next((f.language for f in files if f.language == current), "")
         result.append(
             {
                 "row": row,
                 "language": chosen,
-                "operating_system": operating_system,
+                "operating_system": system,
                 "downloads": [
                     f
                     for f in files
                     if (not chosen or f.language == chosen)
-                    and (not operating_system or f.operating_system == operating_system)
+                    and (not system or f.operating_system == system)
                 ],
                 "has_downloads": bool(files),
                 "keys": shown.get((row.offer.pk, row.product.pk), []),
@@ -85,10 +86,11 @@ def _chosen(request):
     return language, _choice(request, "os", Download.OperatingSystem.choices)
 
 
-def _render_page(request, partner, open_row=None, extra=None):
+def _render_page(request, partner, open_row=None, extra=None, rows=None):
     """The page; with `open_row`, on the page of the list that holds it, that row expanded
-    with the language and OS type chosen, and `extra` (a message) in it."""
-    rows = services.entitled_products(partner)
+    with the language and OS type chosen, and `extra` (a message) in it. `rows`: the
+    company's entitled products, when the caller has them already."""
+    rows = services.entitled_products(partner) if rows is None else rows
     entitled = bool(rows)
     search = "" if open_row else request.GET.get("q", "").strip()[:SEARCH_MAX_LENGTH]
     if search:
@@ -99,11 +101,11 @@ def _render_page(request, partner, open_row=None, extra=None):
         position = next(i for i, row in enumerate(rows) if row.key == open_row.key)
         page_number = position // PER_PAGE + 1
     page = Paginator(rows, PER_PAGE).get_page(page_number)
-    items = _with_downloads_and_keys(request, list(page.object_list))
-    if open_row:
-        [chosen] = _with_downloads_and_keys(request, [open_row], *_chosen(request))
-        chosen.update(extra or {})
-        items = [chosen if item["row"].key == open_row.key else item for item in items]
+    open_key = open_row.key if open_row else None
+    items = _with_downloads_and_keys(request, list(page.object_list), open_key, *_chosen(request))
+    for item in items:
+        if item["row"].key == open_key:
+            item.update(extra or {})
     context = {
         **_key_context(request, partner),
         "items": items,
@@ -111,7 +113,7 @@ def _render_page(request, partner, open_row=None, extra=None):
         "query": urlencode({"q": search}) if search else "",
         "search": search,
         "entitled": entitled,
-        "open_key": open_row.key if open_row else None,
+        "open_key": open_key,
     }
     return render(request, "software/software.html", context)
 
@@ -122,11 +124,11 @@ def software(request, partner):
     return _render_page(request, partner)
 
 
-def _render_row(request, partner, row, extra=None):
+def _render_row(request, partner, row, extra=None, rows=None):
     """The row alone (htmx), or the page with the row expanded."""
     if not request.htmx:
-        return _render_page(request, partner, row, extra)
-    [item] = _with_downloads_and_keys(request, [row], *_chosen(request))
+        return _render_page(request, partner, row, extra, rows)
+    [item] = _with_downloads_and_keys(request, [row], row.key, *_chosen(request))
     item.update(extra or {})
     return render(
         request, "software/_product_content.html", {**_key_context(request, partner), **item}
@@ -139,12 +141,13 @@ def product(request, partner, offer_id, product_id):
     """One product: the page with it expanded, or, asked by htmx, its row alone, with the
     downloads narrowed to the language and OS type chosen. A row waiting for keys (the pool
     was empty) asks again now and then, and offers Get keys once the pool has enough."""
-    row = services.entitlement_or_404(partner, offer_id, product_id)
+    rows = services.entitled_products(partner)
+    row = services.entitlement_or_404(partner, offer_id, product_id, rows=rows)
     extra = {}
     if request.GET.get("waiting"):
         ready = services.free_keys(row.product) >= row.inclusion.keys
         extra = {"keys_back": ready, "no_keys_left": not ready}
-    return _render_row(request, partner, row, extra)
+    return _render_row(request, partner, row, extra, rows)
 
 
 @require_POST
