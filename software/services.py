@@ -251,7 +251,16 @@ def load_keys(product, data, now=None):
     except UnicodeDecodeError:
         raise KeysRefused([_("The file is not UTF-8 text.")]) from None
     problems, keys, rows = [], [], {}
-    for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+    reader = csv.reader(io.StringIO(text, newline=""))
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error:
+            problems.append(_("Row %(row)s: not readable as CSV.") % {"row": reader.line_num or 1})
+            break
+        number = reader.line_num
         # Full-width letters and digits typed through a Japanese or Chinese IME count as ASCII.
         key = unicodedata.normalize("NFKC", row[0]).strip().upper() if row else ""
         if not key or (number == 1 and key == "KEY"):
