@@ -3,6 +3,7 @@
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -44,6 +45,7 @@ def _key_context(request, partner):
         ),
         "languages": Download._meta.get_field("language").choices,
         "operating_systems": Download.OperatingSystem.choices,
+        "poll_seconds": settings.KEYS_POLL_SECONDS,
     }
 
 

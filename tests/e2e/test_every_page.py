@@ -91,11 +91,22 @@ def the_pages():
         },
     )
     step_2 = f"{reverse('support:create')}?version={version.pk}&support_type=technical"
+    # Software: one product's keys revealed (copy buttons), another's pool run out.
+    from software import services as software_services
+    from software.models import LicenseKey, Product
+
+    gold = offer.partner.offers.get(level="gold")
+    software_services.get_keys(admin, gold, Product.objects.get(name="Windows Server"))
+    visio = Product.objects.get(name__startswith="Visio")
+    LicenseKey.objects.filter(product=visio, offer__isnull=True).delete()
+    software_row = reverse("software:product", args=[gold.pk, visio.pk])
     return {
         "admin@contoso.example": [
             reverse("entitlements:technical_benefits"),
             reverse("entitlements:benefit_detail", args=[offer.pk, "product_support"]),
             reverse("entitlements:software"),
+            f"{software_row}?language=ja&os=windows_x86",  # one row open, downloads narrowed
+            f"{reverse('entitlements:software')}?q=nothing-matches",
             reverse("entitlements:cloud"),
             reverse("entitlements:visual_studio"),
             reverse("entitlements:go_to_market"),
@@ -139,12 +150,15 @@ def the_pages():
         # Action Pack: no cloud support, said on both sides.
         "admin@fabrikam.example": [
             reverse("entitlements:technical_benefits"),
+            reverse("entitlements:software"),
             reverse("cases:advisory"),  # Action Pack: presales uses hours
             reverse("support:create"),
             reverse("support:incidents"),
         ],
         # Users read-only, and as a User admin sees a Global admin's page: nothing to change.
         "mpnadmin@contoso.example": [reverse("accounts:users")],
+        # Software for an Admin agent: Get keys disabled, who can named.
+        "agent@contoso.example": [reverse("entitlements:software")],
         "useradmin@contoso.example": [
             reverse("accounts:users"),
             reverse("accounts:invite"),
@@ -152,7 +166,10 @@ def the_pages():
         ],
         "agent@tailspin.example": [reverse("entitlements:technical_benefits")],
         "support@benefits.example": [reverse("accounts:my_access")],  # no company
-        "admin@northwind.example": [reverse("entitlements:technical_benefits")],
+        "admin@northwind.example": [
+            reverse("entitlements:technical_benefits"),
+            reverse("entitlements:software"),  # no software benefits
+        ],
         None: [
             reverse("account_login"),
             reverse("account_reset_password"),
