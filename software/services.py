@@ -168,7 +168,9 @@ def get_keys(person, offer, product):
                 ).update(resolved_at=now)
             unseen = [key for key in keys if key.first_viewed_at is None]
             if unseen:
-                # The first view of these keys: recorded here, and only here.
+                # The first view of these keys, in the drawing's transaction: the one place it
+                # is recorded. What else a first view decides (an open request to cancel the
+                # offer for a refund is declined: DOMAIN.md "Cancel") is called from here.
                 _record_first_view(person, offer, product, unseen, now)
             return keys
     except NoKeysLeft as short:

@@ -428,3 +428,28 @@ def test_an_offer_that_started_later_is_provided_over_an_earlier_one_of_the_same
 
     [row] = services.entitled_products(fabrikam)
     assert row.offer == newer
+
+
+def test_the_company_log_shows_who_first_viewed_which_keys_in_the_readers_language(
+    client, alice, gold, server
+):
+    services.get_keys(alice, gold, server)
+    client.force_login(alice)
+
+    english = client.get(reverse("audit:log")).content.decode()
+    assert "License keys first viewed" in english
+    assert "Windows Server 2022, 2 keys" in english
+    alice.language = "ja"
+    alice.save(update_fields=["language"])
+    japanese = client.get(reverse("audit:log")).content.decode()
+    assert "ライセンス キーの初回表示" in japanese
+    assert "キー 2 個" in japanese
+
+
+def test_staff_add_a_product_with_its_inclusions_and_downloads(client, support):
+    client.force_login(support)
+    response = client.get(reverse("admin:software_product_add"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "inclusions-TOTAL_FORMS" in html and "downloads-TOTAL_FORMS" in html
+    assert client.get(reverse("admin:software_keyshortage_changelist")).status_code == 200
