@@ -49,9 +49,10 @@ def _key_context(request, partner):
     }
 
 
-def _with_downloads_and_keys(request, rows, open_key=None, language="", operating_system=""):
+def _with_downloads_and_keys(request, rows, open_key=None, language=None, operating_system=""):
     """Each row with its downloads and its keys already revealed, the open row's downloads
-    narrowed by the choices: two queries, however many rows."""
+    narrowed by the choices (`language` None: not chosen yet; "": every language): two
+    queries, however many rows."""
     downloads = {}
     for download in Download.objects.filter(product__in=[row.product for row in rows]):
         downloads.setdefault(download.product_id, []).append(download)
@@ -62,9 +63,11 @@ def _with_downloads_and_keys(request, rows, open_key=None, language="", operatin
     result = []
     for row in rows:
         files = downloads.get(row.product.pk, [])
-        typed, system = (language, operating_system) if row.key == open_key else ("", "")
-        # Without a choice, the reader's own language when the product has files in it.
-        chosen = typed or next((f.language for f in files if f.language == current), "")
+        typed, system = (language, operating_system) if row.key == open_key else (None, "")
+        # Before any choice, the reader's own language when the product has files in it.
+        if typed is None:
+            typed = next((f.language for f in files if f.language == current), "")
+        chosen = typed
         result.append(
             {
                 "row": row,
@@ -84,7 +87,11 @@ def _with_downloads_and_keys(request, rows, open_key=None, language="", operatin
 
 
 def _chosen(request):
+    """(language, OS type) chosen in the query string; the language None when not chosen at all
+    ("All languages" is a choice too)."""
     language = _choice(request, "language", Download._meta.get_field("language").choices)
+    if "language" not in request.GET:
+        language = None
     return language, _choice(request, "os", Download.OperatingSystem.choices)
 
 

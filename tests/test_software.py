@@ -453,3 +453,14 @@ def test_staff_add_a_product_with_its_inclusions_and_downloads(client, support):
     assert response.status_code == 200
     assert "inclusions-TOTAL_FORMS" in html and "downloads-TOTAL_FORMS" in html
     assert client.get(reverse("admin:software_keyshortage_changelist")).status_code == 200
+
+
+def test_all_languages_is_a_choice_too(client, alice, gold, server):
+    english = add_download(server, "en", "windows_x64")
+    japanese = add_download(server, "ja", "windows_x64")
+    client.force_login(alice)
+
+    html = client.get(row_url(gold, server), {"language": "", "os": ""}).content.decode()
+
+    assert reverse("software:download", args=[english.pk]) in html
+    assert reverse("software:download", args=[japanese.pk]) in html
