@@ -109,6 +109,11 @@ def describe(facts):
         offer = facts["offer"]
         title = offer_title(offer["kind"], offer["level"], offer["competency"])
         parts.append(title)
+    if "product" in facts:
+        parts.append(facts["product"])
+    if "keys" in facts:
+        count = facts["keys"]
+        parts.append(ngettext("%(count)s key", "%(count)s keys", count) % {"count": count})
     if "contract_id" in facts:
         parts.append(f"{gettext('Contract ID')} {facts['contract_id']}")
     if "cancellation" in facts:

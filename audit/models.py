@@ -55,6 +55,7 @@ class AuditEntry(models.Model):
         CREDIT_ASSIGNED = "credit_assigned", _("Azure credit assigned")
         CREDIT_REASSIGNED = "credit_reassigned", _("Azure credit reassigned")
         CLOUD_SUBSCRIPTION_ACTIVE = "cloud_subscription_active", _("Cloud subscription active")
+        KEYS_VIEWED = "keys_viewed", _("License keys first viewed")
 
     partner = models.ForeignKey(
         "entitlements.Partner", on_delete=models.CASCADE, related_name="audit_entries"

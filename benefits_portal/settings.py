@@ -328,8 +328,15 @@ STATIC_URL = "static/"
 WHITENOISE_ROOT = BASE_DIR / "public"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Uploaded files stay under VAR_DIR and have no URL: the portal serves each one through a view
+# that checks who asks (software downloads: software.views.download).
+MEDIA_ROOT = VAR_DIR / "media"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "downloads": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": VAR_DIR / "downloads"},
+    },
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG and env_bool("STATIC_MANIFEST", True)
@@ -402,6 +409,8 @@ CELERY_TIMEZONE = TIME_ZONE
 ACTIVATION_BUSINESS_DAYS = env_int("ACTIVATION_BUSINESS_DAYS", 3)
 SIMULATED_DAY_SECONDS = env_int("SIMULATED_DAY_SECONDS", 86400)
 ACTIVATION_SWEEP_SECONDS = env_int("ACTIVATION_SWEEP_SECONDS", 10)
+# How often a Software row whose pool ran out asks again whether keys were loaded.
+KEYS_POLL_SECONDS = env_int("KEYS_POLL_SECONDS", 60)
 ACTIVATION_MAX_ATTEMPTS = env_int("ACTIVATION_MAX_ATTEMPTS", 5)
 if ACTIVATION_BUSINESS_DAYS < 1 or SIMULATED_DAY_SECONDS < 1 or ACTIVATION_SWEEP_SECONDS < 1:
     raise ImproperlyConfigured(

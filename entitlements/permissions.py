@@ -30,6 +30,9 @@ ASSIGN_ROLES = "roles.assign"
 ASSIGN_ANY_ROLE = "roles.assign_any"
 # Connect the company's Microsoft Entra tenant, and map its groups to roles.
 MANAGE_SIGN_IN = "sign_in.manage"
+# Reveal a software or cloud product's license keys (Get keys); drawing them and the first
+# view of them count against a refund (seed 003: "Global admin or MPN partner admin").
+GET_KEYS = "benefits.get_keys"
 RECEIVE_ACTIVATION_NOTICES = "benefits.activation_notices"
 # Be told of contracts about to end, incidents running out, renewal windows and advisory hours
 # expiring (notices.reminders): the people who may activate, and renew, the benefits.
@@ -53,6 +56,7 @@ CAPABILITIES = {
             ACTIVATE_BENEFITS,
             CANCEL_OFFERS,
             ASSIGN_BENEFITS,
+            GET_KEYS,
             RECEIVE_ACTIVATION_NOTICES,
             RECEIVE_REMINDERS,
             VIEW_AUDIT_LOG,
@@ -71,6 +75,7 @@ CAPABILITIES = {
             VIEW_BENEFITS,
             ACTIVATE_BENEFITS,
             CANCEL_OFFERS,
+            GET_KEYS,
             RECEIVE_REMINDERS,
             VIEW_ROLES,
             VIEW_COMPANY_CASES,
@@ -88,6 +93,7 @@ IN_PLAIN_WORDS = {
     ACTIVATE_BENEFITS: _("Activate technical benefits"),
     CANCEL_OFFERS: _("Ask to cancel a membership offer for a refund"),
     ASSIGN_BENEFITS: _("Assign benefits to the company's users, such as Azure credit"),
+    GET_KEYS: _("Reveal the license keys of software and cloud products (Get keys)"),
     RECEIVE_ACTIVATION_NOTICES: _("Get an email when an activation is ready"),
     RECEIVE_REMINDERS: _(
         "Be reminded of contracts about to end, incidents running out and renewals"
@@ -105,7 +111,7 @@ IN_PLAIN_WORDS = {
 
 # Membership benefits exist only for companies associated with the Microsoft Partner Network.
 MPN_CAPABILITIES = frozenset(
-    {VIEW_BENEFITS, ACTIVATE_BENEFITS, CANCEL_OFFERS, ASSIGN_BENEFITS, MANAGE_CONTRACTS}
+    {VIEW_BENEFITS, ACTIVATE_BENEFITS, CANCEL_OFFERS, ASSIGN_BENEFITS, GET_KEYS, MANAGE_CONTRACTS}
 )
 
 

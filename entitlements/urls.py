@@ -2,6 +2,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from cloud import views as cloud_views
+from software import views as software_views
 
 from . import views
 
@@ -16,10 +17,9 @@ urlpatterns = [
         views.benefit_detail,
         name="benefit_detail",
     ),
-    path(
-        f"{BENEFITS}/software", views.not_available_yet, {"title": _("Software")}, name="software"
-    ),
-    # The Cloud page is the cloud room's; its route keeps the name the menu links to.
+    # The Software and Cloud pages live in their rooms; their names stay here, where the menu
+    # finds them.
+    path(f"{BENEFITS}/software", software_views.software, name="software"),
     path(f"{BENEFITS}/cloud", cloud_views.cloud_page, name="cloud"),
     path(
         f"{BENEFITS}/visualstudio",

@@ -189,3 +189,108 @@ class LicenseKey(models.Model):
 
     def __str__(self):
         return f"{self.product}: …{self.key[-5:]}"
+
+
+def download_storage():
+    # The portal's own storage, under VAR_DIR and never served by URL: files leave only
+    # through software.views.download, which checks the company's entitlement.
+    from django.core.files.storage import storages
+
+    return storages["downloads"]
+
+
+class Download(models.Model):
+    """One installation file of a product, in one language for one operating system type: the
+    Software page narrows a product's links by the partner's choice of both (seed 003)."""
+
+    class OperatingSystem(models.TextChoices):
+        WINDOWS_64 = "windows_x64", _("Windows 64-bit")
+        WINDOWS_32 = "windows_x86", _("Windows 32-bit")
+        WINDOWS_ARM = "windows_arm64", _("Windows on Arm")
+        MACOS = "macos", _("macOS")
+        LINUX = "linux", _("Linux")
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="downloads")
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
+    operating_system = models.CharField(
+        _("operating system type"), max_length=20, choices=OperatingSystem.choices
+    )
+    file = models.FileField(_("file"), storage=download_storage, upload_to="software/%Y/%m/")
+    size = models.PositiveBigIntegerField(_("size (bytes)"), default=0, editable=False)
+
+    class Meta:
+        ordering = ["product", "language", "operating_system"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "language", "operating_system"],
+                name="one_download_per_product_language_and_os",
+                violation_error_message=_(
+                    "This product has a file for this language and operating system already."
+                ),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.product} ({self.language}, {self.get_operating_system_display()})"
+
+    def save(self, *args, **kwargs):
+        if self.file:
+            self.size = self.file.size
+        super().save(*args, **kwargs)
+
+    @property
+    def filename(self):
+        return self.file.name.rsplit("/", 1)[-1]
+
+
+class KeyGrant(models.Model):
+    """The one set of keys of one offer for one product. `software.services.get_keys` creates
+    it, or locks it, before drawing keys, so double clicks and two admins at once draw one set:
+    a second row for the same offer and product is refused by the database."""
+
+    offer = models.ForeignKey(
+        "entitlements.MembershipOffer", on_delete=models.PROTECT, related_name="key_grants"
+    )
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="key_grants")
+    created_at = models.DateTimeField(_("first asked"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["offer", "product"], name="one_key_grant_per_offer_and_product"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.offer}: {self.product}"
+
+
+class KeyShortage(models.Model):
+    """A company asked for a product's keys and the pool had too few: raised to support staff
+    (admin), open until the keys are drawn. One open shortage per offer and product, however
+    many times the partner asks."""
+
+    offer = models.ForeignKey(
+        "entitlements.MembershipOffer", on_delete=models.CASCADE, related_name="key_shortages"
+    )
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="key_shortages")
+    wanted = models.PositiveSmallIntegerField(_("keys wanted"))
+    free = models.PositiveIntegerField(_("free keys then"))
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    asked_at = models.DateTimeField(_("asked"))
+    resolved_at = models.DateTimeField(_("keys drawn"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-asked_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["offer", "product"],
+                condition=Q(resolved_at__isnull=True),
+                name="one_open_key_shortage_per_offer_and_product",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.offer}: {self.product}"

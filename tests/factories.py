@@ -114,3 +114,31 @@ def contract_for(offer, benefit, requester):
     request, _ = activation.request_activation(offer, benefit, requester)
     activation.complete_now(request.pk, None)
     return SupportContract.objects.get(activation=request)
+
+
+def software(name, version="2022", keys=1, kind=OfferKind.ACTION_PACK, level="", **fields):
+    """A software product of the catalogue, included (with `keys` keys each) in offers of
+    `kind` and `level` (every competency) that started in the last ten years."""
+    from software.models import Inclusion, Product
+
+    product = Product.objects.create(name=name, version=version, **fields)
+    Inclusion.objects.create(
+        product=product,
+        kind=kind,
+        level=level,
+        keys=keys,
+        since=timezone.localdate() - datetime.timedelta(days=3650),
+    )
+    return product
+
+
+def pool(product, count, prefix=None):
+    """`count` free keys of `product` in the pool; their keys, in order."""
+    from software.models import LicenseKey
+
+    prefix = prefix or f"P{product.pk:04d}"
+    keys = [f"{prefix}-{n:05d}-AAAAA-BBBBB" for n in range(count)]
+    LicenseKey.objects.bulk_create(
+        LicenseKey(product=product, key=key, loaded_at=timezone.now()) for key in keys
+    )
+    return keys

@@ -7,6 +7,7 @@ refused request must change nothing.
 import uuid
 
 import pytest
+from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts import people
@@ -17,12 +18,13 @@ from cases.models import Case, CaseEntry
 from cloud import services as cloud
 from cloud.models import CloudSubscription, CreditAssignment
 from entitlements.models import Role, RoleAssignment
-from entitlements.rules import Benefit
+from entitlements.rules import Benefit, Level, OfferKind
 from notices.models import Notice
 from notices.services import tell
+from software.models import Download, LicenseKey
 from support.models import ContractLink, SupportContract
 
-from .factories import PartnerFactory, UserFactory
+from .factories import PartnerFactory, UserFactory, pool, software
 from .test_cases import open_incident
 from .test_cloud import cloud_catalogue
 from .test_support import contract_for
@@ -55,6 +57,8 @@ CONTOSO_OFFER = "contoso_offer"  # Contoso's Gold competency
 CONTOSO_CLOUD = "contoso_cloud"  # Contoso Gold's Microsoft 365 E3, provisioned
 CONTOSO_AZURE = "contoso_azure"  # Contoso Gold's Azure credit, assigned to the no-role user
 CONTOSO_CREDIT = "contoso_credit"  # the redemption code of that assignment
+CONTOSO_SOFTWARE = "contoso_software"  # a product Contoso's Gold offer includes
+CONTOSO_DOWNLOAD = "contoso_download"  # that product's file
 
 
 def everyone(answer):
@@ -199,7 +203,6 @@ MATRIX = {
         "GET": everyone(405),
         "POST": benefit_page(viewers=ACTIVATORS, other_company=404, method_ok=400),
     },
-    "entitlements:software": {"GET": signed_in(200)},
     "entitlements:cloud": {
         "GET": benefit_page(viewers=VIEWERS, other_company=200, method_ok=200),
         "POST": everyone(405),
@@ -229,6 +232,26 @@ MATRIX = {
     "cloud:credit": {
         "args": CONTOSO_CREDIT,
         "GET": {"signed_out": LOGIN, **dict.fromkeys(SIGNED_IN, 404), "no_role": 200},
+        "POST": everyone(405),
+    },
+    # Software: seen (and downloaded) by those who see benefits; keys got by the two admins.
+    "entitlements:software": {
+        "GET": benefit_page(viewers=VIEWERS, other_company=200, method_ok=200),
+        "POST": everyone(405),
+    },
+    "software:product": {
+        "args": CONTOSO_SOFTWARE,
+        "GET": benefit_page(viewers=VIEWERS, other_company=404, method_ok=200),
+        "POST": everyone(405),
+    },
+    "software:get_keys": {
+        "args": CONTOSO_SOFTWARE,
+        "GET": everyone(405),
+        "POST": benefit_page(viewers=ACTIVATORS, other_company=404, method_ok=302),
+    },
+    "software:download": {
+        "args": CONTOSO_DOWNLOAD,
+        "GET": benefit_page(viewers=VIEWERS, other_company=404, method_ok=200),
         "POST": everyone(405),
     },
     "entitlements:visual_studio": {"GET": signed_in(200)},
@@ -387,6 +410,8 @@ def test_every_url_taking_an_id_gives_another_company_404():
             CONTOSO_OFFER,
             CONTOSO_CLOUD,
             CONTOSO_AZURE,
+            CONTOSO_SOFTWARE,
+            CONTOSO_DOWNLOAD,
         )
         answers = [row[m]["other_company_admin"] for m in ("GET", "POST") if m in row]
         assert 404 in answers, name
@@ -428,7 +453,13 @@ def world(db, contoso):
     products = cloud_catalogue()
     [azure] = [r for r in cloud.cloud_benefits(contoso) if r.product == products["azure"]]
     credit, _ = cloud.assign_credit(azure, users["no_role"], users["global_admin"])
+    product = software("Windows Server", kind=OfferKind.COMPETENCY, level=Level.GOLD)
+    pool(product, 2)
+    download = Download(product=product, language="en", operating_system="windows_x64")
+    download.file.save("setup.txt", ContentFile(b"setup"))
     args = {
+        CONTOSO_SOFTWARE: [gold.pk, product.pk],
+        CONTOSO_DOWNLOAD: [download.pk],
         CONTOSO_NOTICE: [notice.pk],
         CONTOSO_CASE: [case.pk],
         CONTOSO_GROUP_ROLE: [group_role.pk],
@@ -471,6 +502,7 @@ def stored():
         list(CancellationRequest.objects.values_list("pk", "state")),
         list(CreditAssignment.objects.values_list("pk", "assignee", "ended_at")),
         CloudSubscription.objects.count(),
+        list(LicenseKey.objects.order_by("pk").values_list("offer", "first_viewed_by")),
     )
 
 

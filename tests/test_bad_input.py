@@ -341,3 +341,73 @@ def test_any_cloud_address_is_a_page_or_not_found(
     assert client.get(credit).status_code in (301, 404)
     if ActivationRequest.objects.count() != before[0]:
         assert str(offer_id) == str(azure_credit.offer.pk)  # only her own offer's product
+
+
+@pytest.fixture
+def windows_server(contoso):
+    from entitlements.rules import Level, OfferKind
+
+    from .factories import pool, software
+
+    product = software("Windows Server", keys=1, kind=OfferKind.COMPETENCY, level=Level.GOLD)
+    pool(product, 1)
+    return product
+
+
+ids = st.one_of(st.integers(min_value=0, max_value=2**70), anything)
+
+
+@EXAMPLES
+@given(search=anything, page=anything, language=anything, operating_system=anything)
+@example(search="\x00", page="2**64", language="ja", operating_system="macos")
+def test_any_software_search_or_choice_is_answered(
+    client, alice, windows_server, search, page, language, operating_system
+):
+    from software.models import LicenseKey
+
+    client.force_login(alice)
+    gold = alice.partner.offers.get(level="gold")
+    response = client.get(reverse("entitlements:software"), {"q": search, "page": page})
+    assert response.status_code == 200
+    assert escape(search.strip()[:100]) in response.content.decode()  # kept as typed
+    row = reverse("software:product", args=[gold.pk, windows_server.pk])
+    choice = {"language": language, "os": operating_system, "waiting": search}
+    assert client.get(row, choice).status_code == 200
+    assert client.get(row, choice, headers={"HX-Request": "true"}).status_code == 200
+    assert not LicenseKey.objects.filter(offer__isnull=False).exists()  # a GET draws nothing
+
+
+@EXAMPLES
+@given(offer_id=ids, product_id=ids, download_id=ids)
+@example(offer_id=2**64, product_id=2**64, download_id=2**64)  # past PostgreSQL's bigint
+def test_any_software_address_is_a_page_or_not_found(
+    client, alice, windows_server, offer_id, product_id, download_id
+):
+    from software.models import LicenseKey
+
+    client.force_login(alice)
+    base = reverse("entitlements:software")
+    row = f"{base}/{quote(str(offer_id), safe='')}/{quote(str(product_id), safe='')}"
+    assert client.get(row).status_code in (200, 301, 404)
+    assert client.post(f"{row}/keys").status_code in (302, 404)
+    download = f"{base}/downloads/{quote(str(download_id), safe='')}"
+    assert client.get(download).status_code in (301, 404)
+    assert LicenseKey.objects.filter(offer__isnull=False).count() in (0, 1)
+
+
+@EXAMPLES
+@given(data=st.one_of(st.binary(max_size=400), anything.map(str.encode)))
+@example(data="ＡＢＣ１２-３４５\n".encode())  # full-width, as a Japanese IME types it
+def test_any_file_of_keys_loads_whole_or_is_refused_changing_nothing(windows_server, data):
+    from software import services
+    from software.models import LicenseKey
+
+    before = list(LicenseKey.objects.values_list("key", flat=True))
+    try:
+        loaded = services.load_keys(windows_server, data)
+    except services.KeysRefused as refused:
+        assert refused.problems
+        assert list(LicenseKey.objects.values_list("key", flat=True)) == before
+    else:
+        assert LicenseKey.objects.count() == len(before) + loaded
+        LicenseKey.objects.exclude(key__in=before).delete()

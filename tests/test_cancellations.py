@@ -7,6 +7,7 @@ import threading
 import pytest
 from django.contrib.auth.models import Permission
 from django.db import IntegrityError, connection, transaction
+from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -21,13 +22,14 @@ from cancellations.models import CancellationRequest
 from cases import services as cases
 from cloud import services as cloud_services
 from entitlements.models import MembershipOffer
-from entitlements.rules import Benefit, Level
+from entitlements.rules import Benefit, Level, OfferKind
 from entitlements.signals import benefit_used
 from notices.models import Notice
+from software import services as software_services
 from software.models import LicenseKey, Product
 from support.models import Product as Product_
 
-from .factories import OfferFactory, competency
+from .factories import OfferFactory, competency, pool, software
 from .test_cloud import cloud_catalogue
 
 Action = AuditEntry.Action
@@ -534,3 +536,25 @@ def test_a_cancelled_offers_credit_cannot_be_assigned(alice, mona, fresh, suppor
     fresh.refresh_from_db()
     with pytest.raises(cloud_services.Refused, match="is not active"):
         cloud_services.assign_credit(cloud_row(fresh, azure), mona, alice)
+
+
+def test_getting_keys_while_a_request_waits_declines_it(alice, mona, fresh):
+    product = software("Visio", kind=OfferKind.COMPETENCY, level=Level.SILVER)
+    pool(product, 3)
+    asked = services.request_cancellation(mona, fresh, "Wrong competency")
+    [key] = software_services.get_keys(alice, fresh, product)
+    asked.refresh_from_db()
+    assert asked.state == State.DECLINED
+    assert asked.used_text() == "A license key of Visio 2022 was viewed by Alice Admin."
+    assert [o.code for o in services.obstacles(fresh)] == ["key_viewed"]
+    # The same keys again: no second view, nothing more to decline.
+    assert software_services.get_keys(mona, fresh, product) == [key]
+
+
+def test_a_cancelled_offer_reveals_no_keys(alice, mona, fresh, support):
+    product = software("Visio", kind=OfferKind.COMPETENCY, level=Level.SILVER)
+    pool(product, 3)
+    services.approve(support, services.request_cancellation(mona, fresh, "Wrong competency"))
+    with pytest.raises(Http404):
+        software_services.get_keys(alice, fresh, product)
+    assert not LicenseKey.objects.filter(offer=fresh).exists()

@@ -566,3 +566,49 @@ def test_the_cloud_page_runs_the_same_few_queries_at_any_number_of_products(
     # One more for a Global admin: the company's users, to assign a credit to.
     pages = [counts[alice.email], counts[aaron.email], counts["row"]]
     assert max(max(each) for each in pages) <= PAGE_QUERY_LIMIT + 1, counts
+
+
+@pytest.mark.django_db
+def test_the_software_page_runs_the_same_queries_at_any_number_of_products(
+    client, alice, aaron, mona
+):
+    from django.core.files.base import ContentFile
+
+    from software import services as software_services
+    from software.models import Download
+
+    from .factories import pool, software
+
+    gold = alice.partner.offers.get(level=Level.GOLD)
+    products = []
+
+    def grow_to(size):
+        for n in range(len(products), size):
+            product = software(f"Product {n:03d}", keys=2, kind=OfferKind.COMPETENCY, level="gold")
+            pool(product, 2)
+            for language in ("en", "ja"):
+                download = Download(product=product, language=language, operating_system="macos")
+                download.file.save(f"p{n}-{language}.txt", ContentFile(b"x"))
+            software_services.get_keys(alice, gold, product)  # keys shown on every row
+            products.append(product)
+
+    first = f"{reverse('entitlements:software')}"
+    grow_to(1)
+    row = reverse("software:product", args=[gold.pk, products[0].pk])
+    visits = [
+        (alice, first),
+        (alice, f"{first}?q=product&page=2"),
+        (aaron, first),  # can't get keys: told who can
+        (mona, f"{row}?language=ja&os=macos"),
+    ]
+    counts = {(user.email, url): [] for user, url in visits}
+    for size in SIZES:
+        grow_to(size)
+        for user, url in visits:
+            client.force_login(user)
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(url)
+            assert response.status_code == 200
+            counts[user.email, url].append(len(queries))
+    assert not growing(counts), counts
+    assert max(max(each) for each in counts.values()) <= PAGE_QUERY_LIMIT, counts

@@ -60,7 +60,7 @@ def test_it_can_run_again_without_duplicating_anything(db):
     first = counts()
     seed()
     assert counts() == first
-    assert first == [4, 10, 4, 8, 1, 1, 3, 8, 1]
+    assert first == [4, 10, 4, 8, 1, 1, 7, 19, 1]  # products and inclusions: software and cloud
 
 
 @pytest.mark.parametrize("email", LOGINS)
@@ -114,3 +114,30 @@ def test_contoso_shows_an_invited_person_and_a_request_to_decide(client, db):
     requests = client.get("/dashboard/account/requests").content.decode()
     assert "agent@contoso.example" in requests
     assert Invitation.objects.get().user.language == "ja"  # the invitation went in Japanese
+
+
+def test_the_software_page_is_populated_and_loading_again_adds_nothing(client, db):
+    from software.models import Download, Inclusion, LicenseKey, Product
+
+    def software_counts():
+        return [
+            Product.objects.filter(area="software").count(),
+            Inclusion.objects.filter(product__area="software").count(),
+            LicenseKey.objects.count(),
+            Download.objects.count(),
+        ]
+
+    seed()
+    first = software_counts()
+    seed()
+    assert software_counts() == first == [4, 11, 80, 24]
+
+    client.force_login(User.objects.get(email="admin@fabrikam.example"))
+    page = client.get("/dashboard/mpn/membership/benefits/software").content.decode()
+    assert "Windows Server 2022" in page and "Microsoft Action Pack" in page
+    assert "Visio" not in page  # not in Action Pack
+    download = Download.objects.get(
+        product__name="SQL Server", language="ja", operating_system="windows_x86"
+    )
+    response = client.get(f"/dashboard/mpn/membership/benefits/software/downloads/{download.pk}")
+    assert "デモ" in b"".join(response.streaming_content).decode()

@@ -177,7 +177,6 @@ def test_an_admin_agent_cannot_activate_by_posting_either(sign_in, aaron, contos
 @pytest.mark.parametrize(
     "path",
     [
-        "/dashboard/mpn/membership/benefits/software",
         "/dashboard/mpn/membership/benefits/visualstudio",
         "/dashboard/mpn/membership/benefits/gotomarket",
     ],

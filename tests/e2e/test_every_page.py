@@ -116,11 +116,22 @@ def the_pages():
     declined = cancellations.request_cancellation(admin, waiting, LONG_WORD)
     cancellations.decline(User.objects.get(email="support@benefits.example"), declined, LONG_WORD)
     cancellations.request_cancellation(admin, waiting, LONG_WORD)
+    # Software: one product's keys revealed (copy buttons), another's pool run out.
+    from software import services as software_services
+    from software.models import LicenseKey, Product
+
+    gold = offer.partner.offers.get(level="gold", competency__name="Cloud Platform")
+    software_services.get_keys(admin, gold, Product.objects.get(name="Windows Server"))
+    visio = Product.objects.get(name__startswith="Visio")
+    LicenseKey.objects.filter(product=visio, offer__isnull=True).delete()
+    software_row = reverse("software:product", args=[gold.pk, visio.pk])
     return {
         "admin@contoso.example": [
             reverse("entitlements:technical_benefits"),
             reverse("entitlements:benefit_detail", args=[offer.pk, "product_support"]),
             reverse("entitlements:software"),
+            f"{software_row}?language=ja&os=windows_x86",  # one row open, downloads narrowed
+            f"{reverse('entitlements:software')}?q=nothing-matches",
             reverse("entitlements:cloud"),
             # The Azure credit the demo assigned to its Global admin: the redemption page.
             reverse("cloud:credit", args=[admin.azure_credits.get().redemption_code]),
@@ -160,8 +171,6 @@ def the_pages():
             reverse("account_logout"),  # "Are you sure you want to sign out?"
             "/no/such/page",  # 404
         ],
-        # Sees the offer, and who may ask to cancel it.
-        "agent@contoso.example": [reverse("cancellations:offer", args=[fresh.pk])],
         "member@contoso.example": [
             reverse("entitlements:technical_benefits"),  # no role in the company
             reverse("contract_holders"),  # 403
@@ -172,12 +181,19 @@ def the_pages():
         # Action Pack: no cloud support, said on both sides.
         "admin@fabrikam.example": [
             reverse("entitlements:technical_benefits"),
+            reverse("entitlements:software"),
             reverse("cases:advisory"),  # Action Pack: presales uses hours
             reverse("support:create"),
             reverse("support:incidents"),
         ],
         # Users read-only, and as a User admin sees a Global admin's page: nothing to change.
         "mpnadmin@contoso.example": [reverse("accounts:users")],
+        # Software for an Admin agent: Get keys disabled, who can named.
+        # An offer, and who may ask to cancel it.
+        "agent@contoso.example": [
+            reverse("entitlements:software"),
+            reverse("cancellations:offer", args=[fresh.pk]),
+        ],
         "useradmin@contoso.example": [
             reverse("accounts:users"),
             reverse("accounts:invite"),
@@ -185,7 +201,10 @@ def the_pages():
         ],
         "agent@tailspin.example": [reverse("entitlements:technical_benefits")],
         "support@benefits.example": [reverse("accounts:my_access")],  # no company
-        "admin@northwind.example": [reverse("entitlements:technical_benefits")],
+        "admin@northwind.example": [
+            reverse("entitlements:technical_benefits"),
+            reverse("entitlements:software"),  # no software benefits
+        ],
         None: [
             reverse("account_login"),
             reverse("account_reset_password"),

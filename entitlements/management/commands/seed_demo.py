@@ -1,4 +1,5 @@
 import datetime
+from pathlib import Path
 
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
@@ -76,6 +77,54 @@ CLOUD_PRODUCTS = [
         },
     ),
 ]
+# The software catalogue: name, version, editions, special instructions, and the keys each
+# offer includes ((kind, level): keys), for offers started since 2020.
+SOFTWARE = [
+    (
+        "Windows Server",
+        "2022",
+        "Standard, Datacenter",
+        "Use the Datacenter key on virtualization hosts only; Standard covers two virtual "
+        "machines per licensed server.",
+        {
+            (OfferKind.ACTION_PACK, ""): 1,
+            (OfferKind.COMPETENCY, Level.SILVER): 2,
+            (OfferKind.COMPETENCY, Level.GOLD): 5,
+        },
+    ),
+    (
+        "SQL Server",
+        "2022",
+        "Standard, Enterprise",
+        "For internal use only: not for production workloads of your customers.",
+        {
+            (OfferKind.ACTION_PACK, ""): 1,
+            (OfferKind.COMPETENCY, Level.SILVER): 2,
+            (OfferKind.COMPETENCY, Level.GOLD): 5,
+        },
+    ),
+    (
+        "Office LTSC Professional Plus",
+        "2021",
+        "Volume license",
+        "",
+        {
+            (OfferKind.ACTION_PACK, ""): 1,
+            (OfferKind.COMPETENCY, Level.SILVER): 1,
+            (OfferKind.COMPETENCY, Level.GOLD): 3,
+        },
+    ),
+    (
+        "Visio LTSC Professional",
+        "2021",
+        "",
+        "",
+        {(OfferKind.COMPETENCY, Level.SILVER): 1, (OfferKind.COMPETENCY, Level.GOLD): 2},
+    ),
+]
+SOFTWARE_SINCE = datetime.date(2020, 1, 1)
+DEMO_KEYS_PER_PRODUCT = 20
+DEMO_FILES = Path(__file__).resolve().parents[3] / "software" / "demo_files"
 # Invited by Contoso's Global admin; the link is in the email the portal printed or sent.
 INVITED = ("newhire@contoso.example", "Miyu", "Sato")
 
@@ -121,6 +170,7 @@ class Command(BaseCommand):
 
         self._people_and_access(partners["contoso"])
         self._cloud(partners["contoso"])
+        self._software()
 
         email, first, last = SUPPORT_STAFF
         staff = self._account(email, first, last, partner=None, is_staff=True)
@@ -182,6 +232,49 @@ class Command(BaseCommand):
             access.request_access(
                 agent, Role.MPN_PARTNER_ADMIN, "I prepare the activations for our competencies."
             )
+
+    def _software(self):
+        """The software catalogue, a pool of fake keys for each product, and placeholder files
+        in English, Japanese and Chinese for Windows 64-bit and 32-bit."""
+        from django.core.files import File
+
+        from software.models import Download, Inclusion, LicenseKey, Product
+
+        for number, (name, version, editions, instructions, included) in enumerate(SOFTWARE):
+            product, _ = Product.objects.get_or_create(
+                name=name,
+                version=version,
+                defaults={"editions": editions, "instructions": instructions},
+            )
+            for (kind, level), keys in included.items():
+                Inclusion.objects.get_or_create(
+                    product=product,
+                    kind=kind,
+                    level=level,
+                    since=SOFTWARE_SINCE,
+                    defaults={"keys": keys},
+                )
+            LicenseKey.objects.bulk_create(
+                [
+                    LicenseKey(
+                        product=product,
+                        key=f"D{number}{n:03d}X-XXXXX-XXXXX-XXXXX-{version}X",
+                        loaded_at=timezone.now(),
+                    )
+                    for n in range(DEMO_KEYS_PER_PRODUCT)
+                ],
+                ignore_conflicts=True,  # loaded again: the pool's keys are unique
+            )
+            for language in ("en", "ja", "zh-hans"):
+                for system in ("windows_x64", "windows_x86"):
+                    if Download.objects.filter(
+                        product=product, language=language, operating_system=system
+                    ).exists():
+                        continue
+                    download = Download(product=product, language=language, operating_system=system)
+                    slug = f"{name}-{version}".lower().replace(" ", "-")
+                    with open(DEMO_FILES / f"setup-{language}-{system}.txt", "rb") as source:
+                        download.file.save(f"{slug}-{language}-{system}.txt", File(source))
 
     def _account(self, email, first, last, **fields):
         User = get_user_model()
