@@ -21,9 +21,11 @@ from activation.models import ActivationRequest
 from audit.models import AuditEntry
 from audit.services import record
 from entitlements.models import MembershipOffer
+from entitlements.permissions import GET_KEYS, can
 from entitlements.rules import level_rank
 from entitlements.signals import benefit_used
 from notices.services import tell
+from software import services as software_services
 from software.models import Inclusion, Product
 
 from .models import CreditAssignment
@@ -46,6 +48,8 @@ class CloudBenefit:
     inclusion: Inclusion
     activation: ActivationRequest | None = None
     assignment: CreditAssignment | None = None
+    # A license-based product's keys already revealed, shown to whoever may get keys.
+    keys: tuple = ()
 
     @property
     def product(self):
@@ -128,10 +132,16 @@ def cloud_benefits(partner, on=None):
     return sorted(rows, key=lambda row: (row.product.name, row.product.version))
 
 
-def with_state(rows):
-    """`rows` with each one's latest activation request and current credit assignee: two
-    queries for any number of rows."""
+def with_state(rows, viewer=None):
+    """`rows` with each one's latest activation request, current credit assignee and, for a
+    `viewer` who may get keys (permissions.GET_KEYS), its keys already revealed: two queries,
+    three for such a viewer, for any number of rows."""
     offers = {row.offer.pk: row.offer for row in rows}.values()
+    revealed = (
+        software_services.revealed_keys(list(offers))
+        if viewer is not None and can(viewer, GET_KEYS) and rows
+        else {}
+    )
     activations = ActivationRequest.objects.latest_by_product(offers)
     assignments = {
         (assignment.offer_id, assignment.product_id): assignment
@@ -145,6 +155,7 @@ def with_state(rows):
             row.inclusion,
             activations.get((row.offer.pk, row.product.pk)),
             assignments.get((row.offer.pk, row.product.pk)),
+            tuple(revealed.get((row.offer.pk, row.product.pk), ())),
         )
         for row in rows
     ]
@@ -332,6 +343,16 @@ def current_credit(user, code):
 
 
 # Cloud subscriptions that take days: through the activation engine
+
+
+def get_keys(row, user):
+    """Reveal the license keys of `row` (a CloudBenefit of a license-based product) to `user`:
+    the Software page's keys pool and rules (software.services.get_keys: drawn once per offer
+    and product, the first view recorded). Returns the keys. Raises Refused for a product not
+    delivered with keys, and what software.services.get_keys raises (NoKeysLeft...)."""
+    if row.product.delivery != Delivery.KEYS:
+        raise Refused(_("%(product)s has no license keys.") % {"product": row.product})
+    return software_services.get_keys(user, row.offer, row.product)
 
 
 def activate(row, user):

@@ -12,5 +12,6 @@ urlpatterns = [
     path(f"{ROW}/activate", views.activate, name="activate"),
     path(f"{ROW}/retry", views.retry, name="retry"),
     path(f"{ROW}/assign", views.assign, name="assign"),
+    path(f"{ROW}/keys", views.get_keys, name="get_keys"),
     path(f"{CLOUD}/credit/<slug:code>", views.credit, name="credit"),
 ]

@@ -17,11 +17,13 @@ from activation.services import NotActivatable
 from entitlements.permissions import (
     ACTIVATE_BENEFITS,
     ASSIGN_BENEFITS,
+    GET_KEYS,
     VIEW_BENEFITS,
     can,
     capability_required,
     roles_that_can,
 )
+from software import services as software_services
 
 from . import services
 
@@ -64,6 +66,8 @@ def _context(request, partner):
         "can_activate": can_activate,
         "can_assign": can_assign,
         "activator_roles": _people(partner, ACTIVATE_BENEFITS),
+        "can_get_keys": can(request.user, GET_KEYS),
+        "key_getter_roles": _people(partner, GET_KEYS),
         "assigner_roles": _people(partner, ASSIGN_BENEFITS),
         # The company's active users to assign a credit to, read once for every row.
         "users": (
@@ -79,7 +83,7 @@ def _back_to(row):
 
 
 def _page(request, partner, open_key=None):
-    rows = services.with_state(services.cloud_benefits(partner))
+    rows = services.with_state(services.cloud_benefits(partner), request.user)
     context = {**_context(request, partner), "rows": rows, "open_key": open_key}
     return render(request, "cloud/cloud.html", context)
 
@@ -97,7 +101,7 @@ def row(request, partner, offer_id, product_id):
     found = _row_or_404(partner, offer_id, product_id)
     if not request.htmx:
         return _page(request, partner, open_key=found.key)
-    [found] = services.with_state([found])
+    [found] = services.with_state([found], request.user)
     context = {**_context(request, partner), "row": found}
     return render(request, "cloud/_row_content.html", context)
 
@@ -135,6 +139,26 @@ def activate(request, partner, offer_id, product_id):
             gettext("Activation was already requested; it is %(state)s.")
             % {"state": activation.get_state_display()},
             extra_tags=f"pending-{found.key}",
+        )
+    return _back_to(found)
+
+
+@require_POST
+@capability_required(GET_KEYS)
+def get_keys(request, partner, offer_id, product_id):
+    """Get keys of a license-based subscription; the row, opened, shows them from now on."""
+    found = _row_or_404(partner, offer_id, product_id)
+    try:
+        services.get_keys(found, request.user)
+    except services.Refused:
+        raise Http404("No keys for this product.") from None
+    except software_services.NoKeysLeft:
+        messages.error(
+            request,
+            gettext(
+                "There are no license keys of this product left to give right now. Support "
+                "has been told; try again later."
+            ),
         )
     return _back_to(found)
 

@@ -54,6 +54,7 @@ ENTRA = "entra"  # the Entra app's provider id
 CONTOSO_NOTICE = "contoso_notice"  # a notice of Contoso's user without a role
 CONTOSO_CASE = "contoso_case"  # an incident Contoso's no-role user opened
 CONTOSO_OFFER = "contoso_offer"  # Contoso's Gold competency
+CONTOSO_DYNAMICS = "contoso_dynamics"  # Contoso Gold's Dynamics 365 Sales, license-based
 CONTOSO_CLOUD = "contoso_cloud"  # Contoso Gold's Microsoft 365 E3, provisioned
 CONTOSO_AZURE = "contoso_azure"  # Contoso Gold's Azure credit, assigned to the no-role user
 CONTOSO_CREDIT = "contoso_credit"  # the redemption code of that assignment
@@ -219,6 +220,12 @@ MATRIX = {
     },
     "cloud:retry": {
         "args": CONTOSO_CLOUD,
+        "GET": everyone(405),
+        "POST": benefit_page(viewers=ACTIVATORS, other_company=404, method_ok=302),
+    },
+    # A license-based subscription's keys: the two admins (the pool is empty: told so).
+    "cloud:get_keys": {
+        "args": CONTOSO_DYNAMICS,
         "GET": everyone(405),
         "POST": benefit_page(viewers=ACTIVATORS, other_company=404, method_ok=302),
     },
@@ -409,6 +416,7 @@ def test_every_url_taking_an_id_gives_another_company_404():
             CONTOSO_CASE,
             CONTOSO_OFFER,
             CONTOSO_CLOUD,
+            CONTOSO_DYNAMICS,
             CONTOSO_AZURE,
             CONTOSO_SOFTWARE,
             CONTOSO_DOWNLOAD,
@@ -453,7 +461,7 @@ def world(db, contoso):
     products = cloud_catalogue()
     [azure] = [r for r in cloud.cloud_benefits(contoso) if r.product == products["azure"]]
     credit, _ = cloud.assign_credit(azure, users["no_role"], users["global_admin"])
-    product = software("Windows Server", kind=OfferKind.COMPETENCY, level=Level.GOLD)
+    product = software("SQL Server", kind=OfferKind.COMPETENCY, level=Level.GOLD)
     pool(product, 2)
     download = Download(product=product, language="en", operating_system="windows_x64")
     download.file.save("setup.txt", ContentFile(b"setup"))
@@ -472,6 +480,7 @@ def world(db, contoso):
         CONTOSO_INVITATION: [invitation.key],
         CONTOSO_REQUEST: [asked.pk],
         CONTOSO_CLOUD: [gold.pk, products["m365"].pk],
+        CONTOSO_DYNAMICS: [gold.pk, products["dynamics"].pk],
         CONTOSO_AZURE: [azure.offer.pk, products["azure"].pk],
         CONTOSO_CREDIT: [credit.redemption_code],
     }

@@ -21,9 +21,9 @@ from entitlements.models import Role
 from entitlements.rules import Level, OfferKind
 from notices.models import Notice
 from notices.services import send_pending
-from software.models import Inclusion, Product
+from software.models import Inclusion, LicenseKey, Product
 
-from .factories import UserFactory
+from .factories import UserFactory, pool
 
 LONG_AGO = datetime.date(2000, 1, 1)
 
@@ -147,10 +147,50 @@ def test_only_a_global_admin_sees_the_assign_form(client, alice, mona, catalogue
     assert "Only a Global admin can assign it." in text
 
 
-def test_license_based_rows_say_keys_come_with_the_software_work(client, alice, catalogue):
-    text = page(client, alice).content.decode()
-    assert "Get keys" in text
-    assert "License keys come with the Software benefits" in text
+def test_get_keys_of_a_license_based_subscription_reveals_the_same_keys_every_time(
+    client, alice, mona, catalogue
+):
+    row = row_of(alice.partner, catalogue["dynamics"])
+    pool(catalogue["dynamics"], 2, prefix="DYN")
+    client.force_login(mona)
+    url = reverse("cloud:get_keys", args=[row.offer.pk, row.product.pk])
+    response = client.post(url, follow=True)
+    [key] = LicenseKey.objects.filter(offer=row.offer, product=catalogue["dynamics"])
+    assert key.first_viewed_by == mona
+    assert key.key in response.content.decode()
+    # Again, and from the page: the same key, nothing more drawn.
+    client.post(url)
+    assert key.key in page(client, alice).content.decode()
+    assert LicenseKey.objects.filter(offer__isnull=False).count() == 1
+
+
+def test_an_admin_agent_is_told_who_may_get_keys_and_a_post_is_refused(
+    client, alice, aaron, catalogue
+):
+    row = row_of(alice.partner, catalogue["dynamics"])
+    pool(catalogue["dynamics"], 2, prefix="DYN")
+    text = page(client, aaron).content.decode()
+    assert "can get keys." in text
+    assert (
+        client.post(reverse("cloud:get_keys", args=[row.offer.pk, row.product.pk])).status_code
+        == 403
+    )
+    assert not LicenseKey.objects.filter(offer__isnull=False).exists()
+
+
+def test_get_keys_with_the_pool_empty_says_so_plainly(client, alice, catalogue):
+    row = row_of(alice.partner, catalogue["dynamics"])
+    client.force_login(alice)
+    url = reverse("cloud:get_keys", args=[row.offer.pk, row.product.pk])
+    text = client.post(url, follow=True).content.decode()
+    assert "There are no license keys of this product left to give right now." in text
+
+
+def test_a_product_without_keys_has_no_get_keys(client, alice, catalogue):
+    row = row_of(alice.partner, catalogue["m365"])
+    client.force_login(alice)
+    url = reverse("cloud:get_keys", args=[row.offer.pk, row.product.pk])
+    assert client.post(url).status_code == 404
 
 
 # Azure credit
