@@ -109,7 +109,7 @@ def the_pages():
         partner=admin.partner,
         kind=OfferKind.COMPETENCY,
         competency=Competency.objects.get(name="DevOps"),
-        level=Level.GOLD,
+        level=Level.SILVER,  # Gold Cloud Platform still provides the software below
         starts_on=timezone.localdate() - datetime.timedelta(days=3),
         ends_on=timezone.localdate() + datetime.timedelta(days=362),
     )
