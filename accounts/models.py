@@ -42,6 +42,18 @@ class AccountManager(UserManager):
         extra_fields.setdefault("is_superuser", True)
         return self._create_user(email, password, **extra_fields)
 
+    def staff_who_may(self, codename):
+        """Active support staff holding the Django permission `codename` (e.g.
+        "change_cancellationrequest"), directly, through a group, or as superusers: whom to
+        tell of something waiting for them. A queryset, ordered by pk."""
+        may = Q(groups__permissions__codename=codename) | Q(user_permissions__codename=codename)
+        return (
+            self.filter(is_active=True, is_staff=True)
+            .filter(Q(is_superuser=True) | may)
+            .distinct()
+            .order_by("pk")
+        )
+
 
 class User(AbstractUser):
     """A person who signs in. Partner users belong to one company; support staff to none."""

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
@@ -262,15 +261,7 @@ def request_cancellation(person, offer, reason):
 
 def deciders():
     """Active support staff who may decide cancellation requests (a User queryset)."""
-    may = Q(groups__permissions__codename="change_cancellationrequest") | Q(
-        user_permissions__codename="change_cancellationrequest"
-    )
-    return (
-        User.objects.filter(is_active=True, is_staff=True)
-        .filter(Q(is_superuser=True) | may)
-        .distinct()
-        .order_by("pk")
-    )
+    return User.objects.staff_who_may("change_cancellationrequest")
 
 
 def approve(staff, request, note=""):

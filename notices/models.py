@@ -69,6 +69,7 @@ class Notice(models.Model):
         CREDIT_ASSIGNED = "credit_assigned", _("Azure credit assigned to you")
         CREDIT_REASSIGNED = "credit_reassigned", _("Azure credit reassigned")
         CLOUD_SUBSCRIPTION_ACTIVE = "cloud_subscription_active", _("Cloud subscription active")
+        KEYS_RAN_OUT = "keys_ran_out", _("License keys ran out")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices"

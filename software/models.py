@@ -267,8 +267,8 @@ class KeyGrant(models.Model):
 
 class KeyShortage(models.Model):
     """A company asked for a product's keys and the pool had too few: raised to support staff
-    (admin), open until the keys are drawn. One open shortage per offer and product, however
-    many times the partner asks."""
+    (told, and listed in admin), open until the keys are drawn. One open shortage per offer and
+    product, however many times the partner asks."""
 
     offer = models.ForeignKey(
         "entitlements.MembershipOffer", on_delete=models.CASCADE, related_name="key_shortages"

@@ -16,14 +16,18 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.http import Http404
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from activation import clock
 from audit.services import Action, record
 from entitlements.models import MembershipOffer
 from entitlements.permissions import GET_KEYS, can
 from entitlements.rules import level_rank
 from entitlements.signals import benefit_used
+from notices.models import Notice
+from notices.services import tell
 
 from .models import KEY_MAX_LENGTH, Inclusion, KeyGrant, KeyShortage, LicenseKey, Product
 
@@ -35,7 +39,8 @@ KEY_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9-]*$")
 
 class NoKeysLeft(Exception):
     """The pool has fewer free keys of the product than the offer includes. Nothing was drawn;
-    support staff see the shortage in admin, and a later call draws them once keys are loaded."""
+    support staff are told and see the shortage in admin, and a later call draws the keys once
+    they are loaded."""
 
     def __init__(self, product, wanted, free):
         self.product, self.wanted, self.free = product, wanted, free
@@ -219,10 +224,12 @@ def _record_first_view(person, offer, product, keys, now):
 
 
 def _raise_to_staff(person, offer, product, short, now):
-    # Its own transaction: the drawing's was rolled back, the shortage must stay.
-    KeyShortage.objects.bulk_create(
-        [
-            KeyShortage(
+    # Its own transaction: the drawing's was rolled back, the shortage must stay. One open
+    # shortage per offer and product (a constraint): staff are told once, however many times
+    # the partner asks.
+    try:
+        with transaction.atomic():
+            shortage = KeyShortage.objects.create(
                 offer=offer,
                 product=product,
                 wanted=short.wanted,
@@ -230,9 +237,25 @@ def _raise_to_staff(person, offer, product, short, now):
                 asked_by=person,
                 asked_at=now,
             )
-        ],
-        ignore_conflicts=True,  # one open shortage per offer and product
-    )
+            url = reverse("admin:software_product_change", args=[product.pk])
+            context = {
+                "partner": offer.partner.name,
+                "offer": offer.facts,
+                "product": str(product),
+                "wanted": short.wanted,
+                "free": short.free,
+                "asked_by": person.email,
+            }
+            for staff in User.objects.staff_who_may("add_licensekey"):
+                tell(
+                    staff,
+                    Notice.Kind.KEYS_RAN_OUT,
+                    about=f"key_shortage:{shortage.pk}",
+                    context=context,
+                    url=url,
+                )
+    except IntegrityError:
+        return
     logger.warning(
         "No keys left: %s asked for %s key(s) of %s for %s (%s free)",
         offer.partner,

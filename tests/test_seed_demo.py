@@ -20,6 +20,7 @@ LOGINS = [
     "admin@fabrikam.example",
     "admin@northwind.example",
     "agent@tailspin.example",
+    "admin@wideworld.example",
     "support@benefits.example",
 ]
 
@@ -60,7 +61,7 @@ def test_it_can_run_again_without_duplicating_anything(db):
     first = counts()
     seed()
     assert counts() == first
-    assert first == [4, 10, 4, 8, 1, 1, 7, 19, 1]  # products and inclusions: software and cloud
+    assert first == [5, 11, 5, 9, 1, 1, 7, 19, 1]  # products and inclusions: software and cloud
 
 
 @pytest.mark.parametrize("email", LOGINS)
@@ -81,6 +82,7 @@ def test_every_demo_account_signs_in_with_the_demo_password(client, db, email):
         ("admin@fabrikam.example", 200, "10 incidents"),
         ("admin@northwind.example", 200, "Your membership ended on"),
         ("agent@tailspin.example", 403, "You are not authorized for this action"),
+        ("admin@wideworld.example", 200, "10 incidents"),
     ],
 )
 def test_each_demo_account_sees_what_its_role_should(client, db, email, status, says):
@@ -123,14 +125,15 @@ def test_the_software_page_is_populated_and_loading_again_adds_nothing(client, d
         return [
             Product.objects.filter(area="software").count(),
             Inclusion.objects.filter(product__area="software").count(),
-            LicenseKey.objects.count(),
+            LicenseKey.objects.filter(product__area="software").count(),
             Download.objects.count(),
+            LicenseKey.objects.filter(product__area="cloud").count(),
         ]
 
     seed()
     first = software_counts()
     seed()
-    assert software_counts() == first == [4, 11, 80, 24]
+    assert software_counts() == first == [4, 11, 80, 24, 20]  # Dynamics 365 Sales: 20 keys
 
     client.force_login(User.objects.get(email="admin@fabrikam.example"))
     page = client.get("/dashboard/mpn/membership/benefits/software").content.decode()
@@ -141,3 +144,11 @@ def test_the_software_page_is_populated_and_loading_again_adds_nothing(client, d
     )
     response = client.get(f"/dashboard/mpn/membership/benefits/software/downloads/{download.pk}")
     assert "デモ" in b"".join(response.streaming_content).decode()
+
+
+def test_wide_world_can_cancel_its_young_offer_for_a_refund(client, db):
+    seed()
+    client.force_login(User.objects.get(email="admin@wideworld.example"))
+    offer = MembershipOffer.objects.get(partner__name="Wide World Importers")
+    page = client.get(f"/dashboard/mpn/membership/offers/{offer.pk}").content.decode()
+    assert "Request cancellation" in page

@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.core import mail
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -12,6 +13,7 @@ from django.utils import timezone
 
 from audit.models import AuditEntry
 from entitlements.rules import Level, OfferKind
+from notices.services import send_pending
 from software import services
 from software.models import Download, Inclusion, KeyShortage, LicenseKey, Product
 
@@ -135,7 +137,7 @@ def test_another_company_gets_other_keys(alice, bob, gold, server):
 
 
 def test_no_keys_left_draws_nothing_tells_staff_once_and_a_later_call_draws_them(
-    alice, gold, server
+    alice, gold, server, support
 ):
     LicenseKey.objects.filter(pk__in=LicenseKey.objects.order_by("pk")[1:]).delete()
 
@@ -146,6 +148,12 @@ def test_no_keys_left_draws_nothing_tells_staff_once_and_a_later_call_draws_them
     assert LicenseKey.objects.filter(offer__isnull=False).count() == 0
     shortage = KeyShortage.objects.get()
     assert (shortage.wanted, shortage.free, shortage.resolved_at) == (2, 1, None)
+    send_pending()
+    [email] = mail.outbox
+    assert email.to == [support.email]
+    assert email.subject == "No Windows Server 2022 keys left for Contoso Ltd"
+    assert "the offer includes 2 key(s), and the pool has 1 free" in email.body
+    assert f"/admin/software/product/{server.pk}/change/" in email.body
 
     pool(server, 3, prefix="MORE")
     assert len(services.get_keys(alice, gold, server)) == 2

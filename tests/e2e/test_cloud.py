@@ -1,6 +1,6 @@
 """The Cloud page in a browser: an Azure credit assigned and its email arriving with the
-redemption link, and a cloud subscription activated through the worker, the row following it
-to Active without a reload (issue 16, "## Cloud")."""
+redemption link, a cloud subscription activated through the worker, the row following it to
+Active without a reload, and a license-based one's keys revealed (issue 16, "## Cloud")."""
 
 import re
 
@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from cloud.models import CloudSubscription, CreditAssignment
+from software.models import LicenseKey
 
 from ..workers import Worker, wait_for
 
@@ -108,3 +109,28 @@ def test_a_cloud_subscription_activates_through_the_worker(page, portal, sign_in
         60,
         "the Global admin's email that the subscription is active",
     )
+
+
+def test_a_license_based_subscription_reveals_its_keys_and_the_same_ones_after_a_reload(
+    page, portal, sign_in_as, shot
+):
+    sign_in_as(page, "admin@contoso.example")
+    page.goto(portal + CLOUD)
+    row = cloud_row(page, "Dynamics 365 Sales")
+    expect(row).to_contain_text("10 licenses")
+    row.locator("summary").click()
+    row.get_by_role("button", name="Get keys").click()
+    row = cloud_row(page, "Dynamics 365 Sales")
+    keys = row.locator("ul.license-keys code")
+    expect(keys).to_have_count(1)  # one key per offer, for its 10 licenses
+    expect(row).to_contain_text("First viewed")
+    [key] = keys.all_inner_texts()
+    shot(page, "cloud-keys")
+
+    page.reload()
+    row = cloud_row(page, "Dynamics 365 Sales")
+    row.locator("summary").click()
+    expect(row.locator("ul.license-keys code")).to_have_text([key])
+    drawn = LicenseKey.objects.filter(product__name="Dynamics 365 Sales", offer__isnull=False)
+    assert [k.key for k in drawn] == [key]
+    assert drawn[0].first_viewed_by.email == "admin@contoso.example"

@@ -27,13 +27,16 @@ PARTNERS = {
     "fabrikam": ("Fabrikam Inc", "4423456", True, False),
     "northwind": ("Northwind Traders", "4434567", True, False),
     "tailspin": ("Tailspin Toys", "", False, True),
+    "wideworld": ("Wide World Importers", "4445678", True, False),
 }
-# company, kind, competency, level, active (else ended a month ago)
+# company, kind, competency, level, days since it started (a year each: Northwind's ended a
+# month ago; Wide World's is young enough to cancel for a refund, seed 003's 30 days)
 OFFERS = [
-    ("contoso", OfferKind.COMPETENCY, "Cloud Platform", Level.GOLD, True),
-    ("contoso", OfferKind.COMPETENCY, "Data Analytics", Level.SILVER, True),
-    ("fabrikam", OfferKind.ACTION_PACK, None, "", True),
-    ("northwind", OfferKind.COMPETENCY, "Datacenter", Level.SILVER, False),
+    ("contoso", OfferKind.COMPETENCY, "Cloud Platform", Level.GOLD, 120),
+    ("contoso", OfferKind.COMPETENCY, "Data Analytics", Level.SILVER, 120),
+    ("fabrikam", OfferKind.ACTION_PACK, None, "", 120),
+    ("northwind", OfferKind.COMPETENCY, "Datacenter", Level.SILVER, 395),
+    ("wideworld", OfferKind.ACTION_PACK, None, "", 12),
 ]
 # email, first name, last name, company, roles
 PEOPLE = [
@@ -45,6 +48,7 @@ PEOPLE = [
     ("admin@fabrikam.example", "Diego", "Siciliani", "fabrikam", [Role.GLOBAL_ADMIN]),
     ("admin@northwind.example", "Isaiah", "Langer", "northwind", [Role.GLOBAL_ADMIN]),
     ("agent@tailspin.example", "Lynne", "Robbins", "tailspin", [Role.ADMIN_AGENT]),
+    ("admin@wideworld.example", "Alex", "Wilber", "wideworld", [Role.GLOBAL_ADMIN]),
 ]
 SUPPORT_STAFF = ("support@benefits.example", "Joni", "Sherman")
 # The Cloud page's catalogue: product, delivery, {(kind, level): what each offer includes}.
@@ -141,8 +145,8 @@ class Command(BaseCommand):
                 name=name, defaults={"mpn_id": mpn_id, "is_mpn_associated": mpn, "is_csp": csp}
             )
 
-        for key, kind, competency, level, active in OFFERS:
-            ends_on = today + timezone.timedelta(days=245 if active else -30)
+        for key, kind, competency, level, age in OFFERS:
+            starts_on = today - timezone.timedelta(days=age)
             held = MembershipOffer.objects.filter(
                 partner=partners[key],
                 kind=kind,
@@ -155,8 +159,8 @@ class Command(BaseCommand):
                         kind=kind,
                         competency=Competency.objects.get(name=competency) if competency else None,
                         level=level,
-                        starts_on=ends_on - timezone.timedelta(days=365),
-                        ends_on=ends_on,
+                        starts_on=starts_on,
+                        ends_on=starts_on + timezone.timedelta(days=365),
                     )
                 )
 
@@ -196,10 +200,12 @@ class Command(BaseCommand):
         from cloud import services as cloud
         from software.models import Inclusion, Product
 
-        for name, delivery, included in CLOUD_PRODUCTS:
+        for number, (name, delivery, included) in enumerate(CLOUD_PRODUCTS):
             product, _ = Product.objects.get_or_create(
                 name=name, version="", defaults={"area": "cloud", "delivery": delivery}
             )
+            if delivery == "keys":
+                _pool(product, f"C{number}")
             for (kind, level), terms in included.items():
                 Inclusion.objects.get_or_create(
                     product=product,
@@ -238,7 +244,7 @@ class Command(BaseCommand):
         in English, Japanese and Chinese for Windows 64-bit and 32-bit."""
         from django.core.files import File
 
-        from software.models import Download, Inclusion, LicenseKey, Product
+        from software.models import Download, Inclusion, Product
 
         for number, (name, version, editions, instructions, included) in enumerate(SOFTWARE):
             product, _ = Product.objects.get_or_create(
@@ -254,17 +260,7 @@ class Command(BaseCommand):
                     since=SOFTWARE_SINCE,
                     defaults={"keys": keys},
                 )
-            LicenseKey.objects.bulk_create(
-                [
-                    LicenseKey(
-                        product=product,
-                        key=f"D{number}{n:03d}X-XXXXX-XXXXX-XXXXX-{version}X",
-                        loaded_at=timezone.now(),
-                    )
-                    for n in range(DEMO_KEYS_PER_PRODUCT)
-                ],
-                ignore_conflicts=True,  # loaded again: the pool's keys are unique
-            )
+            _pool(product, f"D{number}")
             for language in ("en", "ja", "zh-hans"):
                 for system in ("windows_x64", "windows_x86"):
                     if Download.objects.filter(
@@ -286,3 +282,20 @@ class Command(BaseCommand):
             user.save(update_fields=["password"])
         sync_email_address(user)
         return user
+
+
+def _pool(product, prefix):
+    """DEMO_KEYS_PER_PRODUCT fake license keys of `product` in the pool (none added twice)."""
+    from software.models import LicenseKey
+
+    LicenseKey.objects.bulk_create(
+        [
+            LicenseKey(
+                product=product,
+                key=f"{prefix}{n:03d}X-XXXXX-XXXXX-XXXXX-{product.version}X",
+                loaded_at=timezone.now(),
+            )
+            for n in range(DEMO_KEYS_PER_PRODUCT)
+        ],
+        ignore_conflicts=True,  # loaded again: the pool's keys are unique
+    )
