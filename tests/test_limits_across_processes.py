@@ -1,13 +1,14 @@
 """One-time codes and limits hold across processes: three web servers, one database.
 
-Each set-up is a fresh deployment made by `manage.py migrate` and `seed_demo` and served by
-three separate gunicorn processes, with requests taking turns between them: the embedded
-default (SQLite, no Redis: the database cache) and, where the suite runs on them, PostgreSQL
-and Redis.
+Each set-up is a fresh deployment, a copy of a database made once by `manage.py migrate` and
+`seed_demo`, served by three separate gunicorn processes, with requests taking turns between
+them: the embedded default (SQLite, no Redis: the database cache) and, where the suite runs on
+them, PostgreSQL and Redis.
 """
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -65,8 +66,44 @@ def free_port():
         return sock.getsockname()[1]
 
 
+def database_url(name):
+    """The address of the PostgreSQL database `name` beside the test database."""
+    return worker_database_url().rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory, django_db_blocker):
+    """template(kind, env): a database of `kind` ("embedded" or "servers") migrated and seeded
+    once for the module: a SQLite file's path, or a PostgreSQL database's name. Migrating and
+    seeding took most of each deployment's start; each now starts from a copy."""
+    made, drop = {}, []
+
+    def template(kind, env):
+        if kind not in made:
+            folder = tmp_path_factory.mktemp(f"template-{kind}")
+            env = {**env, "VAR_DIR": str(folder)}
+            if kind == "embedded":
+                made[kind] = folder / "portal.sqlite3"
+                env["DATABASE_URL"] = f"sqlite:///{made[kind]}"
+            else:
+                made[kind] = f"processes_template_{uuid.uuid4().hex[:8]}"
+                with django_db_blocker.unblock(), connection.cursor() as cursor:
+                    cursor.execute(f"CREATE DATABASE {made[kind]}")
+                drop.append(made[kind])
+                env["DATABASE_URL"] = database_url(made[kind])
+            manage = [str(BIN / "python"), "manage.py"]
+            for command in (["migrate", "-v0"], ["seed_demo"]):
+                subprocess.run(manage + command, cwd=ROOT, env=env, check=True, capture_output=True)
+        return made[kind]
+
+    yield template
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        for name in drop:
+            cursor.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
 @pytest.fixture(params=["embedded", "servers"])
-def deployment(request, tmp_path, django_db_blocker):
+def deployment(request, tmp_path, django_db_blocker, seeded):
     """Three web processes on one freshly migrated and seeded database: their base URLs, and
     the environment that reaches the same database."""
     env = {
@@ -84,28 +121,27 @@ def deployment(request, tmp_path, django_db_blocker):
     if request.param == "embedded":
         env.pop("REDIS_URL", None)
         env.pop("CELERY_BROKER_URL", None)
+        shutil.copyfile(seeded("embedded", env), tmp_path / "portal.sqlite3")
         env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'portal.sqlite3'}"
     else:
         if connection.vendor != "postgresql" or not os.environ.get("REDIS_URL"):
             pytest.skip("the suite runs on the embedded default, not PostgreSQL and Redis")
         import redis
 
-        name = f"processes_{uuid.uuid4().hex[:8]}"
-        with django_db_blocker.unblock(), connection.cursor() as cursor:
-            cursor.execute(f"CREATE DATABASE {name}")
-        env["DATABASE_URL"] = worker_database_url().rsplit("/", 1)[0] + f"/{name}"
         # A Redis database of this test's own, emptied first: nothing left from another run.
         redis_url = os.environ["REDIS_URL"].rsplit("/", 1)[0] + "/11"
-        redis.Redis.from_url(redis_url).flushdb()
         env["REDIS_URL"] = redis_url
+        template = seeded("servers", env)
+        redis.Redis.from_url(redis_url).flushdb()
+        name = f"processes_{uuid.uuid4().hex[:8]}"
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            cursor.execute(f"CREATE DATABASE {name} TEMPLATE {template}")
+        env["DATABASE_URL"] = database_url(name)
 
         def cleanup():
             with django_db_blocker.unblock(), connection.cursor() as cursor:
                 cursor.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
-    manage = [str(BIN / "python"), "manage.py"]
-    for command in (["migrate", "-v0"], ["seed_demo"]):
-        subprocess.run(manage + command, cwd=ROOT, env=env, check=True, capture_output=True)
     # Three processes, as gunicorn's workers are, each on a port of its own, so that the test
     # decides which one answers.
     ports = [free_port() for _ in range(SERVERS)]

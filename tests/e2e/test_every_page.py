@@ -21,14 +21,10 @@ from notices.services import mark_all_read, tell
 from support import services as support_services
 from support.models import ContractLink, ProductVersion
 
-from .conftest import AXE, PASSWORD
+from .conftest import AXE, AXE_VIOLATIONS, PASSWORD
 from .test_accessibility import activated
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    # axe-core is injected as an inline script, which the portal's CSP rightly blocks.
-    pytest.mark.browser_context_args(bypass_csp=True),
-]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 WIDTHS = (390, 1280)
 LANGUAGES = ("en", "ja", "zh-hans")
@@ -220,6 +216,15 @@ def the_pages():
     }
 
 
+def checking(browser, width, **options):
+    """A browser context at `width` px, axe-core loaded in each page it opens (given once for
+    the context: sending it to every page took as long as running it), under the portal's own
+    Content Security Policy."""
+    context = browser.new_context(viewport={"width": width, "height": 800}, **options)
+    context.add_init_script(path=str(AXE))
+    return context
+
+
 def problems_of(page):
     """What is wrong with the page as shown: sideways scrolling, serious axe violations."""
     found = []
@@ -228,8 +233,7 @@ def problems_of(page):
     )
     if width[0] > width[1]:
         found.append(f"scrolls sideways: {width[0]} px wide in {width[1]} px")
-    page.add_script_tag(path=str(AXE))
-    violations = page.evaluate("async () => (await axe.run()).violations")
+    violations = page.evaluate(AXE_VIOLATIONS)
     found += [
         f"{v['id']}: {v['help']} at {[n['target'] for n in v['nodes']]}"
         for v in violations
@@ -254,11 +258,7 @@ def test_every_page_at_a_phone_and_a_desktop(browser, portal, sign_in_as, axe, l
     User.objects.update(language=language)
     for width in WIDTHS:
         for email, paths in pages.items():
-            context = browser.new_context(
-                viewport={"width": width, "height": 800},
-                storage_state=signed_in.get(email),
-                bypass_csp=True,
-            )
+            context = checking(browser, width, storage_state=signed_in.get(email))
             context.add_cookies([{"name": "django_language", "value": language, "url": portal}])
             page = context.new_page()
             for path in paths:
@@ -283,7 +283,7 @@ def test_the_two_factor_step_of_signing_in(browser, portal):
         # Each account reads the language it keeps (signing in kept the browser's).
         User.objects.update(language=language)
         for width in WIDTHS:
-            context = browser.new_context(viewport={"width": width, "height": 800}, bypass_csp=True)
+            context = checking(browser, width)
             context.add_cookies([{"name": "django_language", "value": language, "url": portal}])
             page = context.new_page()
             page.goto(f"{portal}/accounts/login/")
@@ -315,7 +315,7 @@ def test_the_error_pages_that_render_without_the_portal(browser, portal, rf):
                 "/__403_csrf": csrf_failure(rf.post("/")).content.decode(),
             }
         for width in WIDTHS:
-            context = browser.new_context(viewport={"width": width, "height": 800}, bypass_csp=True)
+            context = checking(browser, width)
             page = context.new_page()
             for path, html in pages.items():
                 page.route(portal + path, serve(html))
