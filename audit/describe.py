@@ -28,6 +28,7 @@ FIELD_LABELS = {
     "mpn_id": _("MPN ID"),
     "is_mpn_associated": _("Associated with MPN"),
     "is_csp": _("In CSP"),
+    "in_partner_membership_center": _("Not yet moved from Partner Membership Center"),
     "email": _("Sign-in email"),
     "tenant_id": _("Tenant ID"),
 }

@@ -35,7 +35,8 @@ def offers(request, partner):
         .annotate(cancellation_waits=Exists(waiting))
         .order_by("-starts_on", "pk")
     )
-    return render(request, "cancellations/offers.html", {"offers": rows, "today": clock.today()})
+    context = {"partner": partner, "offers": rows, "today": clock.today()}
+    return render(request, "cancellations/offers.html", context)
 
 
 def _offer_page(request, partner, offer, form=None, status=200):
@@ -44,6 +45,7 @@ def _offer_page(request, partner, offer, form=None, status=200):
     waiting = next((r for r in requests if r.state == CancellationRequest.State.OPEN), None)
     may_cancel = can(request.user, CANCEL_OFFERS)
     context = {
+        "partner": partner,
         "offer": offer,
         "today": today,
         "entitlements": offer.entitlements(),

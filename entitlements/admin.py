@@ -25,8 +25,15 @@ class OfferInline(admin.TabularInline):
 
 @admin.register(Partner)
 class PartnerAdmin(TypedSearchMixin, admin.ModelAdmin):
-    list_display = ["name", "mpn_id", "is_mpn_associated", "is_csp", "user_count"]
-    list_filter = ["is_mpn_associated", "is_csp"]
+    list_display = [
+        "name",
+        "mpn_id",
+        "is_mpn_associated",
+        "is_csp",
+        "in_partner_membership_center",
+        "user_count",
+    ]
+    list_filter = ["is_mpn_associated", "is_csp", "in_partner_membership_center"]
     search_fields = ["name", "mpn_id", "users__email"]
     inlines = [OfferInline]
 

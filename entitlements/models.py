@@ -41,6 +41,17 @@ class Partner(models.Model):
         default=False,
         help_text=_("In the Cloud Solution Provider (reseller) program."),
     )
+    # Seed 003: a company not yet invited to move from Partner Membership Center keeps managing
+    # its membership benefits there, and activates technical benefits outside Partner Center.
+    in_partner_membership_center = models.BooleanField(
+        _("not yet moved from Partner Membership Center"),
+        default=False,
+        help_text=_(
+            "Its membership benefits are still managed in Partner Membership Center (PMC): its "
+            "Benefits pages say so, and nothing can be activated, assigned, cancelled or have "
+            "its keys revealed here. Clear it once the company has moved to Partner Center."
+        ),
+    )
 
     class Meta:
         ordering = ["name"]

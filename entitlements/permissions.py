@@ -113,6 +113,9 @@ IN_PLAIN_WORDS = {
 MPN_CAPABILITIES = frozenset(
     {VIEW_BENEFITS, ACTIVATE_BENEFITS, CANCEL_OFFERS, ASSIGN_BENEFITS, GET_KEYS, MANAGE_CONTRACTS}
 )
+# What a company not yet moved from Partner Membership Center does there, not here (seed 003:
+# it "should continue to manage your MPN membership benefits in PMC"); it still sees them.
+MANAGED_IN_PMC = frozenset({ACTIVATE_BENEFITS, CANCEL_OFFERS, ASSIGN_BENEFITS, GET_KEYS})
 
 
 def roles_of(user):
@@ -133,9 +136,24 @@ def capabilities_of(user):
 
 
 def can(user, capability):
+    """Whether `user` may use `capability` (one of the constants above) in their company: a
+    role of theirs grants it, and their company is one where it applies (MPN_CAPABILITIES,
+    MANAGED_IN_PMC)."""
     if capability in MPN_CAPABILITIES and not is_mpn_member(user):
         return False
+    if capability in MANAGED_IN_PMC and in_partner_membership_center(user):
+        return False
     return capability in capabilities_of(user)
+
+
+def in_partner_membership_center(user):
+    """Whether the user's company still manages its membership benefits in Partner Membership
+    Center (seed 003): its Benefits pages say so and offer no action."""
+    return (
+        user.is_authenticated
+        and user.partner is not None
+        and user.partner.in_partner_membership_center
+    )
 
 
 def is_mpn_member(user):
@@ -237,7 +255,8 @@ def capability_required(capability):
     """Let the view run only for a signed-in user whose roles grant the capability.
 
     Everyone else is told why, with the 403 status: a company not associated with MPN gets
-    Partner Center's own message; a user without the role learns whom to ask.
+    Partner Center's own message, one still in Partner Membership Center seed 003's; a user
+    without the role learns whom to ask.
     """
 
     def decorator(view):
@@ -252,6 +271,9 @@ def capability_required(capability):
                     )
                 }
                 return render(request, "entitlements/not_mpn_associated.html", context, status=403)
+            if capability in MANAGED_IN_PMC and in_partner_membership_center(user):
+                context = {"partner": user.partner}
+                return render(request, "entitlements/in_pmc.html", context, status=403)
             if not can(user, capability):
                 context = {
                     "ask": people_who_can(user.partner, ASSIGN_ANY_ROLE) if user.partner else [],

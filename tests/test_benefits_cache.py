@@ -376,3 +376,19 @@ def test_where_the_query_cant_be_prepared_the_page_is_rendered(
     assert contract.access_id in html and read
     _, read = reads_offers(client)
     assert read
+
+
+def test_a_company_that_moves_from_partner_membership_center_sees_it_at_once(
+    client, aaron, contoso
+):
+    from entitlements.services import save_company
+
+    contoso.in_partner_membership_center = True
+    save_company(contoso)
+    client.force_login(aaron)
+    for _ in range(2):  # the second is reused
+        assert "still managed in Partner Membership Center" in page(client)
+
+    contoso.in_partner_membership_center = False
+    save_company(contoso)
+    assert "still managed in Partner Membership Center" not in page(client)

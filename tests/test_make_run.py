@@ -107,7 +107,7 @@ def test_the_readme_command_that_loads_the_demo_accounts_works_from_a_fresh_clon
         assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
         assert "admin@contoso.example" in result.stdout
         with sqlite3.connect(copy / "var" / "portal.sqlite3") as db:
-            assert db.execute("SELECT count(*) FROM accounts_user").fetchone() == (11,)
+            assert db.execute("SELECT count(*) FROM accounts_user").fetchone() == (12,)
 
 
 def respawn(tmp_path, *command):

@@ -21,6 +21,7 @@ LOGINS = [
     "admin@northwind.example",
     "agent@tailspin.example",
     "admin@wideworld.example",
+    "admin@adventureworks.example",
     "support@benefits.example",
 ]
 
@@ -61,7 +62,7 @@ def test_it_can_run_again_without_duplicating_anything(db):
     first = counts()
     seed()
     assert counts() == first
-    assert first == [5, 11, 5, 9, 1, 1, 7, 19, 1]  # products and inclusions: software and cloud
+    assert first == [6, 12, 6, 10, 1, 1, 7, 19, 1]  # products and inclusions: software and cloud
 
 
 @pytest.mark.parametrize("email", LOGINS)
@@ -83,6 +84,7 @@ def test_every_demo_account_signs_in_with_the_demo_password(client, db, email):
         ("admin@northwind.example", 200, "Your membership ended on"),
         ("agent@tailspin.example", 403, "You are not authorized for this action"),
         ("admin@wideworld.example", 200, "10 incidents"),
+        ("admin@adventureworks.example", 200, "still managed in Partner Membership Center"),
     ],
 )
 def test_each_demo_account_sees_what_its_role_should(client, db, email, status, says):

@@ -197,6 +197,12 @@ def the_pages():
         ],
         "agent@tailspin.example": [reverse("entitlements:technical_benefits")],
         "support@benefits.example": [reverse("accounts:my_access")],  # no company
+        # Not yet moved from Partner Membership Center: told so, offered no action.
+        "admin@adventureworks.example": [
+            reverse("entitlements:technical_benefits"),
+            reverse("entitlements:cloud"),
+            reverse("cancellations:offers"),
+        ],
         "admin@northwind.example": [
             reverse("entitlements:technical_benefits"),
             reverse("entitlements:software"),  # no software benefits

@@ -21,13 +21,14 @@ PASSWORD = "Partner!2026"  # noqa: S105 - the documented demo password
 # published secret (add it to any authenticator app, or: oathtool --totp -b SECRET).
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105 - demo only, published
 
-# name, MPN ID, associated with MPN, in CSP
+# name, MPN ID, associated with MPN, in CSP, not yet moved from Partner Membership Center
 PARTNERS = {
-    "contoso": ("Contoso Ltd", "4412345", True, False),
-    "fabrikam": ("Fabrikam Inc", "4423456", True, False),
-    "northwind": ("Northwind Traders", "4434567", True, False),
-    "tailspin": ("Tailspin Toys", "", False, True),
-    "wideworld": ("Wide World Importers", "4445678", True, False),
+    "contoso": ("Contoso Ltd", "4412345", True, False, False),
+    "fabrikam": ("Fabrikam Inc", "4423456", True, False, False),
+    "northwind": ("Northwind Traders", "4434567", True, False, False),
+    "tailspin": ("Tailspin Toys", "", False, True, False),
+    "wideworld": ("Wide World Importers", "4445678", True, False, False),
+    "adventureworks": ("Adventure Works", "4456789", True, False, True),
 }
 # company, kind, competency, level, days since it started (a year each: Northwind's ended a
 # month ago; Wide World's is young enough to cancel for a refund, seed 003's 30 days)
@@ -37,6 +38,7 @@ OFFERS = [
     ("fabrikam", OfferKind.ACTION_PACK, None, "", 120),
     ("northwind", OfferKind.COMPETENCY, "Datacenter", Level.SILVER, 395),
     ("wideworld", OfferKind.ACTION_PACK, None, "", 12),
+    ("adventureworks", OfferKind.COMPETENCY, "Security", Level.SILVER, 60),
 ]
 # email, first name, last name, company, roles
 PEOPLE = [
@@ -49,6 +51,7 @@ PEOPLE = [
     ("admin@northwind.example", "Isaiah", "Langer", "northwind", [Role.GLOBAL_ADMIN]),
     ("agent@tailspin.example", "Lynne", "Robbins", "tailspin", [Role.ADMIN_AGENT]),
     ("admin@wideworld.example", "Alex", "Wilber", "wideworld", [Role.GLOBAL_ADMIN]),
+    ("admin@adventureworks.example", "Johanna", "Lorenz", "adventureworks", [Role.GLOBAL_ADMIN]),
 ]
 SUPPORT_STAFF = ("support@benefits.example", "Joni", "Sherman")
 # The Cloud page's catalogue: product, delivery, {(kind, level): what each offer includes}.
@@ -140,9 +143,15 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         today = timezone.localdate()
         partners = {}
-        for key, (name, mpn_id, mpn, csp) in PARTNERS.items():
+        for key, (name, mpn_id, mpn, csp, in_pmc) in PARTNERS.items():
             partners[key], _ = Partner.objects.get_or_create(
-                name=name, defaults={"mpn_id": mpn_id, "is_mpn_associated": mpn, "is_csp": csp}
+                name=name,
+                defaults={
+                    "mpn_id": mpn_id,
+                    "is_mpn_associated": mpn,
+                    "is_csp": csp,
+                    "in_partner_membership_center": in_pmc,
+                },
             )
 
         for key, kind, competency, level, age in OFFERS:

@@ -1,0 +1,121 @@
+"""A company not yet moved from Partner Membership Center (seed 003): its Benefits pages say its
+benefits are managed there and how to activate technical benefits outside Partner Center, offer
+no action, and refuse a forged one; support staff clear the flag when it moves, audited."""
+
+import pytest
+from django.urls import reverse
+
+from activation.models import ActivationRequest
+from audit.models import AuditEntry
+from cancellations.models import CancellationRequest
+from cloud.models import CreditAssignment
+from entitlements.rules import Benefit, Level
+from software.models import LicenseKey
+
+from .factories import pool
+from .test_cloud import cloud_catalogue
+from .test_technical_benefits import PAGE, activate_url
+
+pytestmark = pytest.mark.django_db
+
+SAYS = "The membership benefits of Contoso Ltd are still managed in Partner Membership Center"
+HOW = "To activate your technical benefits, you need to contact another resource"
+PAGES = [
+    PAGE,
+    reverse("entitlements:software"),
+    reverse("entitlements:cloud"),
+    reverse("cancellations:offers"),
+]
+
+
+@pytest.fixture
+def in_pmc(contoso):
+    contoso.in_partner_membership_center = True
+    contoso.save()
+    return contoso
+
+
+@pytest.fixture
+def catalogue(contoso):
+    products = cloud_catalogue()
+    pool(products["software"], 3)
+    pool(products["dynamics"], 3, prefix="DYN")
+    return products
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_benefits_page_says_where_the_benefits_are_managed_and_offers_no_action(
+    client, alice, aaron, in_pmc, catalogue, path
+):
+    for person in (alice, aaron):
+        client.force_login(person)
+        html = client.get(path).content.decode()
+        assert SAYS in html and HOW in html
+        assert "partner-membership-center-tech-benefits-activate" in html
+        for action in ("Activate", "Get keys", "Assign user", "Request cancellation"):
+            assert f">{action}</button>" not in html, (person, action)
+        # Nobody is pointed at a role that can't act here either.
+        assert "can activate" not in html and "can get keys" not in html
+
+
+def test_an_offer_young_enough_to_cancel_offers_no_request(client, alice, in_pmc):
+    offer = in_pmc.offers.get(level=Level.GOLD)
+    offer.starts_on = offer.ends_on.replace(year=offer.ends_on.year - 1)
+    client.force_login(alice)
+    html = client.get(reverse("cancellations:offer", args=[offer.pk])).content.decode()
+    assert SAYS in html
+    assert ">Request cancellation</button>" not in html
+
+
+def test_forged_actions_are_refused_with_the_reason_and_change_nothing(
+    client, alice, in_pmc, catalogue
+):
+    gold = in_pmc.offers.get(level=Level.GOLD)
+    client.force_login(alice)
+    cloud_row = [gold.pk, catalogue["m365"].pk]
+    forged = [
+        activate_url(gold, Benefit.PRODUCT_SUPPORT),
+        reverse("cloud:activate", args=cloud_row),
+        reverse("cloud:assign", args=[gold.pk, catalogue["azure"].pk]),
+        reverse("cloud:get_keys", args=[gold.pk, catalogue["dynamics"].pk]),
+        reverse("software:get_keys", args=[gold.pk, catalogue["software"].pk]),
+        reverse("cancellations:request", args=[gold.pk]),
+    ]
+    for url in forged:
+        response = client.post(url, {"assignee": alice.pk, "reason": "Bought twice"})
+        assert response.status_code == 403, url
+        assert SAYS in response.content.decode(), url
+    assert not ActivationRequest.objects.exists()
+    assert not CreditAssignment.objects.exists()
+    assert not LicenseKey.objects.filter(offer__isnull=False).exists()
+    assert not CancellationRequest.objects.exists()
+
+
+def test_support_staff_clear_the_flag_when_the_company_moves_and_the_move_is_audited(
+    client, support, alice, in_pmc
+):
+    client.force_login(alice)
+    assert ">Activate</button>" not in client.get(PAGE).content.decode()
+
+    client.force_login(support)
+    url = reverse("admin:entitlements_partner_change", args=[in_pmc.pk])
+    form = {
+        "name": "Contoso Ltd",
+        "mpn_id": "4412345",
+        "is_mpn_associated": "on",
+        "offers-TOTAL_FORMS": "0",
+        "offers-INITIAL_FORMS": "0",
+    }
+    assert client.post(url, form).status_code == 302
+    in_pmc.refresh_from_db()
+    assert not in_pmc.in_partner_membership_center
+    [moved] = AuditEntry.objects.filter(partner=in_pmc, action=AuditEntry.Action.COMPANY_CHANGED)
+    assert moved.actor == support
+    assert moved.subject == "in_partner_membership_center True -> False"
+
+    client.force_login(alice)
+    log = client.get(reverse("audit:log")).content.decode()
+    assert "Not yet moved from Partner Membership Center" in log
+    html = client.get(PAGE).content.decode()
+    assert SAYS not in html
+    assert ">Activate</button>" in html
