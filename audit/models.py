@@ -56,6 +56,11 @@ class AuditEntry(models.Model):
         CREDIT_REASSIGNED = "credit_reassigned", _("Azure credit reassigned")
         CLOUD_SUBSCRIPTION_ACTIVE = "cloud_subscription_active", _("Cloud subscription active")
         KEYS_VIEWED = "keys_viewed", _("License keys first viewed")
+        VISUAL_STUDIO_ASSIGNED = "visual_studio_assigned", _("Visual Studio subscription assigned")
+        VISUAL_STUDIO_REASSIGNED = (
+            "visual_studio_reassigned",
+            _("Visual Studio subscription reassigned"),
+        )
 
     partner = models.ForeignKey(
         "entitlements.Partner", on_delete=models.CASCADE, related_name="audit_entries"

@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "software",
     "cancellations",
     "cloud",
+    "devtools",
     "audit",
     "notices",
 ]

@@ -2,6 +2,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from cloud import views as cloud_views
+from devtools import views as devtools_views
 from software import views as software_views
 
 from . import views
@@ -17,16 +18,11 @@ urlpatterns = [
         views.benefit_detail,
         name="benefit_detail",
     ),
-    # The Software and Cloud pages live in their rooms; their names stay here, where the menu
-    # finds them.
+    # The Software, Cloud and Visual Studio pages live in their rooms; their names stay here,
+    # where the menu finds them.
     path(f"{BENEFITS}/software", software_views.software, name="software"),
     path(f"{BENEFITS}/cloud", cloud_views.cloud_page, name="cloud"),
-    path(
-        f"{BENEFITS}/visualstudio",
-        views.not_available_yet,
-        {"title": _("Visual Studio subscriptions")},
-        name="visual_studio",
-    ),
+    path(f"{BENEFITS}/visualstudio", devtools_views.visual_studio, name="visual_studio"),
     path(
         f"{BENEFITS}/gotomarket",
         views.not_available_yet,

@@ -70,6 +70,14 @@ class Notice(models.Model):
         CREDIT_REASSIGNED = "credit_reassigned", _("Azure credit reassigned")
         CLOUD_SUBSCRIPTION_ACTIVE = "cloud_subscription_active", _("Cloud subscription active")
         KEYS_RAN_OUT = "keys_ran_out", _("License keys ran out")
+        VISUAL_STUDIO_ASSIGNED = (
+            "visual_studio_assigned",
+            _("Visual Studio subscription assigned to you"),
+        )
+        VISUAL_STUDIO_REASSIGNED = (
+            "visual_studio_reassigned",
+            _("Visual Studio subscription reassigned"),
+        )
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices"

@@ -1,4 +1,5 @@
-"""The software and cloud catalogue support staff keep, and the license keys drawn from it.
+"""The benefits catalogue support staff keep (software, cloud subscriptions, Visual Studio
+subscriptions), and the license keys drawn from it.
 
 A product (software to download and install, or a cloud subscription activated with keys) is
 included in offers of a kind, competency and level (`Inclusion`): an offer takes the
@@ -24,12 +25,14 @@ KEY_MAX_LENGTH = 100
 
 class Product(models.Model):
     """A product of the benefits catalogue: software the partner downloads and installs (the
-    Software page), or a cloud subscription (the Cloud page), and how the partner starts using
-    it (seed 003; later docs)."""
+    Software page), a cloud subscription (the Cloud page) or a Visual Studio subscription (the
+    Visual Studio subscriptions page), and how the partner starts using it (seed 003; later
+    docs)."""
 
     class Area(models.TextChoices):
         SOFTWARE = "software", _("Software")
         CLOUD = "cloud", _("Cloud")
+        VISUAL_STUDIO = "visual_studio", _("Visual Studio subscriptions")
 
     class Delivery(models.TextChoices):
         # Software, and license-based cloud subscriptions: Get keys reveals the keys.
@@ -38,6 +41,9 @@ class Product(models.Model):
         ASSIGNED_CREDIT = "assigned_credit", _("Monthly credit assigned to a user")
         # Cloud subscriptions that take days to set up: through the activation engine.
         PROVISIONED = "provisioned", _("Activated and provisioned")
+        # Visual Studio subscriptions: licensed per user, each assigned by a Global admin;
+        # the inclusion's license quantity is how many the offer includes.
+        ASSIGNED_TO_USERS = "assigned_to_users", _("Assigned to users, one each")
 
     name = models.CharField(_("name"), max_length=NAME_MAX_LENGTH)
     version = models.CharField(_("version"), max_length=50, blank=True)
@@ -47,7 +53,7 @@ class Product(models.Model):
         blank=True,
         help_text=_("For example: Standard, Datacenter."),
     )
-    area = models.CharField(_("area"), max_length=10, choices=Area.choices, default=Area.SOFTWARE)
+    area = models.CharField(_("area"), max_length=20, choices=Area.choices, default=Area.SOFTWARE)
     delivery = models.CharField(
         _("delivery"), max_length=20, choices=Delivery.choices, default=Delivery.KEYS
     )
@@ -67,9 +73,17 @@ class Product(models.Model):
                 violation_error_message=_("The catalogue has this product and version already."),
             ),
             models.CheckConstraint(
-                condition=Q(area="cloud") | Q(delivery="keys"),
+                condition=~Q(area="software") | Q(delivery="keys"),
                 name="software_is_delivered_with_keys",
                 violation_error_message=_("Software is delivered with license keys."),
+            ),
+            models.CheckConstraint(
+                condition=Q(area="visual_studio", delivery="assigned_to_users")
+                | (~Q(area="visual_studio") & ~Q(delivery="assigned_to_users")),
+                name="visual_studio_is_assigned_to_users",
+                violation_error_message=_(
+                    "Visual Studio subscriptions, and they alone, are assigned to users."
+                ),
             ),
             at_most("name", NAME_MAX_LENGTH, "product_name_length", _("At most 200 characters.")),
             at_most(

@@ -17,6 +17,7 @@ from cancellations.models import CancellationRequest
 from cases.models import Case, CaseEntry
 from cloud import services as cloud
 from cloud.models import CloudSubscription, CreditAssignment
+from devtools.models import SubscriptionAssignment
 from entitlements.models import Role, RoleAssignment
 from entitlements.rules import Benefit, Level, OfferKind
 from notices.models import Notice
@@ -28,6 +29,7 @@ from .factories import PartnerFactory, UserFactory, pool, software
 from .test_cases import open_incident
 from .test_cloud import cloud_catalogue
 from .test_support import contract_for
+from .test_visual_studio import visual_studio
 
 ACTORS = [
     "signed_out",
@@ -60,6 +62,7 @@ CONTOSO_AZURE = "contoso_azure"  # Contoso Gold's Azure credit, assigned to the 
 CONTOSO_CREDIT = "contoso_credit"  # the redemption code of that assignment
 CONTOSO_SOFTWARE = "contoso_software"  # a product Contoso's Gold offer includes
 CONTOSO_DOWNLOAD = "contoso_download"  # that product's file
+CONTOSO_VISUAL_STUDIO = "contoso_visual_studio"  # Contoso Gold's first Visual Studio subscription
 
 
 def everyone(answer):
@@ -261,7 +264,17 @@ MATRIX = {
         "GET": benefit_page(viewers=VIEWERS, other_company=404, method_ok=200),
         "POST": everyone(405),
     },
-    "entitlements:visual_studio": {"GET": signed_in(200)},
+    # Visual Studio subscriptions: seen by those who see benefits, assigned by a Global admin
+    # alone (seed 003); an empty form changes nothing and says why.
+    "entitlements:visual_studio": {
+        "GET": benefit_page(viewers=VIEWERS, other_company=200, method_ok=200),
+        "POST": everyone(405),
+    },
+    "devtools:assign": {
+        "args": CONTOSO_VISUAL_STUDIO,
+        "GET": everyone(405),
+        "POST": benefit_page(viewers={"global_admin"}, other_company=404, method_ok=302),
+    },
     "entitlements:go_to_market": {"GET": signed_in(200)},
     # Support for Business is open to every signed-in account, of any company.
     "support:home": {"GET": signed_in(302), "POST": everyone(405)},
@@ -420,6 +433,7 @@ def test_every_url_taking_an_id_gives_another_company_404():
             CONTOSO_AZURE,
             CONTOSO_SOFTWARE,
             CONTOSO_DOWNLOAD,
+            CONTOSO_VISUAL_STUDIO,
         )
         answers = [row[m]["other_company_admin"] for m in ("GET", "POST") if m in row]
         assert 404 in answers, name
@@ -465,7 +479,9 @@ def world(db, contoso):
     pool(product, 2)
     download = Download(product=product, language="en", operating_system="windows_x64")
     download.file.save("setup.txt", ContentFile(b"setup"))
+    enterprise = visual_studio("Visual Studio Enterprise", gold=2)
     args = {
+        CONTOSO_VISUAL_STUDIO: [gold.pk, enterprise.pk, 1],
         CONTOSO_SOFTWARE: [gold.pk, product.pk],
         CONTOSO_DOWNLOAD: [download.pk],
         CONTOSO_NOTICE: [notice.pk],
@@ -512,6 +528,7 @@ def stored():
         list(CreditAssignment.objects.values_list("pk", "assignee", "ended_at")),
         CloudSubscription.objects.count(),
         list(LicenseKey.objects.order_by("pk").values_list("offer", "first_viewed_by")),
+        list(SubscriptionAssignment.objects.values_list("pk", "assignee", "ended_at")),
     )
 
 

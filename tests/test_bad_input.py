@@ -411,3 +411,40 @@ def test_any_file_of_keys_loads_whole_or_is_refused_changing_nothing(windows_ser
     else:
         assert LicenseKey.objects.count() == len(before) + loaded
         LicenseKey.objects.exclude(key__in=before).delete()
+
+
+@pytest.fixture
+def enterprise(contoso):
+    from .test_visual_studio import visual_studio
+
+    return visual_studio("Visual Studio Enterprise", gold=2)
+
+
+@EXAMPLES
+@given(
+    number=st.one_of(st.integers(min_value=-(2**70), max_value=2**70), anything),
+    assignee=st.one_of(anything, st.integers(min_value=-(2**70), max_value=2**70)),
+    seen=st.one_of(anything, st.integers(min_value=-(2**70), max_value=2**70)),
+)
+@example(number=1, assignee="１", seen="")  # a full-width digit from an IME
+def test_any_visual_studio_assignment_is_answered_and_refusals_change_nothing(
+    client, alice, enterprise, number, assignee, seen
+):
+    from devtools.models import SubscriptionAssignment
+
+    client.force_login(alice)
+    gold = alice.partner.offers.get(level="gold")
+    before = list(SubscriptionAssignment.objects.values_list("pk", "assignee_id", "ended_at"))
+    url = f"/dashboard/mpn/membership/benefits/visualstudio/{gold.pk}/{enterprise.pk}/"
+    url += f"{quote(str(number), safe='')}/assign"
+    response = client.post(url, {"assignee": assignee, "seen": seen}, follow=True)
+    assert response.status_code in (200, 404)
+    after = list(SubscriptionAssignment.objects.values_list("pk", "assignee_id", "ended_at"))
+    if after != before:
+        # Only a user of her own company, to a subscription the offer includes.
+        held = SubscriptionAssignment.objects.filter(ended_at=None)
+        assert {h.assignee.partner for h in held} == {alice.partner}
+        assert {h.number for h in held} <= {1, 2}
+    elif response.status_code == 200:
+        text = response.content.decode()
+        assert 'class="message error"' in text or 'class="message info"' in text

@@ -9,12 +9,14 @@ from activation.models import ActivationRequest
 from audit.models import AuditEntry
 from cancellations.models import CancellationRequest
 from cloud.models import CreditAssignment
+from devtools.models import SubscriptionAssignment
 from entitlements.rules import Benefit, Level
 from software.models import LicenseKey
 
 from .factories import pool
 from .test_cloud import cloud_catalogue
 from .test_technical_benefits import PAGE, activate_url
+from .test_visual_studio import visual_studio
 
 pytestmark = pytest.mark.django_db
 
@@ -24,6 +26,7 @@ PAGES = [
     PAGE,
     reverse("entitlements:software"),
     reverse("entitlements:cloud"),
+    reverse("entitlements:visual_studio"),
     reverse("cancellations:offers"),
 ]
 
@@ -38,6 +41,7 @@ def in_pmc(contoso):
 @pytest.fixture
 def catalogue(contoso):
     products = cloud_catalogue()
+    products["visual_studio"] = visual_studio("Visual Studio Enterprise", gold=2)
     pool(products["software"], 3)
     pool(products["dynamics"], 3, prefix="DYN")
     return products
@@ -80,6 +84,7 @@ def test_forged_actions_are_refused_with_the_reason_and_change_nothing(
         reverse("cloud:get_keys", args=[gold.pk, catalogue["dynamics"].pk]),
         reverse("software:get_keys", args=[gold.pk, catalogue["software"].pk]),
         reverse("cancellations:request", args=[gold.pk]),
+        reverse("devtools:assign", args=[gold.pk, catalogue["visual_studio"].pk, 1]),
     ]
     for url in forged:
         response = client.post(url, {"assignee": alice.pk, "reason": "Bought twice"})
@@ -89,6 +94,7 @@ def test_forged_actions_are_refused_with_the_reason_and_change_nothing(
     assert not CreditAssignment.objects.exists()
     assert not LicenseKey.objects.filter(offer__isnull=False).exists()
     assert not CancellationRequest.objects.exists()
+    assert not SubscriptionAssignment.objects.exists()
 
 
 def test_support_staff_clear_the_flag_when_the_company_moves_and_the_move_is_audited(

@@ -463,8 +463,12 @@ def test_the_membership_offers_pages_run_the_same_queries_at_any_size(
     counts = query_counts(client, visits, company)
     assert not growing(counts), counts
     # An offer's page asks what stands in the way of a refund (activations, keys viewed,
-    # credits assigned, advisory requests): a query each, whatever their number.
-    assert max(max(each) for each in counts.values()) <= PAGE_QUERY_LIMIT + 2, counts
+    # credits and Visual Studio subscriptions assigned, advisory requests): a query each,
+    # whatever their number.
+    assert max(max(each) for each in counts.values()) <= PAGE_QUERY_LIMIT + 3, counts
+
+
+CLOUD_DELIVERIES = ["keys", "assigned_credit", "provisioned"]
 
 
 def _grow_cloud_catalogue(partner, people, size):
@@ -478,7 +482,7 @@ def _grow_cloud_catalogue(partner, people, size):
     offer = partner.offers.filter(level=Level.GOLD).first()
     have = Product.objects.filter(area="cloud").count() // 3
     for n in range(have, size):
-        for delivery in Product.Delivery:
+        for delivery in CLOUD_DELIVERIES:
             product = Product.objects.create(
                 name=f"Cloud {delivery} {n:03}", area="cloud", delivery=delivery
             )
@@ -492,7 +496,7 @@ def _grow_cloud_catalogue(partner, people, size):
                     activate_within_days=365,
                     since=datetime.date(2000, 1, 1),
                 )
-            if delivery == Product.Delivery.ASSIGNED_CREDIT:
+            if delivery == "assigned_credit":
                 CreditAssignment.objects.create(
                     offer=offer,
                     product=product,
@@ -501,7 +505,7 @@ def _grow_cloud_catalogue(partner, people, size):
                     assigned_at=now,
                     monthly_credit=Decimal(100),
                 )
-            elif delivery == Product.Delivery.PROVISIONED:
+            elif delivery == "provisioned":
                 state = ["in_review", "active", "failed"][n % 3]
                 request = ActivationRequest.objects.create(
                     offer=offer,
@@ -613,3 +617,50 @@ def test_the_software_page_runs_the_same_queries_at_any_number_of_products(
             counts[user.email, url].append(len(queries))
     assert not growing(counts), counts
     assert max(max(each) for each in counts.values()) <= PAGE_QUERY_LIMIT, counts
+
+
+@pytest.mark.django_db
+def test_the_visual_studio_page_runs_the_same_queries_at_any_number_of_subscriptions(
+    client, alice, aaron, support
+):
+    from devtools import services as devtools
+
+    from .test_visual_studio import visual_studio
+
+    gold = alice.partner.offers.get(level=Level.GOLD)
+    people = []
+
+    def grow_to(size):
+        # `size` products, each with `size` subscriptions in Gold, all of the first assigned.
+        have = len(people)
+        for n in range(have, size):
+            visual_studio(f"Visual Studio {n:03d}", gold=size, silver=1)
+            people.append(UserFactory(partner=alice.partner))
+        from software.models import Inclusion
+
+        Inclusion.objects.filter(product__area="visual_studio", level=Level.GOLD).update(
+            licenses=size
+        )
+        [first, *_] = [r for r in devtools.subscriptions(alice.partner) if r.offer == gold]
+        for seat in first.seats:
+            if seat.assignment is None:
+                devtools.assign(first, seat.number, people[seat.number - 1], alice)
+
+    staff_list = reverse("admin:devtools_subscriptionassignment_changelist")
+    counts = {alice.email: [], aaron.email: [], staff_list: []}
+    for size in SIZES:
+        grow_to(size)
+        for user in (alice, aaron):
+            client.force_login(user)
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(reverse("entitlements:visual_studio"))
+            assert response.status_code == 200
+            assert response.content.decode().count("Assigned to ") >= size
+            counts[user.email].append(len(queries))
+        client.force_login(support)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(staff_list).status_code == 200
+        counts[staff_list].append(len(queries))
+    assert not growing(counts), counts
+    pages = [counts[alice.email], counts[aaron.email]]
+    assert max(max(each) for each in pages) <= PAGE_QUERY_LIMIT, counts

@@ -34,6 +34,7 @@ def seed():
 
 def counts():
     from cloud.models import CreditAssignment
+    from devtools.models import SubscriptionAssignment
     from software.models import Inclusion, Product
 
     models = (
@@ -46,6 +47,7 @@ def counts():
         Product,
         Inclusion,
         CreditAssignment,
+        SubscriptionAssignment,
     )
     return [m.objects.count() for m in models]
 
@@ -62,7 +64,8 @@ def test_it_can_run_again_without_duplicating_anything(db):
     first = counts()
     seed()
     assert counts() == first
-    assert first == [6, 12, 6, 10, 1, 1, 7, 19, 1]  # products and inclusions: software and cloud
+    # Products and inclusions: software, cloud and Visual Studio; one of each assigned.
+    assert first == [6, 12, 6, 10, 1, 1, 9, 22, 1, 1]
 
 
 @pytest.mark.parametrize("email", LOGINS)

@@ -188,6 +188,7 @@ def the_pages():
         # An offer, and who may ask to cancel it.
         "agent@contoso.example": [
             reverse("entitlements:software"),
+            reverse("entitlements:visual_studio"),  # who can assign, named
             reverse("cancellations:offer", args=[fresh.pk]),
         ],
         "useradmin@contoso.example": [

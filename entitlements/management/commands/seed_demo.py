@@ -130,6 +130,14 @@ SOFTWARE = [
     ),
 ]
 SOFTWARE_SINCE = datetime.date(2020, 1, 1)
+# Visual Studio subscriptions: product, {(kind, level): how many each offer includes}.
+VISUAL_STUDIO = [
+    ("Visual Studio Enterprise", {(OfferKind.COMPETENCY, Level.GOLD): 5}),
+    (
+        "Visual Studio Professional",
+        {(OfferKind.ACTION_PACK, ""): 3, (OfferKind.COMPETENCY, Level.SILVER): 3},
+    ),
+]
 DEMO_KEYS_PER_PRODUCT = 20
 DEMO_FILES = Path(__file__).resolve().parents[3] / "software" / "demo_files"
 # Invited by Contoso's Global admin; the link is in the email the portal printed or sent.
@@ -184,6 +192,7 @@ class Command(BaseCommand):
         self._people_and_access(partners["contoso"])
         self._cloud(partners["contoso"])
         self._software()
+        self._visual_studio(partners["contoso"])
 
         email, first, last = SUPPORT_STAFF
         staff = self._account(email, first, last, partner=None, is_staff=True)
@@ -207,23 +216,11 @@ class Command(BaseCommand):
         """The cloud products of the catalogue, and Contoso's Azure credit assigned to its
         Global admin ("assign yourself", seed 003), through the service, as a person would."""
         from cloud import services as cloud
-        from software.models import Inclusion, Product
 
         for number, (name, delivery, included) in enumerate(CLOUD_PRODUCTS):
-            product, _ = Product.objects.get_or_create(
-                name=name, version="", defaults={"area": "cloud", "delivery": delivery}
-            )
+            product = _product(name, "cloud", delivery, included)
             if delivery == "keys":
                 _pool(product, f"C{number}")
-            for (kind, level), terms in included.items():
-                Inclusion.objects.get_or_create(
-                    product=product,
-                    kind=kind,
-                    level=level,
-                    competency=None,
-                    since=CATALOGUE_SINCE,
-                    defaults=terms,
-                )
         admin = get_user_model().objects.get(email="admin@contoso.example")
         for row in cloud.cloud_benefits(contoso):
             if (
@@ -231,6 +228,21 @@ class Command(BaseCommand):
                 and not row.offer.credit_assignments.exists()
             ):
                 cloud.assign_credit(row, admin, admin)
+
+    def _visual_studio(self, contoso):
+        """The Visual Studio subscriptions of the catalogue, and one of Contoso's Gold ones
+        assigned by its Global admin to its MPN partner admin, through the service."""
+        from devtools import services as devtools
+
+        for name, included in VISUAL_STUDIO:
+            terms = {offer: {"licenses": count, "keys": 0} for offer, count in included.items()}
+            _product(name, "visual_studio", "assigned_to_users", terms)
+        User = get_user_model()
+        admin = User.objects.get(email="admin@contoso.example")
+        [gold, *_others] = devtools.subscriptions(contoso)
+        if not gold.assigned:
+            mpn_admin = User.objects.get(email="mpnadmin@contoso.example")
+            devtools.assign(gold, 1, mpn_admin, admin)
 
     def _people_and_access(self, contoso):
         """Something on Contoso's Users and Access requests pages: a person invited and not yet
@@ -291,6 +303,26 @@ class Command(BaseCommand):
             user.save(update_fields=["password"])
         sync_email_address(user)
         return user
+
+
+def _product(name, area, delivery, included):
+    """The catalogue's product `name` of `area`, and its terms in offers since 2020:
+    `included` maps (kind, level) to the Inclusion's fields. Returns the Product."""
+    from software.models import Inclusion, Product
+
+    product, _ = Product.objects.get_or_create(
+        name=name, version="", defaults={"area": area, "delivery": delivery}
+    )
+    for (kind, level), terms in included.items():
+        Inclusion.objects.get_or_create(
+            product=product,
+            kind=kind,
+            level=level,
+            competency=None,
+            since=CATALOGUE_SINCE,
+            defaults=terms,
+        )
+    return product
 
 
 def _pool(product, prefix):
