@@ -20,6 +20,7 @@ from entitlements.permissions import (
     VIEW_BENEFITS,
     VIEW_COMPANY_CASES,
     can,
+    in_partner_membership_center,
     may_file_advisory_requests,
 )
 from support.models import IncidentCredit, SupportContract
@@ -162,6 +163,8 @@ def advisory(request):
     """Technical Presales and Deployment services: file a request (any user of an MPN
     company), the company's hours remaining, and each request with the hours it used."""
     user = request.user
+    if in_partner_membership_center(user):  # advisory hours are a technical benefit
+        return render(request, "entitlements/in_pmc.html", {"partner": user.partner}, status=403)
     if not may_file_advisory_requests(user):
         return render(request, "entitlements/not_mpn_associated.html", status=403)
     allowance, _offer, balance = services.this_year(user.partner)

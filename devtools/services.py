@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import Http404
-from django.urls import reverse
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
 
@@ -35,22 +34,35 @@ class Refused(Exception):
 
 @dataclass(frozen=True)
 class Seat:
-    """Subscription `number` of a product an offer includes, and its holder (None: free)."""
+    """Subscription `number` of a product an offer includes, its holder (None: free), and
+    whether it may go to someone else on `on` (`may_reassign`)."""
 
     number: int
     assignment: SubscriptionAssignment | None
+    may_reassign: bool = True
+
+
+def may_reassign(assignment, on):
+    """Whether `assignment`'s subscription may go to someone else on `on` (a date): 90 days
+    after it was assigned to its holder (DOMAIN.md, later docs), or at once when the holder
+    can no longer use it (deactivated, or no longer in the company)."""
+    holder = assignment.assignee
+    gone = not holder.is_active or holder.partner_id != assignment.offer.partner_id
+    return gone or on >= assignment.reassignable_on
 
 
 @dataclass(frozen=True)
 class OfferSubscriptions:
     """The Visual Studio subscriptions of one product that one offer includes: its terms (the
     inclusion in force when the offer started), each subscription, numbered from 1, and who
-    holds one of the offer's subscriptions (`taken`: user ids; one each per offer)."""
+    holds one of the offer's subscriptions (`taken`: user ids; one each per offer), and whom a
+    subscription could go to (`candidates`, filled in by the page)."""
 
     offer: MembershipOffer
     inclusion: Inclusion
     seats: tuple
     taken: frozenset
+    candidates: tuple = ()
 
     @property
     def product(self):
@@ -94,10 +106,13 @@ def subscriptions(partner, on=None):
             if includes(inclusion, offer):
                 terms[inclusion.product_id] = inclusion
         for inclusion in sorted(terms.values(), key=lambda i: (i.product.name, i.product.pk)):
-            seats = tuple(
-                Seat(number, holders.get((offer.pk, inclusion.product_id, number)))
-                for number in range(1, inclusion.licenses + 1)
-            )
+            seats = []
+            for number in range(1, inclusion.licenses + 1):
+                held = holders.get((offer.pk, inclusion.product_id, number))
+                if held:
+                    held.offer = offer  # the row's own, read once
+                seats.append(Seat(number, held, held is None or may_reassign(held, on)))
+            seats = tuple(seats)
             rows.append(
                 OfferSubscriptions(offer, inclusion, seats, frozenset(taken.get(offer.pk, ())))
             )
@@ -123,8 +138,8 @@ def assign(row, number, assignee, actor, seen=None):
     again changes nothing. Returns (assignment, changed). Raises Refused when the assignee is
     not an active user of the company or holds a subscription of the offer already (a
     constraint decides), the offer is no longer active, or the holder got it less than 90 days
-    ago (DOMAIN.md, later docs; the message gives the first day it can be). The new holder is
-    told; an old holder is told they no longer hold it. Audited.
+    ago and can still use it (DOMAIN.md, later docs; the message gives the first day it can
+    be). The new holder is told; an old holder is told they no longer hold it. Audited.
     """
     offer, product = row.offer, row.product
     if assignee.partner_id != offer.partner_id or not assignee.is_active:
@@ -146,7 +161,7 @@ def assign(row, number, assignee, actor, seen=None):
             return current, False
         if (current.pk if current else None) != seen:
             raise _changed_meanwhile(current)
-        if current and clock.today() < current.reassignable_on:
+        if current and not may_reassign(current, clock.today()):
             raise Refused(
                 _(
                     "This subscription can be reassigned on %(day)s: %(days)s days after it was "
@@ -229,13 +244,13 @@ def _tell(row, assignment, previous, actor):
         "email": assignment.assignee.email,
         "reassignable_on": assignment.reassignable_on,
     }
-    url = reverse("entitlements:visual_studio")
+    # No link to the portal's page: holders are often people with no role, who can't open it;
+    # the subscription is used in Visual Studio itself.
     tell(
         assignment.assignee,
         Notice.Kind.VISUAL_STUDIO_ASSIGNED,
         about=f"visual_studio:{assignment.pk}",
         context=context,
-        url=url,
     )
     if previous:
         tell(
@@ -243,5 +258,4 @@ def _tell(row, assignment, previous, actor):
             Notice.Kind.VISUAL_STUDIO_REASSIGNED,
             about=f"visual_studio:{previous.pk}",
             context={**context, "new_assignee": assignment.assignee.display_name},
-            url=url,
         )

@@ -1,6 +1,8 @@
 """The Visual Studio subscriptions page: each offer's subscriptions, who holds them, and
 assigning them (seed 003; issue 17)."""
 
+from dataclasses import replace
+
 from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
@@ -49,6 +51,15 @@ def visual_studio(request, partner):
     and reassigns them here."""
     can_assign = can(request.user, ASSIGN_BENEFITS)
     rows = services.subscriptions(partner)
+    if can_assign and rows:
+        # Whom a subscription can go to, read once for every row: the company's active users
+        # but those holding one of the row's offer already (one each: issue 17).
+        users = partner.users.filter(is_active=True).order_by("first_name", "last_name", "email")
+        users = list(users)
+        rows = [
+            replace(row, candidates=tuple(u for u in users if u.pk not in row.taken))
+            for row in rows
+        ]
     context = {
         "partner": partner,
         "today": clock.today(),
@@ -58,13 +69,6 @@ def visual_studio(request, partner):
             [str(role.label) for role in roles_that_can(ASSIGN_BENEFITS)], gettext("or")
         ),
         "assigners": [] if can_assign else people_who_can(partner, ASSIGN_BENEFITS),
-        # Whom a subscription can go to, read once for every row; each offer's row leaves
-        # out those holding one of its subscriptions (one each: issue 17).
-        "users": (
-            list(partner.users.filter(is_active=True).order_by("first_name", "last_name", "email"))
-            if can_assign and rows
-            else []
-        ),
     }
     return render(request, "devtools/visual_studio.html", context)
 

@@ -167,8 +167,9 @@ def needs_two_factor(user):
 
 def may_file_advisory_requests(user):
     """Any user of an MPN company, whatever their roles, files advisory requests and sees the
-    company's advisory hours (DOMAIN.md: advisory hours need no activation)."""
-    return is_mpn_member(user)
+    company's advisory hours (DOMAIN.md: advisory hours need no activation); not one still in
+    Partner Membership Center, whose technical benefits are used outside Partner Center."""
+    return is_mpn_member(user) and not in_partner_membership_center(user)
 
 
 def roles_that_can(capability):

@@ -2,12 +2,16 @@
 benefits are managed there and how to activate technical benefits outside Partner Center, offer
 no action, and refuse a forged one; support staff clear the flag when it moves, audited."""
 
+import datetime
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from activation.models import ActivationRequest
 from audit.models import AuditEntry
 from cancellations.models import CancellationRequest
+from cases.models import Case
 from cloud.models import CreditAssignment
 from devtools.models import SubscriptionAssignment
 from entitlements.rules import Benefit, Level
@@ -62,13 +66,29 @@ def test_every_benefits_page_says_where_the_benefits_are_managed_and_offers_no_a
         assert "can activate" not in html and "can get keys" not in html
 
 
-def test_an_offer_young_enough_to_cancel_offers_no_request(client, alice, in_pmc):
-    offer = in_pmc.offers.get(level=Level.GOLD)
-    offer.starts_on = offer.ends_on.replace(year=offer.ends_on.year - 1)
+def test_an_offer_young_enough_to_cancel_offers_no_request(client, alice, contoso):
+    offer = contoso.offers.get(level=Level.GOLD)
+    offer.starts_on = timezone.localdate() - datetime.timedelta(days=5)
+    offer.save()
+    url = reverse("cancellations:offer", args=[offer.pk])
     client.force_login(alice)
-    html = client.get(reverse("cancellations:offer", args=[offer.pk])).content.decode()
+    assert ">Request cancellation</button>" in client.get(url).content.decode()
+
+    contoso.in_partner_membership_center = True
+    contoso.save()
+    html = client.get(url).content.decode()
     assert SAYS in html
     assert ">Request cancellation</button>" not in html
+
+
+def test_advisory_requests_are_filed_outside_partner_center_too(client, nora, in_pmc):
+    client.force_login(nora)
+    response = client.get(reverse("cases:advisory"))
+    assert response.status_code == 403
+    assert SAYS in response.content.decode()
+    response = client.post(reverse("cases:advisory"), {"title": "Help", "description": "Plan"})
+    assert response.status_code == 403
+    assert not Case.objects.exists()
 
 
 def test_forged_actions_are_refused_with_the_reason_and_change_nothing(

@@ -73,6 +73,10 @@ def assign_url(offer, product, number):
     return reverse("devtools:assign", args=[offer.pk, product.pk, number])
 
 
+def html_of(response):
+    return html.unescape(response.content.decode())
+
+
 def post_assign(client, offer, product, number, assignee, seen=""):
     """Assign from the page's form; returns the page it lands on (`.content.decode()`)."""
     response = client.post(
@@ -142,7 +146,8 @@ def test_assigning_tells_the_assignee_in_their_language_and_is_audited(
     assert email.to == [nora.email]
     assert "Visual Studio Enterprise" in email.subject
     assert "割り当て" in email.subject  # in Nora's language
-    assert nora.email in email.body and PAGE in email.body
+    assert nora.email in email.body and "https://my.visualstudio.com/" in email.body
+    assert PAGE not in email.body  # a page Nora, with no role, couldn't open
 
 
 def test_a_double_click_assigns_once(client, alice, nora, gold, enterprise):
@@ -289,3 +294,30 @@ def test_a_new_user_can_be_given_one(client, alice, contoso, gold, enterprise):
     assert newcomer.email in client.get(PAGE).content.decode()
     post_assign(client, gold, enterprise, 1, newcomer)
     assert SubscriptionAssignment.objects.get().assignee == newcomer
+
+
+def test_a_holder_who_left_or_was_deactivated_frees_the_subscription_at_once(
+    client, alice, nora, aaron, gold, enterprise, clock
+):
+    client.force_login(alice)
+    post_assign(client, gold, enterprise, 1, nora)
+    first = SubscriptionAssignment.objects.get()
+    clock.advance(days=10)
+    nora.is_active = False
+    nora.save()
+    html = client.get(PAGE).content.decode()
+    assert "Can be reassigned on" not in html
+    html = post_assign(client, gold, enterprise, 1, aaron, seen=first.pk).content.decode()
+    assert "is assigned to" in html
+    assert SubscriptionAssignment.objects.get(ended_at__isnull=True).assignee == aaron
+
+
+def test_when_everyone_holds_one_no_form_is_offered(client, alice, contoso, gold):
+    visual_studio("Visual Studio Enterprise", gold=2)
+    product = Product.objects.get(name="Visual Studio Enterprise")
+    row = row_of(contoso, gold, product)
+    services.assign(row, 1, alice, alice)  # Alice is the company's only user
+    client.force_login(alice)
+    html = html_of(client.get(PAGE))
+    assert "Everyone in your company holds a subscription of this offer already." in html
+    assert ">Assign user</button>" not in html
