@@ -12,7 +12,6 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
-from activation import clock
 from entitlements.permissions import (
     ASSIGN_BENEFITS,
     VIEW_BENEFITS,
@@ -62,7 +61,6 @@ def visual_studio(request, partner):
         ]
     context = {
         "partner": partner,
-        "today": clock.today(),
         "rows": rows,
         "can_assign": can_assign,
         "assigner_roles": get_text_list(
