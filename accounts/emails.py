@@ -16,11 +16,12 @@ def language_of(user):
     return getattr(user, "language", "") or settings.LANGUAGE_CODE
 
 
-def render(user, template_prefix, context):
-    """The email `template_prefix`_subject.txt / _message.txt rendered in the person's
-    language, as (subject, body) strings; the subject is one line."""
+def render(user, template_prefix, context, language=""):
+    """The email `template_prefix`_subject.txt / _message.txt rendered in `language` (a code
+    of settings.LANGUAGES), else the person's, as (subject, body) strings; the subject is one
+    line."""
     context = {"user": user, "portal_url": settings.PORTAL_URL.rstrip("/"), **context}
-    with translation.override(language_of(user)):
+    with translation.override(language or language_of(user)):
         subject = render_to_string(f"{template_prefix}_subject.txt", context)
         body = render_to_string(f"{template_prefix}_message.txt", context)
     return " ".join(subject.split()), body

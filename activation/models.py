@@ -40,6 +40,14 @@ class Failure(models.TextChoices):
         ),
     )
     NO_IDS = "no_ids", _("No unused Access ID could be drawn. Select Try again.")
+    # Seed 003: a Go-To-Market offer's instructions are emailed to the marketing contact.
+    NO_MARKETING_CONTACT = (
+        "no_marketing_contact",
+        _(
+            "%(partner)s has no marketing contact to email the instructions to. Add one at the "
+            "top of the Go-To-Market page, then select Try again."
+        ),
+    )
 
 
 class ActivationRequestQuerySet(models.QuerySet):
@@ -68,8 +76,9 @@ class ActivationRequestQuerySet(models.QuerySet):
         return latest
 
     def latest_by_product(self, offers):
-        """{(offer id, product id): its latest request} for cloud products, as
-        `latest_by_benefit` for technical benefits; with the subscription it made."""
+        """{(offer id, product id): its latest request} for catalogue products (cloud
+        subscriptions, Go-To-Market offers), as `latest_by_benefit` for technical benefits;
+        with the cloud subscription it made, if any."""
         offers = {offer.pk: offer for offer in offers}
         newest_first = Window(
             RowNumber(), partition_by=[F("offer_id"), F("product_id")], order_by=F("pk").desc()
@@ -89,9 +98,9 @@ class ActivationRequestQuerySet(models.QuerySet):
 
 class ActivationRequest(models.Model):
     """A request to activate one benefit of one membership offer: a technical benefit
-    (`benefit`), or a cloud subscription that takes days to provision (`product`, a cloud
-    product of the catalogue; `benefit` empty). One engine for every benefit that takes days
-    (issue 16).
+    (`benefit`), or a product of the catalogue that takes days (`product`: a cloud
+    subscription to provision, a Go-To-Market offer; `benefit` empty). One engine for every
+    benefit that takes days (issues 16, 17).
 
     States:
 
@@ -101,7 +110,7 @@ class ActivationRequest(models.Model):
 
     The state lives here, with `due_at`, the time the request is next to move. Workers only
     nudge; a beat sweeper moves whatever is due, so a lost message delays and never loses.
-    At most one open (pending, active or failed) request per benefit, and per cloud product:
+    At most one open (pending, active or failed) request per benefit, and per product:
     database constraints.
     """
 
@@ -123,7 +132,7 @@ class ActivationRequest(models.Model):
         null=True,
         blank=True,
         related_name="activations",
-        help_text=_("A cloud subscription to provision; empty for a technical benefit."),
+        help_text=_("A cloud subscription or a Go-To-Market offer; empty for a technical benefit."),
     )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -211,7 +220,7 @@ class ActivationRequest(models.Model):
     @property
     def name(self):
         """What is being activated: the technical benefit's name (in the active language) or
-        the cloud product's."""
+        the product's."""
         return str(self.product) if self.product_id else self.get_benefit_display()
 
     @property

@@ -6,6 +6,7 @@ the mover expects, so a duplicate message, a second worker or a double click cha
 """
 
 import datetime
+import importlib
 import logging
 
 from django.conf import settings
@@ -334,28 +335,33 @@ def _advance_locked(request, actor=None, note="", nudge=True):
     return True
 
 
-def _cloud():
-    """The cloud room's provisioning: cloud subscriptions go through this engine too (issue
-    16), and only that room knows what an offer includes of the catalogue and what a
-    subscription is. Imported when used, since that room builds on this one."""
-    from cloud import provisioning
+# The rooms that make what an activation of a catalogue product makes, by the product's area:
+# cloud subscriptions (issue 16) and Go-To-Market offers (issue 17) go through this engine too.
+# Each module has `problem(request)` (a Failure that stops it, or None), `complete(request,
+# today)` (what it makes), `tell_complete(request, made)` and ACTIVE_ACTION (its audit).
+PROVISIONERS = {"cloud": "cloud.provisioning", "go_to_market": "marketing.provisioning"}
 
-    return provisioning
+
+def _provisioner(request):
+    """The room's module for `request`'s product, imported when used, since those rooms build
+    on this one. Raises KeyError for a product of another area (a fault of ours)."""
+    return importlib.import_module(PROVISIONERS[request.product.area])
 
 
 def _complete(request, now):
     """What an activation makes when it completes: a technical benefit its support contract
-    with the IDs, a cloud product its subscription."""
+    with the IDs; a catalogue product what its room makes."""
     if request.product_id:
-        return _cloud().subscribe(request, clock.today())
+        return _provisioner(request).complete(request, clock.today())
     return _issue_contract(request, now)
 
 
 def _told_complete(request, made, actor):
     """Audit the completion and tell those who are told, in the completing transaction."""
     if request.product_id:
-        _audit(request, Action.CLOUD_SUBSCRIPTION_ACTIVE, actor)
-        _cloud().tell_active(request, made)
+        provisioner = _provisioner(request)
+        _audit(request, provisioner.ACTIVE_ACTION, actor)
+        provisioner.tell_complete(request, made)
     else:
         _audit(request, Action.IDS_REVEALED, actor)
         _tell_ids_ready(request, made)
@@ -364,8 +370,9 @@ def _told_complete(request, made, actor):
 def _check_still_entitled(request):
     offer = request.offer
     if request.product_id:
-        if not _cloud().still_included(request):
-            raise PermanentFailure(Failure.BENEFIT_WITHDRAWN)
+        problem = _provisioner(request).problem(request)
+        if problem:
+            raise PermanentFailure(problem)
     elif offer.entitlement(request.benefit) is None:
         raise PermanentFailure(Failure.BENEFIT_WITHDRAWN)
     if not offer.partner.is_mpn_associated:

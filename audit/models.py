@@ -61,6 +61,8 @@ class AuditEntry(models.Model):
             "visual_studio_reassigned",
             _("Visual Studio subscription reassigned"),
         )
+        MARKETING_CONTACT_SET = "marketing_contact_set", _("Marketing contact set")
+        GO_TO_MARKET_OFFER_ACTIVE = "go_to_market_offer_active", _("Go-To-Market offer active")
 
     partner = models.ForeignKey(
         "entitlements.Partner", on_delete=models.CASCADE, related_name="audit_entries"

@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.openid_connect",
     "django_htmx",
     "csp",
+    "phonenumber_field",
     "benefits_portal.apps.CoreConfig",
     "accounts",
     "entitlements",
@@ -95,6 +96,7 @@ INSTALLED_APPS = [
     "cancellations",
     "cloud",
     "devtools",
+    "marketing",
     "audit",
     "notices",
 ]

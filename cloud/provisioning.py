@@ -1,34 +1,45 @@
-"""What the activation engine asks of the cloud room for a cloud subscription it provisions:
-whether the offer still includes the product, the subscription it makes on completing, and
-who is told. Called inside the engine's transaction, on the request's locked row."""
+"""What the activation engine asks of the cloud room for a cloud subscription it provisions
+(activation.services.PROVISIONERS): whether the offer still includes the product, the
+subscription it makes on completing, and who is told. Called inside the engine's transaction,
+on the request's locked row."""
 
 import uuid
 
 from django.urls import reverse
 from django.utils import timezone
 
+from activation.models import Failure
 from activation.services import notice_recipients
+from audit.models import AuditEntry
 from notices.services import tell
+from software import services as software_services
 
-from . import services
 from .models import CloudSubscription
 
-
-def still_included(request):
-    """Whether the request's offer still includes its product (the catalogue for the offer's
-    start); False makes the engine stop it with "no longer includes"."""
-    return services.inclusion_of(request.offer, request.product) is not None
+Action = AuditEntry.Action
 
 
-def subscribe(request, today):
+ACTIVE_ACTION = Action.CLOUD_SUBSCRIPTION_ACTIVE
+
+
+def problem(request):
+    """Why the request can't go on, or None: the offer no longer includes its product (the
+    catalogue for the offer's start)."""
+    if software_services.inclusion_of(request.offer, request.product) is None:
+        return Failure.BENEFIT_WITHDRAWN
+    return None
+
+
+def complete(request, today):
     """The cloud subscription an active request made: one per request (a one-to-one row), with
     the offer's license quantity, from today to the offer's end."""
+    inclusion = software_services.inclusion_of(request.offer, request.product)
     return CloudSubscription.objects.create(
         activation=request,
         partner=request.offer.partner,
         product=request.product,
         subscription_id=uuid.uuid4(),
-        licenses=getattr(services.inclusion_of(request.offer, request.product), "licenses", None),
+        licenses=getattr(inclusion, "licenses", None),
         starts_on=today,
         ends_on=max(today, request.offer.ends_on),
     )
@@ -39,7 +50,7 @@ def active_about(request_pk):
     return f"cloud_activation:{request_pk}"
 
 
-def tell_active(request, subscription):
+def tell_complete(request, subscription):
     """Tell the people told of activations (the Global admins and the requester, as for the
     Access ID and Contract ID) that the subscription is active: one notice each."""
     requester = request.requested_by

@@ -81,19 +81,6 @@ class CloudBenefit:
         return None
 
 
-def _includes(inclusion, offer):
-    """Whether `inclusion` applies to `offer`: same kind and level, its competency or every
-    one, and in force on the offer's start (since <= starts_on < until): an offer's terms are
-    fixed when it starts (DOMAIN.md)."""
-    return (
-        inclusion.kind == offer.kind
-        and inclusion.level == offer.level
-        and inclusion.competency_id in (None, offer.competency_id)
-        and inclusion.since <= offer.starts_on
-        and (inclusion.until is None or offer.starts_on < inclusion.until)
-    )
-
-
 def _best(pairs):
     """Of (offer, inclusion) pairs for one product, the one a row shows: the highest level
     (Gold, Silver, Action Pack), then the latest start; a competency's own inclusion before
@@ -126,7 +113,7 @@ def cloud_benefits(partner, on=None):
     by_product = {}
     for offer in offers:
         for inclusion in inclusions:
-            if _includes(inclusion, offer):
+            if software_services.includes(inclusion, offer):
                 by_product.setdefault(inclusion.product_id, []).append((offer, inclusion))
     rows = [CloudBenefit(*_best(pairs)) for pairs in by_product.values()]
     return sorted(rows, key=lambda row: (row.product.name, row.product.version))
@@ -168,18 +155,6 @@ def cloud_benefit_of(partner, offer_id, product_id, on=None):
         if row.offer.pk == offer_id and row.product.pk == product_id:
             return row
     return None
-
-
-def inclusion_of(offer, product):
-    """The catalogue's inclusion of `product` in `offer` as it is now (for the offer's start),
-    or None when the offer doesn't include it (any more). A competency's own inclusion comes
-    before one for every competency."""
-    matching = [
-        inclusion
-        for inclusion in Inclusion.objects.filter(product=product, kind=offer.kind)
-        if _includes(inclusion, offer)
-    ]
-    return max(matching, key=lambda i: (i.competency_id is not None, i.since), default=None)
 
 
 def _audit(row, action, actor, subject, **facts):

@@ -20,6 +20,9 @@ ACTIVATE_BENEFITS = "benefits.activate"
 # Assign a benefit to one of the company's users: an Azure usage-based subscription's monthly
 # credit (seed 003: "you do need to be the global admin to assign benefits to employees").
 ASSIGN_BENEFITS = "benefits.assign"
+# Add, update or change the company's marketing contact, who receives the instructions of its
+# Go-To-Market offers (seed 003: "Global admin, MPN Partner admin").
+SET_MARKETING_CONTACT = "benefits.marketing_contact"
 # See the company's users and their roles (Account settings → Users).
 VIEW_ROLES = "roles.view"
 # Invite, deactivate, reactivate and remove users; approve requests for roles one may grant.
@@ -57,6 +60,7 @@ CAPABILITIES = {
             CANCEL_OFFERS,
             ASSIGN_BENEFITS,
             GET_KEYS,
+            SET_MARKETING_CONTACT,
             RECEIVE_ACTIVATION_NOTICES,
             RECEIVE_REMINDERS,
             VIEW_AUDIT_LOG,
@@ -76,6 +80,7 @@ CAPABILITIES = {
             ACTIVATE_BENEFITS,
             CANCEL_OFFERS,
             GET_KEYS,
+            SET_MARKETING_CONTACT,
             RECEIVE_REMINDERS,
             VIEW_ROLES,
             VIEW_COMPANY_CASES,
@@ -90,10 +95,13 @@ CAPABILITIES = {
 # code decides with, so the page can't say something the code doesn't do.
 IN_PLAIN_WORDS = {
     VIEW_BENEFITS: _("See the company's membership benefits, and their Access ID and Contract ID"),
-    ACTIVATE_BENEFITS: _("Activate technical benefits"),
+    ACTIVATE_BENEFITS: _(
+        "Activate benefits: technical benefits, cloud subscriptions and Go-To-Market offers"
+    ),
     CANCEL_OFFERS: _("Ask to cancel a membership offer for a refund"),
     ASSIGN_BENEFITS: _("Assign benefits to the company's users, such as Azure credit"),
     GET_KEYS: _("Reveal the license keys of software and cloud products (Get keys)"),
+    SET_MARKETING_CONTACT: _("Set the company's marketing contact for Go-To-Market offers"),
     RECEIVE_ACTIVATION_NOTICES: _("Get an email when an activation is ready"),
     RECEIVE_REMINDERS: _(
         "Be reminded of contracts about to end, incidents running out and renewals"
@@ -111,11 +119,21 @@ IN_PLAIN_WORDS = {
 
 # Membership benefits exist only for companies associated with the Microsoft Partner Network.
 MPN_CAPABILITIES = frozenset(
-    {VIEW_BENEFITS, ACTIVATE_BENEFITS, CANCEL_OFFERS, ASSIGN_BENEFITS, GET_KEYS, MANAGE_CONTRACTS}
+    {
+        VIEW_BENEFITS,
+        ACTIVATE_BENEFITS,
+        CANCEL_OFFERS,
+        ASSIGN_BENEFITS,
+        GET_KEYS,
+        SET_MARKETING_CONTACT,
+        MANAGE_CONTRACTS,
+    }
 )
 # What a company not yet moved from Partner Membership Center does there, not here (seed 003:
 # it "should continue to manage your MPN membership benefits in PMC"); it still sees them.
-MANAGED_IN_PMC = frozenset({ACTIVATE_BENEFITS, CANCEL_OFFERS, ASSIGN_BENEFITS, GET_KEYS})
+MANAGED_IN_PMC = frozenset(
+    {ACTIVATE_BENEFITS, CANCEL_OFFERS, ASSIGN_BENEFITS, GET_KEYS, SET_MARKETING_CONTACT}
+)
 
 
 def roles_of(user):

@@ -1,8 +1,8 @@
 from django.urls import path
-from django.utils.translation import gettext_lazy as _
 
 from cloud import views as cloud_views
 from devtools import views as devtools_views
+from marketing import views as marketing_views
 from software import views as software_views
 
 from . import views
@@ -18,15 +18,10 @@ urlpatterns = [
         views.benefit_detail,
         name="benefit_detail",
     ),
-    # The Software, Cloud and Visual Studio pages live in their rooms; their names stay here,
-    # where the menu finds them.
+    # The Software, Cloud, Visual Studio and Go-To-Market pages live in their rooms; their
+    # names stay here, where the menu finds them.
     path(f"{BENEFITS}/software", software_views.software, name="software"),
     path(f"{BENEFITS}/cloud", cloud_views.cloud_page, name="cloud"),
     path(f"{BENEFITS}/visualstudio", devtools_views.visual_studio, name="visual_studio"),
-    path(
-        f"{BENEFITS}/gotomarket",
-        views.not_available_yet,
-        {"title": _("Go-To-Market")},
-        name="go_to_market",
-    ),
+    path(f"{BENEFITS}/gotomarket", marketing_views.go_to_market, name="go_to_market"),
 ]

@@ -9,7 +9,6 @@ from django.utils.text import get_text_list
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
-from accounts.decorators import login_required
 from activation import clock
 from activation.models import PENDING, ActivationRequest
 from cases.models import Case
@@ -184,9 +183,3 @@ def benefit_detail(request, partner, offer_id, benefit):
     record_first_views(request.user, partner, _ids_not_seen_yet([row]))
     context = {**_activation_context(request, partner), "row": row, "today": clock.today()}
     return render(request, "entitlements/_benefit_content.html", context)
-
-
-@require_GET
-@login_required
-def not_available_yet(request, title):
-    return render(request, "entitlements/not_available_yet.html", {"title": title})

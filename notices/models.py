@@ -78,6 +78,11 @@ class Notice(models.Model):
             "visual_studio_reassigned",
             _("Visual Studio subscription reassigned"),
         )
+        GO_TO_MARKET_INSTRUCTIONS = (
+            "go_to_market_instructions",
+            _("Instructions for a Go-To-Market offer"),
+        )
+        GO_TO_MARKET_ACTIVE = "go_to_market_active", _("Go-To-Market offer active")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices"
@@ -92,6 +97,17 @@ class Notice(models.Model):
     about = models.CharField(max_length=ABOUT_MAX_LENGTH)
     context = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
     url = models.CharField(max_length=URL_MAX_LENGTH, blank=True)
+    # A marketing contact's instructions go to the address and in the language given for
+    # them (seed 003), not the account's.
+    email_to = models.EmailField(
+        blank=True, help_text=_("Where the email goes; empty: the recipient's own address.")
+    )
+    language = models.CharField(
+        max_length=10,
+        choices=settings.LANGUAGES,
+        blank=True,
+        help_text=_("The email's language; empty: the recipient's own."),
+    )
     created_at = models.DateTimeField()
     read_at = models.DateTimeField(null=True, blank=True)
     email_due_at = models.DateTimeField(

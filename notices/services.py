@@ -53,7 +53,7 @@ def retry_delay(attempts):
     return min(RETRY_DELAY_MAX, 30 * 2 ** max(0, attempts - 1))
 
 
-def tell(person, kind, *, about, context=None, url=""):
+def tell(person, kind, *, about, context=None, url="", email_to="", language=""):
     """Tell `person` of an event, once: in the portal's notices and by email.
 
     Takes the User, a Notice.Kind (or its value), `about`, the event's short key (e.g.
@@ -80,6 +80,8 @@ def tell(person, kind, *, about, context=None, url=""):
                 about=about,
                 context=context or {},
                 url=url,
+                email_to=email_to,
+                language=language,
                 created_at=now,
                 read_at=now if kind in EMAIL_ONLY else None,
                 email_due_at=now,
@@ -157,7 +159,9 @@ def title(notice):
 def email_of(notice):
     """(subject, body) of the notice's email, in the recipient's language."""
     context = {"notice": notice, "url": absolute_url(notice), **_readable(notice)}
-    return emails.render(notice.recipient, f"notices/{notice.kind}", context)
+    return emails.render(
+        notice.recipient, f"notices/{notice.kind}", context, language=notice.language
+    )
 
 
 # Delivery
@@ -239,7 +243,7 @@ def _send(notice, lease_end):
         _try_later(mine, notice, attempts, error)
         return False
     try:
-        EmailMessage(subject, body, to=[person.email]).send()
+        EmailMessage(subject, body, to=[notice.email_to or person.email]).send()
     except SoftTimeLimitExceeded:
         raise  # the task's time is up: the lease lapses and the next sweep sends it
     except SMTPRecipientsRefused as error:

@@ -1,5 +1,5 @@
 """The benefits catalogue support staff keep (software, cloud subscriptions, Visual Studio
-subscriptions), and the license keys drawn from it.
+subscriptions, Go-To-Market offers), and the license keys drawn from it.
 
 A product (software to download and install, or a cloud subscription activated with keys) is
 included in offers of a kind, competency and level (`Inclusion`): an offer takes the
@@ -25,21 +25,23 @@ KEY_MAX_LENGTH = 100
 
 class Product(models.Model):
     """A product of the benefits catalogue: software the partner downloads and installs (the
-    Software page), a cloud subscription (the Cloud page) or a Visual Studio subscription (the
-    Visual Studio subscriptions page), and how the partner starts using it (seed 003; later
-    docs)."""
+    Software page), a cloud subscription (the Cloud page), a Visual Studio subscription (the
+    Visual Studio subscriptions page) or a Go-To-Market offer (the Go-To-Market page, listed
+    under its benefit), and how the partner starts using it (seed 003; later docs)."""
 
     class Area(models.TextChoices):
         SOFTWARE = "software", _("Software")
         CLOUD = "cloud", _("Cloud")
         VISUAL_STUDIO = "visual_studio", _("Visual Studio subscriptions")
+        GO_TO_MARKET = "go_to_market", _("Go-To-Market")
 
     class Delivery(models.TextChoices):
         # Software, and license-based cloud subscriptions: Get keys reveals the keys.
         KEYS = "keys", _("License keys")
         # Azure usage-based subscriptions: a monthly credit a Global admin assigns to a user.
         ASSIGNED_CREDIT = "assigned_credit", _("Monthly credit assigned to a user")
-        # Cloud subscriptions that take days to set up: through the activation engine.
+        # Cloud subscriptions that take days to set up, and Go-To-Market offers: through the
+        # activation engine.
         PROVISIONED = "provisioned", _("Activated and provisioned")
         # Visual Studio subscriptions: licensed per user, each assigned by a Global admin;
         # the inclusion's license quantity is how many the offer includes.
@@ -61,7 +63,19 @@ class Product(models.Model):
         _("special instructions"),
         max_length=INSTRUCTIONS_MAX_LENGTH,
         blank=True,
-        help_text=_("Shown with the keys: what to follow when using them (seed 003)."),
+        help_text=_(
+            "Shown with the keys: what to follow when using them (seed 003). A Go-To-Market "
+            "offer's are emailed to the company's marketing contact once it is active."
+        ),
+    )
+    go_to_market_benefit = models.CharField(
+        _("Go-To-Market benefit"),
+        max_length=NAME_MAX_LENGTH,
+        blank=True,
+        help_text=_(
+            "A Go-To-Market offer's benefit, which the page lists it under: for example Silver "
+            "Core, Gold Core, ISV Co-sell ready (seed 003)."
+        ),
     )
 
     class Meta:
@@ -85,7 +99,23 @@ class Product(models.Model):
                     "Visual Studio subscriptions, and they alone, are assigned to users."
                 ),
             ),
+            models.CheckConstraint(
+                condition=Q(area="go_to_market", delivery="provisioned")
+                & ~Q(go_to_market_benefit="")
+                | (~Q(area="go_to_market") & Q(go_to_market_benefit="")),
+                name="go_to_market_offer_is_activated_under_a_benefit",
+                violation_error_message=_(
+                    "A Go-To-Market offer, and it alone, has a Go-To-Market benefit; it is "
+                    "activated and provisioned."
+                ),
+            ),
             at_most("name", NAME_MAX_LENGTH, "product_name_length", _("At most 200 characters.")),
+            at_most(
+                "go_to_market_benefit",
+                NAME_MAX_LENGTH,
+                "product_go_to_market_benefit_length",
+                _("At most 200 characters."),
+            ),
             at_most(
                 "instructions",
                 INSTRUCTIONS_MAX_LENGTH,

@@ -83,6 +83,18 @@ def includes(inclusion, offer):
     )
 
 
+def inclusion_of(offer, product):
+    """The catalogue's inclusion of `product` in `offer` as it is now (for the offer's start),
+    or None when the offer doesn't include it (any more). A competency's own inclusion comes
+    before one for every competency, then the newest terms. One query."""
+    matching = [
+        inclusion
+        for inclusion in Inclusion.objects.filter(product=product, kind=offer.kind)
+        if includes(inclusion, offer)
+    ]
+    return max(matching, key=lambda i: (i.competency_id is not None, i.since), default=None)
+
+
 def _rank(offer, inclusion):
     # The providing offer: the highest membership (Gold, Silver, Action Pack), then the one
     # that started last (it runs longest), then the newest terms.

@@ -20,6 +20,7 @@ from cloud.models import CloudSubscription, CreditAssignment
 from devtools.models import SubscriptionAssignment
 from entitlements.models import Role, RoleAssignment
 from entitlements.rules import Benefit, Level, OfferKind
+from marketing.models import MarketingContact
 from notices.models import Notice
 from notices.services import tell
 from software.models import Download, LicenseKey
@@ -28,6 +29,7 @@ from support.models import ContractLink, SupportContract
 from .factories import PartnerFactory, UserFactory, pool, software
 from .test_cases import open_incident
 from .test_cloud import cloud_catalogue
+from .test_go_to_market import go_to_market
 from .test_support import contract_for
 from .test_visual_studio import visual_studio
 
@@ -63,6 +65,7 @@ CONTOSO_CREDIT = "contoso_credit"  # the redemption code of that assignment
 CONTOSO_SOFTWARE = "contoso_software"  # a product Contoso's Gold offer includes
 CONTOSO_DOWNLOAD = "contoso_download"  # that product's file
 CONTOSO_VISUAL_STUDIO = "contoso_visual_studio"  # Contoso Gold's first Visual Studio subscription
+CONTOSO_GO_TO_MARKET = "contoso_go_to_market"  # a Go-To-Market offer of Contoso's Gold offer
 
 
 def everyone(answer):
@@ -275,7 +278,32 @@ MATRIX = {
         "GET": everyone(405),
         "POST": benefit_page(viewers={"global_admin"}, other_company=404, method_ok=302),
     },
-    "entitlements:go_to_market": {"GET": signed_in(200)},
+    # Go-To-Market: seen by those who see benefits; the marketing contact set, and offers
+    # activated, by the two admins (seed 003). Without a contact, Activate is refused with a
+    # redirect to the page that says why; an empty contact form is refused.
+    "entitlements:go_to_market": {
+        "GET": benefit_page(viewers=VIEWERS, other_company=200, method_ok=200),
+        "POST": everyone(405),
+    },
+    "marketing:contact": {
+        "GET": benefit_page(viewers=ACTIVATORS, other_company=200, method_ok=200),
+        "POST": benefit_page(viewers=ACTIVATORS, other_company=400, method_ok=400),
+    },
+    "marketing:row": {
+        "args": CONTOSO_GO_TO_MARKET,
+        "GET": benefit_page(viewers=VIEWERS, other_company=404, method_ok=200),
+        "POST": everyone(405),
+    },
+    "marketing:activate": {
+        "args": CONTOSO_GO_TO_MARKET,
+        "GET": everyone(405),
+        "POST": benefit_page(viewers=ACTIVATORS, other_company=404, method_ok=302),
+    },
+    "marketing:retry": {
+        "args": CONTOSO_GO_TO_MARKET,
+        "GET": everyone(405),
+        "POST": benefit_page(viewers=ACTIVATORS, other_company=404, method_ok=302),
+    },
     # Support for Business is open to every signed-in account, of any company.
     "support:home": {"GET": signed_in(302), "POST": everyone(405)},
     "support:create": {"GET": signed_in(200), "POST": signed_in(400)},
@@ -434,6 +462,7 @@ def test_every_url_taking_an_id_gives_another_company_404():
             CONTOSO_SOFTWARE,
             CONTOSO_DOWNLOAD,
             CONTOSO_VISUAL_STUDIO,
+            CONTOSO_GO_TO_MARKET,
         )
         answers = [row[m]["other_company_admin"] for m in ("GET", "POST") if m in row]
         assert 404 in answers, name
@@ -480,7 +509,9 @@ def world(db, contoso):
     download = Download(product=product, language="en", operating_system="windows_x64")
     download.file.save("setup.txt", ContentFile(b"setup"))
     enterprise = visual_studio("Visual Studio Enterprise", gold=2)
+    case_study = go_to_market("Gold Core", "Customer case study", "gold")
     args = {
+        CONTOSO_GO_TO_MARKET: [gold.pk, case_study.pk],
         CONTOSO_VISUAL_STUDIO: [gold.pk, enterprise.pk, 1],
         CONTOSO_SOFTWARE: [gold.pk, product.pk],
         CONTOSO_DOWNLOAD: [download.pk],
@@ -529,6 +560,7 @@ def stored():
         CloudSubscription.objects.count(),
         list(LicenseKey.objects.order_by("pk").values_list("offer", "first_viewed_by")),
         list(SubscriptionAssignment.objects.values_list("pk", "assignee", "ended_at")),
+        list(MarketingContact.objects.values_list("pk", "user", "email", "phone", "language")),
     )
 
 

@@ -448,3 +448,39 @@ def test_any_visual_studio_assignment_is_answered_and_refusals_change_nothing(
     elif response.status_code == 200:
         text = response.content.decode()
         assert 'class="message error"' in text or 'class="message info"' in text
+
+
+@EXAMPLES
+@given(
+    user=st.one_of(anything, st.integers(min_value=-(2**70), max_value=2**70)),
+    email=st.one_of(anything, st.emails()),
+    phone=st.one_of(anything, st.from_regex(r"\A\+?[0-9 ()-]{0,20}\Z")),
+    language=st.one_of(anything, st.sampled_from(["en", "ja", "zh-hans"])),
+    seen=anything,
+)
+@example(
+    user="１", email="ｍ@example.com", phone="＋８１ ３ １２３４ ５６７８", language="ja", seen=""
+)
+def test_any_marketing_contact_is_answered_and_refusals_change_nothing_and_keep_the_text(
+    client, alice, nora, user, email, phone, language, seen
+):
+    from marketing.models import MarketingContact
+
+    client.force_login(alice)
+    typed = {"user": user, "email": email, "phone": phone, "language": language, "seen": seen}
+    response = client.post(reverse("marketing:contact"), typed)
+    assert response.status_code in (302, 400)
+    saved = list(MarketingContact.objects.values_list("user", "email", "phone", "language"))
+    if response.status_code == 302:
+        [(holder, address, number, chosen)] = saved
+        # Only an active user of her own company, at an address other than their account's.
+        assert holder in (alice.pk, nora.pk)
+        assert address.casefold() not in (alice.email.casefold(), nora.email.casefold())
+        assert number.startswith("+") and chosen in ("en", "ja", "zh-hans")
+        MarketingContact.objects.all().delete()
+    else:
+        assert saved == []
+        text = response.content.decode()
+        assert 'class="error"' in text or 'class="message error"' in text
+        if email.strip() and "\x00" not in email:
+            assert escape(email.strip()) in text  # what was typed, kept

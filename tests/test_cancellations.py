@@ -503,7 +503,7 @@ def test_each_offer_on_the_technical_benefits_page_links_to_its_page(client, aar
 
 def cloud_row(offer, product):
     """`offer`'s cloud benefit of `product`, as the Cloud page would offer it."""
-    return cloud_services.CloudBenefit(offer, cloud_services.inclusion_of(offer, product))
+    return cloud_services.CloudBenefit(offer, software_services.inclusion_of(offer, product))
 
 
 def test_a_credit_assigned_stands_in_the_way_and_declines_a_waiting_request(alice, mona, fresh):

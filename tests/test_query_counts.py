@@ -664,3 +664,50 @@ def test_the_visual_studio_page_runs_the_same_queries_at_any_number_of_subscript
     assert not growing(counts), counts
     pages = [counts[alice.email], counts[aaron.email]]
     assert max(max(each) for each in pages) <= PAGE_QUERY_LIMIT, counts
+
+
+@pytest.mark.django_db
+def test_the_go_to_market_page_runs_the_same_queries_at_any_number_of_offers(
+    client, alice, aaron, nora, support, clock
+):
+    from activation import services as activation
+    from marketing import services as marketing
+
+    from .test_go_to_market import go_to_market, set_contact
+
+    set_contact(alice.partner, alice, nora)
+    made = 0
+
+    def grow_to(size):
+        # `size` Go-To-Market offers under up to ten benefits, each activated to the end.
+        nonlocal made
+        for n in range(made, size):
+            product = go_to_market(f"Benefit {n % 10}", f"Offer {n:03d}", "gold", "silver")
+            row = [
+                row
+                for _benefit, rows in marketing.go_to_market(alice.partner)
+                for row in rows
+                if row.product == product
+            ][0]
+            request, _created = marketing.activate(row, alice)
+            activation.complete_now(request.pk, None)
+        made = size
+
+    staff_list = reverse("admin:marketing_marketingcontact_changelist")
+    counts = {alice.email: [], aaron.email: [], staff_list: []}
+    for size in SIZES:
+        grow_to(size)
+        for user in (alice, aaron):
+            client.force_login(user)
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(reverse("entitlements:go_to_market"))
+            assert response.status_code == 200
+            assert response.content.decode().count("status-active") == size
+            counts[user.email].append(len(queries))
+        client.force_login(support)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(staff_list).status_code == 200
+        counts[staff_list].append(len(queries))
+    assert not growing(counts), counts
+    pages = [counts[alice.email], counts[aaron.email]]
+    assert max(max(each) for each in pages) <= PAGE_QUERY_LIMIT, counts

@@ -33,8 +33,10 @@ def seed():
 
 
 def counts():
+    from activation.models import ActivationRequest
     from cloud.models import CreditAssignment
     from devtools.models import SubscriptionAssignment
+    from marketing.models import MarketingContact
     from software.models import Inclusion, Product
 
     models = (
@@ -48,8 +50,12 @@ def counts():
         Inclusion,
         CreditAssignment,
         SubscriptionAssignment,
+        MarketingContact,
     )
-    return [m.objects.count() for m in models]
+    active_go_to_market = ActivationRequest.objects.filter(
+        state="active", product__area="go_to_market"
+    )
+    return [m.objects.count() for m in models] + [active_go_to_market.count()]
 
 
 def test_it_prints_every_login_and_the_password(db):
@@ -64,8 +70,9 @@ def test_it_can_run_again_without_duplicating_anything(db):
     first = counts()
     seed()
     assert counts() == first
-    # Products and inclusions: software, cloud and Visual Studio; one of each assigned.
-    assert first == [6, 12, 6, 10, 1, 1, 9, 22, 1, 1]
+    # Products and inclusions: software, cloud, Visual Studio and Go-To-Market; one of each
+    # assigned; Contoso's marketing contact, and one Go-To-Market offer of its active.
+    assert first == [6, 12, 6, 10, 1, 1, 14, 27, 1, 1, 1, 1]
 
 
 @pytest.mark.parametrize("email", LOGINS)

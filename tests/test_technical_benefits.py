@@ -174,12 +174,6 @@ def test_an_admin_agent_cannot_activate_by_posting_either(sign_in, aaron, contos
     assert response.status_code == 403
 
 
-def test_go_to_market_says_it_is_not_available_yet(sign_in, alice):
-    response = sign_in(alice).get("/dashboard/mpn/membership/benefits/gotomarket")
-    assert response.status_code == 200
-    assert "Not available yet" in response.content.decode()
-
-
 def test_the_frame_has_the_benefits_navigation_and_the_account_menu(sign_in, alice):
     page = sign_in(alice).get(PAGE).content.decode()
     for item in ("Software", "Cloud", "Visual Studio subscriptions", "Go-To-Market"):

@@ -77,4 +77,9 @@ def test_a_member_asks_for_mpn_partner_admin_and_a_global_admin_approves(
     expect(member.locator("h1")).to_have_text(say(language, "Technical benefits"))
     member.goto(portal + "/dashboard/account/myaccess")
     expect(member.locator("main")).to_contain_text(say(language, "Approved"))
-    expect(member.locator("main")).to_contain_text(say(language, "Activate technical benefits"))
+    expect(member.locator("main")).to_contain_text(
+        say(
+            language,
+            "Activate benefits: technical benefits, cloud subscriptions and Go-To-Market offers",
+        )
+    )

@@ -132,7 +132,8 @@ def the_pages():
             # The Azure credit the demo assigned to its Global admin: the redemption page.
             reverse("cloud:credit", args=[admin.azure_credits.get().redemption_code]),
             reverse("entitlements:visual_studio"),
-            reverse("entitlements:go_to_market"),
+            reverse("entitlements:go_to_market"),  # the contact, an offer active
+            reverse("marketing:contact"),  # Update: the form filled in
             reverse("contract_holders"),
             reverse("audit:log"),
             reverse("accounts:users"),
@@ -178,6 +179,7 @@ def the_pages():
         "admin@fabrikam.example": [
             reverse("entitlements:technical_benefits"),
             reverse("entitlements:software"),
+            reverse("entitlements:go_to_market"),  # no marketing contact yet
             reverse("cases:advisory"),  # Action Pack: presales uses hours
             reverse("support:create"),
             reverse("support:incidents"),
@@ -189,6 +191,7 @@ def the_pages():
         "agent@contoso.example": [
             reverse("entitlements:software"),
             reverse("entitlements:visual_studio"),  # who can assign, named
+            reverse("entitlements:go_to_market"),  # who can set the contact, named
             reverse("cancellations:offer", args=[fresh.pk]),
         ],
         "useradmin@contoso.example": [

@@ -31,12 +31,17 @@ def test_a_company_in_partner_membership_center_is_told_and_offered_no_action(
     axe(page)
     shot(page, "partner-membership-center")
 
-    for name, button in (("Software", "Get keys"), ("Cloud", "Activate")):
+    for name, button in (
+        ("Software", "Get keys"),
+        ("Cloud", "Activate"),
+        ("Go-To-Market", "Activate"),
+    ):
         page.get_by_role("link", name=name, exact=True).click()
         expect(page.get_by_role("heading", name=name, exact=True)).to_be_visible()
         expect(page.get_by_text(SAYS)).to_be_visible()
         page.evaluate("document.querySelectorAll('main details').forEach(d => { d.open = true; })")
         expect(page.get_by_role("button", name=button)).to_have_count(0)
+    expect(page.get_by_role("link", name="Add", exact=True)).to_have_count(0)  # no contact
 
 
 def test_the_message_on_a_phone_in_japanese(browser, portal, sign_in_as, axe):

@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
+from phonenumber_field.phonenumber import PhoneNumber
 
 from accounts.models import sync_email_address
 from entitlements.models import Competency, MembershipOffer, Partner, Role
@@ -138,6 +139,45 @@ VISUAL_STUDIO = [
         {(OfferKind.ACTION_PACK, ""): 3, (OfferKind.COMPETENCY, Level.SILVER): 3},
     ),
 ]
+# Go-To-Market offers: benefit, offer, instructions emailed to the marketing contact, and the
+# memberships that include it ((kind, level)).
+SILVER, GOLD = (OfferKind.COMPETENCY, Level.SILVER), (OfferKind.COMPETENCY, Level.GOLD)
+GO_TO_MARKET = [
+    (
+        "Microsoft Action Pack",
+        "Partner listing in Microsoft solution finder",
+        "Sign in to the partner marketing center and complete your company profile: the listing "
+        "goes live within five business days.",
+        [(OfferKind.ACTION_PACK, "")],
+    ),
+    (
+        "Silver Core",
+        "Marketing campaign in a box",
+        "Download the campaign kit from the partner marketing center; customize it with your "
+        "logo before use.",
+        [SILVER],
+    ),
+    (
+        "Silver Core",
+        "Microsoft Partner Network logo",
+        "Use the logo only as the brand guidelines in the kit describe.",
+        [SILVER],
+    ),
+    (
+        "Gold Core",
+        "Customer case study",
+        "Your Microsoft partner marketing manager will call to choose the customer story.",
+        [GOLD],
+    ),
+    (
+        "ISV Co-sell ready",
+        "Co-sell with Microsoft sellers",
+        "Publish your solution's one-pager and reference architecture in Partner Center.",
+        [GOLD],
+    ),
+]
+# Contoso's marketing contact: its MPN partner admin, at another address.
+MARKETING_CONTACT = ("mpnadmin@contoso.example", "marketing@contoso.example", "+14255550100", "en")
 DEMO_KEYS_PER_PRODUCT = 20
 DEMO_FILES = Path(__file__).resolve().parents[3] / "software" / "demo_files"
 # Invited by Contoso's Global admin; the link is in the email the portal printed or sent.
@@ -193,6 +233,7 @@ class Command(BaseCommand):
         self._cloud(partners["contoso"])
         self._software()
         self._visual_studio(partners["contoso"])
+        self._go_to_market(partners["contoso"])
 
         email, first, last = SUPPORT_STAFF
         staff = self._account(email, first, last, partner=None, is_staff=True)
@@ -243,6 +284,40 @@ class Command(BaseCommand):
         if not gold.assigned:
             mpn_admin = User.objects.get(email="mpnadmin@contoso.example")
             devtools.assign(gold, 1, mpn_admin, admin)
+
+    def _go_to_market(self, contoso):
+        """The Go-To-Market offers of the catalogue, Contoso's marketing contact, and one of its
+        offers activated by its Global admin, through the services and the activation engine,
+        as a person would; Fabrikam has no contact, so its Activate is refused."""
+        from activation import services as activation
+        from marketing import services as marketing
+
+        for benefit, name, instructions, included in GO_TO_MARKET:
+            _product(
+                name,
+                "go_to_market",
+                "provisioned",
+                {offer: {"keys": 0} for offer in included},
+                go_to_market_benefit=benefit,
+                instructions=instructions,
+            )
+        User = get_user_model()
+        admin = User.objects.get(email="admin@contoso.example")
+        holder, email, phone, language = MARKETING_CONTACT
+        if marketing.contact_of(contoso) is None:
+            marketing.set_contact(
+                contoso,
+                admin,
+                user=User.objects.get(email=holder),
+                email=email,
+                phone=PhoneNumber.from_string(phone),
+                language=language,
+                seen="",
+            )
+        [(_benefit, [row, *_others]), *_more] = marketing.go_to_market(contoso)
+        if row.activation is None:
+            request, _created = marketing.activate(row, admin)
+            activation.complete_now(request.pk, None)
 
     def _people_and_access(self, contoso):
         """Something on Contoso's Users and Access requests pages: a person invited and not yet
@@ -305,13 +380,14 @@ class Command(BaseCommand):
         return user
 
 
-def _product(name, area, delivery, included):
-    """The catalogue's product `name` of `area`, and its terms in offers since 2020:
-    `included` maps (kind, level) to the Inclusion's fields. Returns the Product."""
+def _product(name, area, delivery, included, **fields):
+    """The catalogue's product `name` of `area` (with `fields` when it is new), and its terms in
+    offers since 2020: `included` maps (kind, level) to the Inclusion's fields. Returns the
+    Product."""
     from software.models import Inclusion, Product
 
     product, _ = Product.objects.get_or_create(
-        name=name, version="", defaults={"area": area, "delivery": delivery}
+        name=name, version="", defaults={"area": area, "delivery": delivery, **fields}
     )
     for (kind, level), terms in included.items():
         Inclusion.objects.get_or_create(
