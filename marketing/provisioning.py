@@ -4,7 +4,6 @@ emailed to the marketing contact (seed 003) and the people told of activations. 
 the engine's transaction, on the request's locked row."""
 
 from django.urls import reverse
-from django.utils import timezone
 
 from activation.models import Failure
 from activation.services import notice_recipients
@@ -12,7 +11,7 @@ from audit.models import AuditEntry
 from notices.services import tell
 from software import services as software_services
 
-from .models import MarketingContact
+from . import services
 
 ACTIVE_ACTION = AuditEntry.Action.GO_TO_MARKET_OFFER_ACTIVE
 
@@ -23,7 +22,7 @@ def problem(request):
     (a Failure the partner can mend, then Try again)."""
     if software_services.inclusion_of(request.offer, request.product) is None:
         return Failure.BENEFIT_WITHDRAWN
-    contact = _contact(request)
+    contact = services.contact_of(request.offer.partner)
     if contact is None or not contact.is_usable:
         return Failure.NO_MARKETING_CONTACT
     return None
@@ -32,52 +31,24 @@ def problem(request):
 def complete(request, today):
     """An active Go-To-Market offer is its request, active: nothing else is made. Returns the
     marketing contact the instructions go to."""
-    return _contact(request)
-
-
-def _contact(request):
-    return (
-        MarketingContact.objects.filter(partner=request.offer.partner_id)
-        .select_related("user")
-        .first()
-    )
-
-
-def instructions_about(request_pk):
-    """What the notices of one Go-To-Market activation are about (Notice.about)."""
-    return f"go_to_market:{request_pk}"
+    return services.contact_of(request.offer.partner)
 
 
 def tell_complete(request, contact):
-    """Email the instructions to the marketing contact, at the address and in the language
-    given for them (seed 003), and tell the people told of activations (the Global admins and
-    the requester) that the offer is active: one notice each, the contact's instructions
-    enough for them."""
-    requester = request.requested_by
-    context = {
-        "product": str(request.product),
-        "go_to_market_benefit": request.product.go_to_market_benefit,
-        "instructions": request.product.instructions,
-        "offer": request.offer.facts,
-        "partner": request.offer.partner.name,
-        "requested_by": requester.display_name if requester else "",
-        "requested_on": timezone.localdate(request.requested_at),
-        "expires_on": request.offer.ends_on,
-        "contact": contact.user.display_name,
-        "contact_email": contact.email,
-    }
+    """Email the instructions to the marketing contact (services.tell_instructions), and tell
+    the people told of activations (the Global admins and the requester) that the offer is
+    active: one notice each, the contact's instructions enough for them."""
+    services.tell_instructions(request, contact)
+    context = services.instructions_context(request, contact)
     url = reverse("entitlements:go_to_market") + f"#offer-{request.offer_id}-{request.product_id}"
-    about = instructions_about(request.pk)
-    tell(
-        contact.user,
-        "go_to_market_instructions",
-        about=about,
-        context=context,
-        url=url,
-        email_to=contact.email,
-        language=contact.language,
-    )
     for person in notice_recipients(request):
         if person.pk == contact.user_id:
-            continue  # told by the instructions already
-        tell(person, "go_to_market_active", about=about, context=context, url=url)
+            continue
+        tell(
+            person, "go_to_market_active", about=active_about(request.pk), context=context, url=url
+        )
+
+
+def active_about(request_pk):
+    """What the notices that a Go-To-Market offer is active are about (Notice.about)."""
+    return f"go_to_market:{request_pk}"

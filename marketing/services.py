@@ -9,10 +9,13 @@ and ends with Status Active and an Expires date.
 """
 
 import itertools
+import unicodedata
 from dataclasses import dataclass
 
+from allauth.account.models import EmailAddress
 from django.db import IntegrityError, transaction
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from activation import clock
@@ -20,6 +23,8 @@ from activation import services as activation
 from activation.models import ActivationRequest
 from audit.services import Action, record
 from entitlements.models import MembershipOffer
+from entitlements.rules import level_rank
+from notices.services import tell
 from software import services as software_services
 from software.models import Inclusion, Product
 
@@ -29,7 +34,16 @@ AREA = Product.Area.GO_TO_MARKET
 
 
 class Refused(Exception):
-    """The change can't be made; the message says why, for the partner."""
+    """The change can't be made; the message says why, for the partner; `field`, the form's
+    field it is about, if one."""
+
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.field = field
+
+
+class ChangedMeanwhile(Refused):
+    """Someone else changed the contact since the form was shown; saving again overwrites it."""
 
 
 @dataclass(frozen=True)
@@ -59,8 +73,9 @@ class GoToMarketOffer:
 
 def go_to_market(partner, on=None):
     """The Go-To-Market offers of `partner`'s memberships active on `on` (today), with each
-    one's latest activation: a list of (benefit name, [GoToMarketOffer]) by benefit, each by
-    offer name. A product two memberships include is listed once, with the higher membership
+    one's latest activation: a list of (benefit name, [GoToMarketOffer]), the benefits of the
+    highest membership first, then by name, and each benefit's offers by name. A product two
+    memberships include is listed once, with the higher membership
     (software.services.entitled_products). Three queries, whatever the company holds."""
     entitled = software_services.entitled_products(partner, area=AREA, on=on)
     offers = {row.offer.pk: row.offer for row in entitled}.values()
@@ -72,12 +87,15 @@ def go_to_market(partner, on=None):
         for row in entitled
     ]
     rows.sort(key=lambda row: (row.product.go_to_market_benefit, row.product.name))
-    return [
+    groups = [
         (benefit, list(group))
         for benefit, group in itertools.groupby(
             rows, key=lambda row: row.product.go_to_market_benefit
         )
     ]
+    # The highest membership's benefits first (Gold Core before Silver Core), then by name.
+    groups.sort(key=lambda group: -max(level_rank(r.offer.kind, r.offer.level) for r in group[1]))
+    return groups
 
 
 def offer_or_404(partner, offer_id, product_id):
@@ -109,15 +127,19 @@ def set_contact(partner, actor, *, user, email, phone, language, seen):
     version_of the contact the actor saw.
 
     Returns (contact, changed): the same values again change nothing. Raises Refused for a user
-    outside the company or inactive, their own sign-in address, or a contact changed meanwhile
-    (nothing is saved; the message says who set what). One row per company (a constraint);
-    each change is audited."""
+    outside the company or inactive, or an address they sign in with (nothing is saved);
+    ChangedMeanwhile for a contact changed since `seen` (the message says who set what). One
+    row per company (a constraint); each change is audited."""
     if user.partner_id != partner.pk or not user.is_active:
-        raise Refused(_("Choose one of your company's active users."))
-    if email.casefold() == user.email.casefold():
+        raise Refused(_("Choose one of your company's active users."), field="user")
+    email = normalized(email)
+    addresses = EmailAddress.objects.filter(user=user).values_list("email", flat=True)
+    signs_in_with = {normalized(address).casefold() for address in [user.email, *addresses]}
+    if email.casefold() in signs_in_with:
         raise Refused(
             _("Enter an email address other than %(email)s, which %(who)s signs in with.")
-            % {"email": user.email, "who": user.display_name}
+            % {"email": user.email, "who": user.display_name},
+            field="email",
         )
     wanted = {"user": user, "email": email, "phone": phone, "language": language}
     with transaction.atomic():
@@ -140,8 +162,12 @@ def set_contact(partner, actor, *, user, email, phone, language, seen):
                         partner=partner, **wanted, updated_at=now, updated_by=actor
                     )
             except IntegrityError:
-                # Another admin added the company's first contact at this very moment.
-                raise _changed_meanwhile(contact_of(partner)) from None
+                # Another admin added the company's first contact at this very moment, or the
+                # same admin clicked twice: the same values are no change.
+                theirs = contact_of(partner)
+                if all(getattr(theirs, name) == value for name, value in wanted.items()):
+                    return theirs, False
+                raise _changed_meanwhile(theirs) from None
         else:
             contact = current
             for name, value in wanted.items():
@@ -170,10 +196,19 @@ def _facts(contact):
     }
 
 
+def normalized(email):
+    """`email` as the mail server reads it: full-width characters typed through an input
+    method made plain (NFKC), the domain lower-cased, so the same mailbox compares equal."""
+    local, _at, domain = unicodedata.normalize("NFKC", email.strip()).rpartition("@")
+    return f"{local}@{domain.lower()}" if local else email.strip()
+
+
 def _changed_meanwhile(current):
     if current is None:
-        return Refused(_("The marketing contact was changed meanwhile. Check, and save again."))
-    return Refused(
+        return ChangedMeanwhile(
+            _("The marketing contact was changed meanwhile. Check, and save again.")
+        )
+    return ChangedMeanwhile(
         _(
             "Meanwhile the marketing contact was set to %(who)s (%(email)s). Check, and save "
             "again if you wish."
@@ -199,7 +234,57 @@ def retry(row, user):
     return failed is not None and activation.retry(failed.pk, user)
 
 
+def send_instructions(row):
+    """Email the instructions of `row` (an active GoToMarketOffer) to the company's marketing
+    contact as it is now. Returns (contact, sent): sent False when this contact, at this
+    address, was sent them already (one email per activation and version of the contact).
+    Raises Refused for an offer not active or without a contact who can receive them."""
+    if not row.is_active:
+        raise Refused(_("%(product)s is not active yet.") % {"product": row.product})
+    contact = _need_contact(row.offer.partner)
+    with transaction.atomic():
+        return contact, tell_instructions(row.activation, contact)
+
+
+def instructions_about(request_pk, contact):
+    """What the instructions of one activation, sent to one version of the contact, are
+    about (Notice.about): a new contact or address may be sent them again, the same not."""
+    return f"go_to_market:{request_pk}:{contact.pk}:{contact.updated_at.timestamp():.6f}"
+
+
+def tell_instructions(request, contact):
+    """Write the email of `request`'s instructions (an active Go-To-Market activation) to
+    `contact`'s marketing address, in their preferred language (seed 003), in the caller's
+    transaction. Email only: the contact needs no role to read it. Returns whether it is new."""
+    return tell(
+        contact.user,
+        "go_to_market_instructions",
+        about=instructions_about(request.pk, contact),
+        context=instructions_context(request, contact),
+        email_to=contact.email,
+        language=contact.language,
+    )
+
+
+def instructions_context(request, contact):
+    """What the Go-To-Market notices of `request` say: plain values (notices.services.tell)."""
+    requester = request.requested_by
+    return {
+        "product": str(request.product),
+        "go_to_market_benefit": request.product.go_to_market_benefit,
+        "instructions": request.product.instructions,
+        "offer": request.offer.facts,
+        "partner": request.offer.partner.name,
+        "requested_by": requester.display_name if requester else "",
+        "requested_on": timezone.localdate(request.requested_at),
+        "expires_on": request.offer.ends_on,
+        "contact": contact.user.display_name,
+        "contact_email": contact.email,
+    }
+
+
 def _need_contact(partner):
+    """The company's marketing contact, if still an active user of it. Raises Refused."""
     contact = contact_of(partner)
     if contact is None or not contact.is_usable:
         raise Refused(
@@ -208,3 +293,4 @@ def _need_contact(partner):
                 "Go-To-Market offers."
             )
         )
+    return contact

@@ -12,4 +12,5 @@ urlpatterns = [
     path(ROW, views.row, name="row"),
     path(f"{ROW}/activate", views.activate, name="activate"),
     path(f"{ROW}/retry", views.retry, name="retry"),
+    path(f"{ROW}/instructions", views.send_instructions, name="send_instructions"),
 ]

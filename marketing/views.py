@@ -72,7 +72,8 @@ class ContactForm(forms.Form):
             "invalid_choice": _("Choose one of the languages in the list."),
         },
     )
-    seen = forms.CharField(required=False, widget=forms.HiddenInput, max_length=40)
+    # Any text: one that isn't the contact's version is a change made meanwhile.
+    seen = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, partner, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -80,6 +81,21 @@ class ContactForm(forms.Form):
             "first_name", "last_name", "email"
         )
         self.fields["user"].label_from_instance = lambda u: f"{u.display_name} ({u.email})"
+        self._describe()
+
+    def clean_phone(self):
+        phone = self.cleaned_data["phone"]
+        if phone.extension:
+            # Kept in E.164, which has no extension: it would be dropped unseen.
+            raise forms.ValidationError(_("Enter the phone number without an extension."))
+        return phone
+
+    def add_error(self, field, error):
+        super().add_error(field, error)
+        self._describe()
+
+    def _describe(self):
+        # Each input names its hint and its error for screen readers.
         for name, field in self.fields.items():
             ids = [f"id_{name}-hint"] if field.help_text else []
             if self.is_bound and name in self.errors:
@@ -162,11 +178,13 @@ def contact(request, partner):
                     language=data["language"],
                     seen=data["seen"],
                 )
-            except services.Refused as refusal:
+            except services.ChangedMeanwhile as refusal:
                 form.add_error(None, str(refusal))
                 # Saving again overwrites what is there now, knowingly.
                 form.data = form.data.copy()
                 form.data["seen"] = services.version_of(services.contact_of(partner))
+            except services.Refused as refusal:
+                form.add_error(refusal.field, str(refusal))
             else:
                 if changed:
                     messages.success(
@@ -197,7 +215,7 @@ def contact(request, partner):
 
 
 def _refused(request, refusal):
-    messages.error(request, str(refusal), extra_tags="needs-contact")
+    messages.error(request, str(refusal))
 
 
 @require_POST
@@ -235,6 +253,29 @@ def activate(request, partner, offer_id, product_id):
             gettext("Activation was already requested; it is %(state)s.")
             % {"state": activation.get_state_display()},
         )
+    return _back_to(found)
+
+
+@require_POST
+@capability_required(ACTIVATE_BENEFITS)
+def send_instructions(request, partner, offer_id, product_id):
+    """Email an active offer's instructions to the marketing contact as it is now: once per
+    contact and address (after a change of contact, or an address that bounced)."""
+    found = services.offer_or_404(partner, offer_id, product_id)
+    try:
+        contact, sent = services.send_instructions(found)
+    except services.Refused as refusal:
+        messages.error(request, str(refusal))
+        return _back_to(found)
+    message = (
+        gettext("The instructions for %(product)s are on their way to %(email)s.")
+        if sent
+        else gettext(
+            "The instructions for %(product)s went to %(email)s already. To send them "
+            "elsewhere, update the marketing contact."
+        )
+    )
+    messages.success(request, message % {"product": found.product, "email": contact.email})
     return _back_to(found)
 
 

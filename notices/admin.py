@@ -13,5 +13,5 @@ class NoticeAdmin(TypedSearchMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "recipient", "kind", "about", "sent_at", "gave_up_at", "attempts"]
     list_filter = ["kind", ("sent_at", admin.EmptyFieldListFilter), "gave_up_at"]
     list_select_related = ["recipient"]
-    search_fields = ["recipient__email", "about"]
+    search_fields = ["recipient__email", "email_to", "about"]
     date_hierarchy = "created_at"

@@ -163,8 +163,15 @@ class Notice(models.Model):
 
 # Emails to someone who can't sign in to read a notice: an invitee before joining, an account
 # deactivated or removed. They are written read, and the notices list leaves them out.
+# A marketing contact's Go-To-Market instructions go to their marketing address, and the
+# contact may hold no role that opens the page they are about.
 EMAIL_ONLY = frozenset(
-    {Notice.Kind.INVITATION, Notice.Kind.ACCOUNT_DEACTIVATED, Notice.Kind.ACCOUNT_REMOVED}
+    {
+        Notice.Kind.INVITATION,
+        Notice.Kind.ACCOUNT_DEACTIVATED,
+        Notice.Kind.ACCOUNT_REMOVED,
+        Notice.Kind.GO_TO_MARKET_INSTRUCTIONS,
+    }
 )
 # Emails that go to an account that can no longer sign in, by design.
 TO_CLOSED_ACCOUNTS = frozenset({Notice.Kind.ACCOUNT_DEACTIVATED, Notice.Kind.ACCOUNT_REMOVED})

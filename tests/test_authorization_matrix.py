@@ -304,6 +304,11 @@ MATRIX = {
         "GET": everyone(405),
         "POST": benefit_page(viewers=ACTIVATORS, other_company=404, method_ok=302),
     },
+    "marketing:send_instructions": {
+        "args": CONTOSO_GO_TO_MARKET,
+        "GET": everyone(405),
+        "POST": benefit_page(viewers=ACTIVATORS, other_company=404, method_ok=302),
+    },
     # Support for Business is open to every signed-in account, of any company.
     "support:home": {"GET": signed_in(302), "POST": everyone(405)},
     "support:create": {"GET": signed_in(200), "POST": signed_in(400)},

@@ -490,3 +490,108 @@ def test_a_double_click_on_activate_makes_one_request(catalogue):
     answers = all_at_once(5, lambda i: client.post(url).status_code)
     assert answers == [302] * 5
     assert ActivationRequest.objects.filter(product=catalogue["case_study"]).count() == 1
+
+
+# Found in review: what the first version let through
+
+
+def test_a_change_made_meanwhile_survives_an_unrelated_refusal_first(
+    client, alice, mona, nora, catalogue
+):
+    client.force_login(alice)
+    seen = client.get(CONTACT).context["form"].initial["seen"]
+    set_contact(alice.partner, mona, mona, email="mona.marketing@contoso.example")
+    refused = client.post(CONTACT, contact_form(nora, email=nora.email, seen=seen))
+    assert "Enter an email address other than" in text_of(refused)
+    seen = refused.context["form"].data["seen"]
+    response = client.post(CONTACT, contact_form(nora, seen=seen))
+    assert "Meanwhile the marketing contact was set to" in text_of(response)
+    assert MarketingContact.objects.get().user == mona
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["nora@ｃｏｎｔｏｓｏ.example", " Nora@CONTOSO.example ", "nora.second@contoso.example"],
+)
+def test_any_address_the_user_signs_in_with_is_refused_however_typed(
+    client, alice, nora, catalogue, address
+):
+    from allauth.account.models import EmailAddress
+
+    EmailAddress.objects.create(user=nora, email="nora.second@contoso.example", verified=True)
+    client.force_login(alice)
+    response = client.post(CONTACT, contact_form(nora, email=address))
+    assert response.status_code == 400
+    assert "Enter an email address other than" in text_of(response)
+    assert 'aria-invalid="true"' in text_of(response)
+    assert not MarketingContact.objects.exists()
+
+
+def test_a_phone_extension_is_refused_rather_than_dropped(client, alice, nora, catalogue):
+    client.force_login(alice)
+    response = client.post(CONTACT, contact_form(nora, phone="+81 3 1234 5678 ext. 99"))
+    assert "Enter the phone number without an extension." in text_of(response)
+    assert not MarketingContact.objects.exists()
+
+
+def test_the_instructions_go_again_to_a_new_contact_and_once_to_each(
+    client, alice, nora, catalogue, clock
+):
+    set_contact(alice.partner, alice, nora, email="nora.marketing@contoso.example")
+    row = row_of(alice.partner, catalogue["case_study"])
+    request, _created = services.activate(row, alice)
+    run_to_the_end(clock)
+    instructions = Notice.objects.filter(kind="go_to_market_instructions")
+    assert [n.email_to for n in instructions] == ["nora.marketing@contoso.example"]
+    # Email only: a contact without a role has no notice linking to a page they can't open.
+    assert not Notice.objects.of(nora).exists()
+    client.force_login(alice)
+    again = reverse("marketing:send_instructions", args=[row.offer.pk, row.product.pk])
+    assert "went to nora.marketing@contoso.example already" in text_of(
+        client.post(again, follow=True)
+    )
+    set_contact(alice.partner, alice, nora, email="gtm@contoso.example")
+    assert "on their way to gtm@contoso.example" in text_of(client.post(again, follow=True))
+    assert sorted(n.email_to for n in instructions.all()) == [
+        "gtm@contoso.example",
+        "nora.marketing@contoso.example",
+    ]
+    mail.outbox.clear()
+    send_pending()
+    assert sorted(m.to[0] for m in mail.outbox if "Call your PMM." in m.body) == [
+        "gtm@contoso.example",
+        "nora.marketing@contoso.example",
+    ]
+
+
+def test_instructions_of_an_offer_not_active_are_refused(client, alice, nora, catalogue):
+    set_contact(alice.partner, alice, nora)
+    row = row_of(alice.partner, catalogue["case_study"])
+    client.force_login(alice)
+    url = reverse("marketing:send_instructions", args=[row.offer.pk, row.product.pk])
+    assert "is not active yet" in text_of(client.post(url, follow=True))
+    assert not Notice.objects.exists()
+
+
+def test_a_company_in_partner_membership_center_is_not_told_to_add_a_contact(
+    client, alice, catalogue
+):
+    alice.partner.in_partner_membership_center = True
+    alice.partner.save()
+    client.force_login(alice)
+    assert "you must first assign a company marketing contact" not in text_of(client.get(PAGE))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_double_click_on_assign_user_saves_once_and_says_so_both_times(catalogue):
+    contoso = PartnerFactory(name="Contoso Ltd")
+    OfferFactory(partner=contoso, competency=competency("Cloud Platform"), level=Level.GOLD)
+    admin = UserFactory(partner=contoso, roles=[Role.GLOBAL_ADMIN])
+    client = Client()
+    client.force_login(admin)
+    connection.close()
+    form = contact_form(admin, email="marketing@contoso.example")
+    answers = all_at_once(2, lambda i: client.post(CONTACT, form).status_code)
+    assert answers == [302, 302]  # neither click is told of a change made "meanwhile"
+    assert MarketingContact.objects.count() == 1
+    assert AuditEntry.objects.filter(action=AuditEntry.Action.MARKETING_CONTACT_SET).count() == 1
