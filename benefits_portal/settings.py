@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "cloud",
     "devtools",
     "marketing",
+    "customers",
     "audit",
     "notices",
 ]

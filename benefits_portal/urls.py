@@ -46,6 +46,7 @@ urlpatterns = [
     path("dashboard/", include("software.urls")),
     path("dashboard/", include("devtools.urls")),
     path("dashboard/", include("marketing.urls")),
+    path("dashboard/", include("customers.urls")),
     path("supportforbusiness/", include("support.urls")),
     # Who holds the company's support contracts, for its Global admins.
     path(CONTRACTS, support_views.contract_holders, name="contract_holders"),

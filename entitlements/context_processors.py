@@ -5,6 +5,7 @@ from .permissions import (
     MANAGE_CONTRACTS,
     MANAGE_SIGN_IN,
     VIEW_AUDIT_LOG,
+    VIEW_CUSTOMERS,
     VIEW_ROLES,
     can,
     grantable_roles,
@@ -17,6 +18,7 @@ def capabilities(request):
     signed_in = bool(user and user.is_authenticated)
     return {
         "can_view_audit_log": signed_in and can(user, VIEW_AUDIT_LOG),
+        "can_view_customers": signed_in and can(user, VIEW_CUSTOMERS),
         "can_manage_contracts": signed_in and can(user, MANAGE_CONTRACTS),
         "can_view_users": signed_in and can(user, VIEW_ROLES),
         "can_decide_access": signed_in and can(user, ASSIGN_ROLES),

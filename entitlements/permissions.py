@@ -23,6 +23,9 @@ ASSIGN_BENEFITS = "benefits.assign"
 # Add, update or change the company's marketing contact, who receives the instructions of its
 # Go-To-Market offers (seed 003: "Global admin, MPN Partner admin").
 SET_MARKETING_CONTACT = "benefits.marketing_contact"
+# A CSP partner's customers and their Service management: their services, service health
+# (seed 002: "admin agents" support the customers; a Global admin may act as one).
+VIEW_CUSTOMERS = "customers.view"
 # See the company's users and their roles (Account settings → Users).
 VIEW_ROLES = "roles.view"
 # Invite, deactivate, reactivate and remove users; approve requests for roles one may grant.
@@ -61,6 +64,7 @@ CAPABILITIES = {
             ASSIGN_BENEFITS,
             GET_KEYS,
             SET_MARKETING_CONTACT,
+            VIEW_CUSTOMERS,
             RECEIVE_ACTIVATION_NOTICES,
             RECEIVE_REMINDERS,
             VIEW_AUDIT_LOG,
@@ -87,7 +91,7 @@ CAPABILITIES = {
             TWO_FACTOR_REQUIRED,
         }
     ),
-    Role.ADMIN_AGENT: frozenset({VIEW_BENEFITS, TWO_FACTOR_REQUIRED}),
+    Role.ADMIN_AGENT: frozenset({VIEW_BENEFITS, VIEW_CUSTOMERS, TWO_FACTOR_REQUIRED}),
     Role.USER_ADMIN: frozenset({VIEW_ROLES, MANAGE_USERS, ASSIGN_ROLES}),
 }
 
@@ -102,6 +106,7 @@ IN_PLAIN_WORDS = {
     ASSIGN_BENEFITS: _("Assign benefits to the company's users, such as Azure credit"),
     GET_KEYS: _("Reveal the license keys of software and cloud products (Get keys)"),
     SET_MARKETING_CONTACT: _("Set the company's marketing contact for Go-To-Market offers"),
+    VIEW_CUSTOMERS: _("See the company's CSP customers, their services and service health"),
     RECEIVE_ACTIVATION_NOTICES: _("Get an email when an activation is ready"),
     RECEIVE_REMINDERS: _(
         "Be reminded of contracts about to end, incidents running out and renewals"
@@ -136,6 +141,10 @@ MANAGED_IN_PMC = frozenset(
 )
 
 
+# What only a company in the Cloud Solution Provider program has (seed 002).
+CSP_CAPABILITIES = frozenset({VIEW_CUSTOMERS})
+
+
 def roles_of(user):
     """The user's roles in their company, read once per request."""
     if not user.is_authenticated or user.partner_id is None:
@@ -156,10 +165,12 @@ def capabilities_of(user):
 def can(user, capability):
     """Whether `user` may use `capability` (one of the constants above) in their company: a
     role of theirs grants it, and their company is one where it applies (MPN_CAPABILITIES,
-    MANAGED_IN_PMC)."""
+    MANAGED_IN_PMC, CSP_CAPABILITIES)."""
     if capability in MPN_CAPABILITIES and not is_mpn_member(user):
         return False
     if capability in MANAGED_IN_PMC and in_partner_membership_center(user):
+        return False
+    if capability in CSP_CAPABILITIES and not is_csp(user):
         return False
     return capability in capabilities_of(user)
 
@@ -172,6 +183,11 @@ def in_partner_membership_center(user):
         and user.partner is not None
         and user.partner.in_partner_membership_center
     )
+
+
+def is_csp(user):
+    """Whether the user's company is in the Cloud Solution Provider program."""
+    return user.is_authenticated and user.partner is not None and user.partner.is_csp
 
 
 def is_mpn_member(user):
@@ -293,6 +309,8 @@ def capability_required(capability):
             if capability in MANAGED_IN_PMC and in_partner_membership_center(user):
                 context = {"partner": user.partner}
                 return render(request, "entitlements/in_pmc.html", context, status=403)
+            if capability in CSP_CAPABILITIES and not is_csp(user):
+                return render(request, "customers/not_csp.html", status=403)
             if not can(user, capability):
                 context = {
                     "ask": people_who_can(user.partner, ASSIGN_ANY_ROLE) if user.partner else [],

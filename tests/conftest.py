@@ -157,6 +157,7 @@ def restore_reference_data():
         "software.migrations.0003_support_staff_permissions",
         "devtools.migrations.0002_support_staff_permissions",
         "marketing.migrations.0002_support_staff_permissions",
+        "customers.migrations.0002_support_staff_permissions",
     ):
         for (app_label, model), actions in importlib.import_module(module).GRANTS.items():
             if model == "incident":

@@ -17,6 +17,7 @@ from cancellations.models import CancellationRequest
 from cases.models import Case, CaseEntry
 from cloud import services as cloud
 from cloud.models import CloudSubscription, CreditAssignment
+from customers.models import Customer
 from devtools.models import SubscriptionAssignment
 from entitlements.models import Role, RoleAssignment
 from entitlements.rules import Benefit, Level, OfferKind
@@ -66,6 +67,7 @@ CONTOSO_SOFTWARE = "contoso_software"  # a product Contoso's Gold offer includes
 CONTOSO_DOWNLOAD = "contoso_download"  # that product's file
 CONTOSO_VISUAL_STUDIO = "contoso_visual_studio"  # Contoso Gold's first Visual Studio subscription
 CONTOSO_GO_TO_MARKET = "contoso_go_to_market"  # a Go-To-Market offer of Contoso's Gold offer
+CONTOSO_CUSTOMER = "contoso_customer"  # a customer of Contoso, in CSP here
 
 
 def everyone(answer):
@@ -309,6 +311,27 @@ MATRIX = {
         "GET": everyone(405),
         "POST": benefit_page(viewers=ACTIVATORS, other_company=404, method_ok=302),
     },
+    # A CSP partner's customers: its Global admins and Admin agents; a company not in CSP is
+    # told so (Fabrikam, support staff); another CSP partner (Tailspin) finds no such customer.
+    "customers:customers": {
+        "GET": {
+            **benefit_page(
+                viewers={"global_admin", "admin_agent"}, other_company=403, method_ok=200
+            ),
+            "csp_only_user": 200,
+        },
+        "POST": everyone(405),
+    },
+    "customers:customer": {
+        "args": CONTOSO_CUSTOMER,
+        "GET": {
+            **benefit_page(
+                viewers={"global_admin", "admin_agent"}, other_company=403, method_ok=200
+            ),
+            "csp_only_user": 404,
+        },
+        "POST": everyone(405),
+    },
     # Support for Business is open to every signed-in account, of any company.
     "support:home": {"GET": signed_in(302), "POST": everyone(405)},
     "support:create": {"GET": signed_in(200), "POST": signed_in(400)},
@@ -468,8 +491,15 @@ def test_every_url_taking_an_id_gives_another_company_404():
             CONTOSO_DOWNLOAD,
             CONTOSO_VISUAL_STUDIO,
             CONTOSO_GO_TO_MARKET,
+            CONTOSO_CUSTOMER,
         )
-        answers = [row[m]["other_company_admin"] for m in ("GET", "POST") if m in row]
+        # Another company's user who could open such a page of their own finds nothing.
+        answers = [
+            row[m][actor]
+            for m in ("GET", "POST")
+            if m in row
+            for actor in ("other_company_admin", "csp_only_user")
+        ]
         assert 404 in answers, name
 
 
@@ -515,7 +545,11 @@ def world(db, contoso):
     download.file.save("setup.txt", ContentFile(b"setup"))
     enterprise = visual_studio("Visual Studio Enterprise", gold=2)
     case_study = go_to_market("Gold Core", "Customer case study", "gold")
+    contoso.is_csp = True  # a reseller too, with a customer
+    contoso.save()
+    customer = Customer.objects.create(partner=contoso, name="Fourth Coffee", domain="fc.example")
     args = {
+        CONTOSO_CUSTOMER: [customer.pk],
         CONTOSO_GO_TO_MARKET: [gold.pk, case_study.pk],
         CONTOSO_VISUAL_STUDIO: [gold.pk, enterprise.pk, 1],
         CONTOSO_SOFTWARE: [gold.pk, product.pk],

@@ -711,3 +711,52 @@ def test_the_go_to_market_page_runs_the_same_queries_at_any_number_of_offers(
     assert not growing(counts), counts
     pages = [counts[alice.email], counts[aaron.email]]
     assert max(max(each) for each in pages) <= PAGE_QUERY_LIMIT, counts
+
+
+@pytest.mark.django_db
+def test_the_customers_pages_run_the_same_queries_at_any_number_of_customers_and_incidents(
+    client, carol
+):
+    from customers.models import Customer, Service, ServiceIncident, Subscription
+
+    tailspin = carol.partner
+    customer = Customer.objects.create(partner=tailspin, name="Fourth Coffee", domain="fc.example")
+    made = 0
+
+    def grow_to(size):
+        # `size` customers, and the first subscribing to `size` services, each with an
+        # incident open and one resolved yesterday.
+        nonlocal made
+        now = timezone.now()
+        for n in range(made, size):
+            Customer.objects.create(partner=tailspin, name=f"Customer {n:03d}", domain=f"{n}.ex")
+            service = Service.objects.create(name=f"Service {n:03d}", portal_url="https://x.ex/")
+            Subscription.objects.create(customer=customer, service=service)
+            for reference, resolved in ((f"O{n}", None), (f"R{n}", now)):
+                ServiceIncident.objects.create(
+                    service=service,
+                    reference=reference,
+                    title="Slow",
+                    impact="Slow",
+                    started_at=now - datetime.timedelta(days=1),
+                    updated_at=now,
+                    resolved_at=resolved,
+                )
+        made = size
+
+    pages = {
+        "list": reverse("customers:customers"),
+        "customer": reverse("customers:customer", args=[customer.pk]),
+    }
+    counts = {name: [] for name in pages}
+    client.force_login(carol)
+    for size in SIZES:
+        grow_to(size)
+        for name, url in pages.items():
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(url)
+            assert response.status_code == 200
+            counts[name].append(len(queries))
+        assert response.content.decode().count('class="service-incident"') == 2 * size
+    assert not growing(counts), counts
+    assert max(max(each) for each in counts.values()) <= PAGE_QUERY_LIMIT, counts

@@ -121,6 +121,9 @@ def the_pages():
     visio = Product.objects.get(name__startswith="Visio")
     LicenseKey.objects.filter(product=visio, offer__isnull=True).delete()
     software_row = reverse("software:product", args=[gold.pk, visio.pk])
+    from customers.models import Customer
+
+    fourth_coffee = Customer.objects.get(domain="fourthcoffee.onmicrosoft.com")
     return {
         "admin@contoso.example": [
             reverse("entitlements:technical_benefits"),
@@ -180,6 +183,7 @@ def the_pages():
             reverse("entitlements:technical_benefits"),
             reverse("entitlements:software"),
             reverse("entitlements:go_to_market"),  # no marketing contact yet
+            reverse("customers:customers"),  # not in CSP: told so
             reverse("cases:advisory"),  # Action Pack: presales uses hours
             reverse("support:create"),
             reverse("support:incidents"),
@@ -199,7 +203,12 @@ def the_pages():
             reverse("accounts:invite"),
             reverse("accounts:user", args=[admin.pk]),
         ],
-        "agent@tailspin.example": [reverse("entitlements:technical_benefits")],
+        "agent@tailspin.example": [
+            reverse("entitlements:technical_benefits"),
+            reverse("customers:customers"),
+            # A degraded service with its open incident, and one resolved yesterday.
+            reverse("customers:customer", args=[fourth_coffee.pk]),
+        ],
         "support@benefits.example": [reverse("accounts:my_access")],  # no company
         # Not yet moved from Partner Membership Center: told so, offered no action.
         "admin@adventureworks.example": [

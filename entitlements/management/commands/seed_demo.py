@@ -178,6 +178,23 @@ GO_TO_MARKET = [
 ]
 # Contoso's marketing contact: its MPN partner admin, at another address.
 MARKETING_CONTACT = ("mpnadmin@contoso.example", "marketing@contoso.example", "+14255550100", "en")
+# CSP: the online services customers subscribe to, with their management portal, and
+# Tailspin's customers (name, domain, delegated admin relationship, services).
+SERVICES = [
+    ("Dynamics 365", "https://admin.powerplatform.microsoft.com/"),
+    ("Microsoft 365", "https://admin.microsoft.com/"),
+    ("Microsoft Azure", "https://portal.azure.com/"),
+]
+CUSTOMERS = [
+    (
+        "Fourth Coffee",
+        "fourthcoffee.onmicrosoft.com",
+        "active",
+        ["Microsoft 365", "Microsoft Azure"],
+    ),
+    ("Litware Inc", "litware.onmicrosoft.com", "active", ["Dynamics 365"]),
+    ("Proseware", "proseware.onmicrosoft.com", "expired", ["Microsoft 365"]),
+]
 DEMO_KEYS_PER_PRODUCT = 20
 DEMO_FILES = Path(__file__).resolve().parents[3] / "software" / "demo_files"
 # Invited by Contoso's Global admin; the link is in the email the portal printed or sent.
@@ -234,6 +251,7 @@ class Command(BaseCommand):
         self._software()
         self._visual_studio(partners["contoso"])
         self._go_to_market(partners["contoso"])
+        self._customers(partners["tailspin"])
 
         email, first, last = SUPPORT_STAFF
         staff = self._account(email, first, last, partner=None, is_staff=True)
@@ -318,6 +336,67 @@ class Command(BaseCommand):
         if row.activation is None:
             request, _created = marketing.activate(row, admin)
             activation.complete_now(request.pk, None)
+
+    def _customers(self, tailspin):
+        """The services customers subscribe to, Tailspin's customers, and a health feed with
+        Microsoft 365 degraded by an open incident and an Azure incident resolved yesterday,
+        imported as support staff would."""
+        from customers import services as customers
+        from customers.models import Customer, Service, ServiceIncident, Subscription
+
+        for name, portal in SERVICES:
+            Service.objects.get_or_create(name=name, defaults={"portal_url": portal})
+        for name, domain, relationship, subscribed in CUSTOMERS:
+            customer, _ = Customer.objects.get_or_create(
+                partner=tailspin,
+                domain=domain,
+                defaults={"name": name, "relationship": relationship},
+            )
+            for service in subscribed:
+                Subscription.objects.get_or_create(
+                    customer=customer, service=Service.objects.get(name=service)
+                )
+        if ServiceIncident.objects.exists():
+            return  # the feed is support staff's now
+        now = timezone.now()
+        customers.import_health(
+            {
+                "services": [
+                    {
+                        "name": "Microsoft 365",
+                        "health": "degraded",
+                        "incidents": [
+                            {
+                                "reference": "EX512345",
+                                "title": "Some users can't open shared mailboxes in Outlook",
+                                "impact": "Users may see an error when opening a shared "
+                                "mailbox in Outlook on the web; their own mailbox works.",
+                                "started_at": (now - timezone.timedelta(hours=3)).isoformat(),
+                                "updated_at": (now - timezone.timedelta(minutes=40)).isoformat(),
+                                "resolved_at": None,
+                            }
+                        ],
+                    },
+                    {
+                        "name": "Microsoft Azure",
+                        "health": "healthy",
+                        "incidents": [
+                            {
+                                "reference": "AZ198765",
+                                "title": "Virtual machines slow to start in West Europe",
+                                "impact": "Starting a virtual machine took up to ten minutes.",
+                                "started_at": (
+                                    now - timezone.timedelta(days=1, hours=5)
+                                ).isoformat(),
+                                "updated_at": (now - timezone.timedelta(days=1)).isoformat(),
+                                "resolved_at": (now - timezone.timedelta(days=1)).isoformat(),
+                            }
+                        ],
+                    },
+                ]
+            },
+            now=now,
+        )
 
     def _people_and_access(self, contoso):
         """Something on Contoso's Users and Access requests pages: a person invited and not yet

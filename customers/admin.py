@@ -1,0 +1,126 @@
+"""Support staff keep CSP partners' customers, their services and the service health feed
+(seed 002); the feed can be typed in or imported as JSON ("Import health feed")."""
+
+import json
+
+from django import forms
+from django.contrib import admin, messages
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from benefits_portal.admin import TypedSearchMixin
+
+from . import services
+from .models import Customer, Service, ServiceIncident, Subscription
+
+MAX_FEED_BYTES = 2 * 1024 * 1024
+
+
+class SubscriptionInline(admin.TabularInline):
+    model = Subscription
+    extra = 1
+    autocomplete_fields = ["service"]
+
+
+@admin.register(Customer)
+class CustomerAdmin(TypedSearchMixin, admin.ModelAdmin):
+    list_display = ["name", "domain", "partner", "relationship"]
+    list_filter = ["relationship", ("partner", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["partner"]
+    search_fields = ["name", "domain", "partner__name", "partner__mpn_id"]
+    inlines = [SubscriptionInline]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "partner":
+            # Only companies of the Cloud Solution Provider program resell to customers.
+            from entitlements.models import Partner
+
+            kwargs["queryset"] = Partner.objects.filter(is_csp=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class ServiceIncidentInline(admin.StackedInline):
+    model = ServiceIncident
+    extra = 0
+    fields = ["reference", "title", "impact", "started_at", "updated_at", "resolved_at"]
+
+
+class FeedForm(forms.Form):
+    file = forms.FileField(
+        label=_("Health feed (JSON)"),
+        help_text=_(
+            'UTF-8 JSON: {"services": [{"name", "health": healthy, degraded or interruption, '
+            '"incidents": [{"reference", "title", "impact", "started_at", "updated_at", '
+            '"resolved_at"}]}]}, times in ISO 8601 with their time zone. All or nothing.'
+        ),
+    )
+
+    def clean_file(self):
+        file = self.cleaned_data["file"]
+        if file.size > MAX_FEED_BYTES:
+            raise forms.ValidationError(_("At most 2 MB."))
+        try:
+            return json.loads(file.read().decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as error:
+            raise forms.ValidationError(_("Not UTF-8 JSON: %(error)s") % {"error": error}) from None
+
+
+@admin.register(Service)
+class ServiceAdmin(TypedSearchMixin, admin.ModelAdmin):
+    list_display = ["name", "health", "health_updated_at", "portal_url"]
+    list_filter = ["health"]
+    search_fields = ["name"]
+    inlines = [ServiceIncidentInline]
+    change_list_template = "admin/customers/service/change_list.html"
+
+    def get_urls(self):
+        return [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="customers_service_import",
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request):
+        """Apply a health feed file, all or nothing; the form comes back with every problem."""
+        if not self.has_change_permission(request):
+            return redirect("admin:index")
+        form = FeedForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                updated, incidents = services.import_health(form.cleaned_data["file"])
+            except services.FeedRefused as refused:
+                for problem in refused.problems:
+                    form.add_error("file", problem)
+            else:
+                self.message_user(
+                    request,
+                    ngettext(
+                        "%(count)s service's health updated",
+                        "%(count)s services' health updated",
+                        updated,
+                    )
+                    % {"count": updated}
+                    + "; "
+                    + ngettext(
+                        "%(count)s incident added or updated.",
+                        "%(count)s incidents added or updated.",
+                        incidents,
+                    )
+                    % {"count": incidents},
+                    messages.SUCCESS,
+                )
+                return redirect(reverse("admin:customers_service_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Import health feed"),
+            "form": form,
+            "opts": self.model._meta,
+            "has_view_permission": self.has_view_permission(request),
+        }
+        return TemplateResponse(request, "admin/customers/service/import.html", context)

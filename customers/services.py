@@ -1,0 +1,138 @@
+"""A CSP partner's customers and their Service management, and the service health feed support
+staff import (seed 002)."""
+
+import datetime
+
+from django.db import transaction
+from django.db.models import Prefetch, Q
+from django.http import Http404
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from .models import NAME_MAX_LENGTH, TEXT_MAX_LENGTH, Customer, Service, ServiceIncident
+
+# Resolved incidents stay on the page this long, as Microsoft's service health shows them.
+RESOLVED_SHOWN_DAYS = 7
+
+
+def customers_of(partner, search=""):
+    """`partner`'s customers whose name or domain contains `search` (any case): a QuerySet
+    by name."""
+    customers = Customer.objects.filter(partner=partner)
+    search = search.strip()
+    if search:
+        customers = customers.filter(Q(name__icontains=search) | Q(domain__icontains=search))
+    return customers.order_by("name", "pk")
+
+
+def customer_or_404(partner, customer_id):
+    """`partner`'s customer `customer_id`, with its subscriptions, their services and those
+    services' incidents started or still open within RESOLVED_SHOWN_DAYS (newest first).
+    Three queries. Raises Http404 for another partner's customer or none."""
+    since = timezone.now() - datetime.timedelta(days=RESOLVED_SHOWN_DAYS)
+    incidents = ServiceIncident.objects.filter(
+        Q(resolved_at__isnull=True) | Q(resolved_at__gte=since)
+    ).order_by("-started_at", "-pk")
+    customer = (
+        Customer.objects.filter(partner=partner, pk=customer_id)
+        .prefetch_related(
+            Prefetch("subscriptions__service__incidents", queryset=incidents, to_attr="recent")
+        )
+        .first()
+    )
+    if customer is None:
+        raise Http404("No such customer of this partner.")
+    return customer
+
+
+class FeedRefused(Exception):
+    """The health feed can't be imported; `problems` says why, one line each (English, for
+    support staff)."""
+
+    def __init__(self, problems):
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+def import_health(feed, now=None):
+    """Apply a service health feed: `feed` is {"services": [{"name": str, "health":
+    "healthy" | "degraded" | "interruption", "incidents": [{"reference", "title", "impact",
+    "started_at", "updated_at", "resolved_at" (ISO 8601 with a time zone; resolved_at may be
+    null)}]}]}. Services are matched by name (they must exist: support staff add them with
+    their portal); incidents by reference, added or updated.
+
+    Returns (services updated, incidents added or updated). All or nothing: raises FeedRefused
+    listing every problem, and nothing changes."""
+    now = now or timezone.now()
+    problems = []
+    if not isinstance(feed, dict) or not isinstance(feed.get("services"), list):
+        raise FeedRefused(['The feed is an object with a list "services".'])
+    known = {service.name: service for service in Service.objects.all()}
+    health_values = set(Service.Health.values)
+    updates, incidents = [], []
+    for n, entry in enumerate(feed["services"], 1):
+        where = f"services[{n}]"
+        if not isinstance(entry, dict):
+            problems.append(f"{where}: not an object.")
+            continue
+        service = known.get(entry.get("name"))
+        if service is None:
+            problems.append(f"{where}: no service named {entry.get('name')!r}; add it first.")
+            continue
+        if entry.get("health") not in health_values:
+            problems.append(f"{where}: health is one of {', '.join(sorted(health_values))}.")
+            continue
+        updates.append((service, entry["health"]))
+        for m, incident in enumerate(entry.get("incidents") or [], 1):
+            fields = _incident(incident, f"{where}.incidents[{m}]", problems)
+            if fields:
+                incidents.append((service, fields))
+    references = [fields["reference"] for _service, fields in incidents]
+    duplicated = {r for r in references if references.count(r) > 1}
+    problems += [f"Incident {r!r} is in the feed more than once." for r in sorted(duplicated)]
+    if problems:
+        raise FeedRefused(problems)
+    with transaction.atomic():
+        for service, health in updates:
+            service.health, service.health_updated_at = health, now
+            service.save(update_fields=["health", "health_updated_at"])
+        for service, fields in incidents:
+            reference = fields.pop("reference")
+            ServiceIncident.objects.update_or_create(
+                reference=reference, defaults={"service": service, **fields}
+            )
+    return len(updates), len(incidents)
+
+
+def _incident(data, where, problems):
+    """The fields of one incident of the feed, or None with its problems added."""
+    if not isinstance(data, dict):
+        problems.append(f"{where}: not an object.")
+        return None
+    found = []
+    fields = {}
+    for name, limit in (("reference", 40), ("title", NAME_MAX_LENGTH), ("impact", TEXT_MAX_LENGTH)):
+        value = data.get(name)
+        if not isinstance(value, str) or not value.strip() or len(value) > limit:
+            found.append(f"{where}: {name} is text of 1 to {limit} characters.")
+        else:
+            fields[name] = value.strip()
+    for name in ("started_at", "updated_at", "resolved_at"):
+        value = data.get(name)
+        if value is None and name == "resolved_at":
+            fields[name] = None
+            continue
+        try:
+            moment = parse_datetime(value) if isinstance(value, str) else None
+        except ValueError:  # well formed, but no such day or time
+            moment = None
+        if moment is None or timezone.is_naive(moment):
+            found.append(f"{where}: {name} is an ISO 8601 time with its time zone.")
+        else:
+            fields[name] = moment
+    if not found:
+        start = fields["started_at"]
+        if fields["updated_at"] < start or (fields["resolved_at"] or start) < start:
+            found.append(f"{where}: it is updated and resolved after it starts.")
+    problems += found
+    return None if found else fields
