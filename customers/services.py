@@ -75,15 +75,23 @@ def import_health(feed, now=None):
         if not isinstance(entry, dict):
             problems.append(f"{where}: not an object.")
             continue
-        service = known.get(entry.get("name"))
+        name, health = entry.get("name"), entry.get("health")
+        service = known.get(name) if isinstance(name, str) else None
         if service is None:
-            problems.append(f"{where}: no service named {entry.get('name')!r}; add it first.")
+            problems.append(f"{where}: no service named {name!r}; add it first.")
             continue
-        if entry.get("health") not in health_values:
+        if not isinstance(health, str) or health not in health_values:
             problems.append(f"{where}: health is one of {', '.join(sorted(health_values))}.")
             continue
-        updates.append((service, entry["health"]))
-        for m, incident in enumerate(entry.get("incidents") or [], 1):
+        if any(earlier is service for earlier, _health in updates):
+            problems.append(f"{where}: {name!r} is in the feed more than once.")
+            continue
+        listed = entry.get("incidents") or []
+        if not isinstance(listed, list):
+            problems.append(f"{where}: incidents is a list.")
+            continue
+        updates.append((service, health))
+        for m, incident in enumerate(listed, 1):
             fields = _incident(incident, f"{where}.incidents[{m}]", problems)
             if fields:
                 incidents.append((service, fields))

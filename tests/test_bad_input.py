@@ -484,3 +484,77 @@ def test_any_marketing_contact_is_answered_and_refusals_change_nothing_and_keep_
         assert 'class="error"' in text or 'class="message error"' in text
         if email.strip() and "\x00" not in email:
             assert escape(email.strip()) in text  # what was typed, kept
+
+
+@EXAMPLES
+@given(q=anything, page=st.one_of(anything, st.integers(min_value=-(2**70), max_value=2**70)))
+@example(q="\x00", page="1")
+def test_any_customer_search_is_answered(client, carol, q, page):
+    client.force_login(carol)
+    response = client.get(reverse("customers:customers"), {"q": q, "page": page})
+    assert response.status_code in (200, 400)
+    if response.status_code == 400:
+        assert 'class="error"' in response.content.decode()
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=50),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner),
+    max_leaves=20,
+)
+incident_like = st.fixed_dictionaries(
+    {},
+    optional={
+        "reference": json_values | st.text(max_size=60),
+        "title": json_values,
+        "impact": json_values,
+        "started_at": json_values | st.just("2026-11-30T10:00:00+00:00"),
+        "updated_at": json_values | st.just("2026-11-30T11:00:00+00:00"),
+        "resolved_at": json_values | st.just("2026-11-30T12:00:00+09:00"),
+    },
+)
+
+
+@EXAMPLES
+@given(
+    feed=st.one_of(
+        json_values,
+        st.fixed_dictionaries(
+            {
+                "services": st.lists(
+                    st.fixed_dictionaries(
+                        {},
+                        optional={
+                            "name": st.sampled_from(["Microsoft 365", "Nope"]) | json_values,
+                            "health": st.sampled_from(["healthy", "degraded"]) | json_values,
+                            "incidents": st.lists(incident_like, max_size=3) | json_values,
+                        },
+                    )
+                    | json_values,
+                    max_size=3,
+                )
+            }
+        ),
+    )
+)
+def test_any_health_feed_is_applied_whole_or_refused_with_nothing_changed(db, feed):
+    from customers import services
+    from customers.models import Service, ServiceIncident
+
+    service, _ = Service.objects.get_or_create(
+        name="Microsoft 365", defaults={"portal_url": "https://admin.microsoft.com/"}
+    )
+    before = (
+        list(Service.objects.values_list("health", flat=True)),
+        list(ServiceIncident.objects.values_list("reference", "updated_at")),
+    )
+    try:
+        services.import_health(feed)
+    except services.FeedRefused as refused:
+        assert refused.problems
+        after = (
+            list(Service.objects.values_list("health", flat=True)),
+            list(ServiceIncident.objects.values_list("reference", "updated_at")),
+        )
+        assert after == before
+    ServiceIncident.objects.all().delete()

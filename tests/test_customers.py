@@ -221,3 +221,10 @@ def test_support_staff_import_a_feed_file_in_admin(client, support, m365):
     response = client.post(url, {"file": broken})
     assert "Nothing was imported" in text_of(response) and "Not UTF-8 JSON" in text_of(response)
     assert ServiceIncident.objects.count() == 1
+
+
+def test_a_feed_with_one_service_twice_is_refused(m365):
+    twice = feed()
+    twice["services"] *= 2
+    with pytest.raises(services.FeedRefused, match="in the feed more than once"):
+        services.import_health(twice)
