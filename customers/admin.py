@@ -5,9 +5,11 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import Q
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -20,6 +22,8 @@ MAX_FEED_BYTES = 2 * 1024 * 1024
 
 
 class SubscriptionInline(admin.TabularInline):
+    """The services a customer subscribes to, each with its own portal address if any."""
+
     model = Subscription
     extra = 1
     autocomplete_fields = ["service"]
@@ -27,6 +31,8 @@ class SubscriptionInline(admin.TabularInline):
 
 @admin.register(Customer)
 class CustomerAdmin(TypedSearchMixin, admin.ModelAdmin):
+    """A CSP partner's customers, as its reseller records say."""
+
     list_display = ["name", "domain", "partner", "relationship"]
     list_filter = ["relationship", ("partner", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["partner"]
@@ -38,7 +44,11 @@ class CustomerAdmin(TypedSearchMixin, admin.ModelAdmin):
             # Only companies of the Cloud Solution Provider program resell to customers.
             from entitlements.models import Partner
 
-            kwargs["queryset"] = Partner.objects.filter(is_csp=True)
+            # A customer of a partner that left CSP since stays editable.
+            customer_of = request.resolver_match.kwargs.get("object_id")
+            kwargs["queryset"] = Partner.objects.filter(
+                Q(is_csp=True) | Q(customers__pk=customer_of)
+            ).distinct()
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
@@ -49,6 +59,8 @@ class ServiceIncidentInline(admin.StackedInline):
 
 
 class FeedForm(forms.Form):
+    """A health feed file; `file` is cleaned to the parsed JSON."""
+
     file = forms.FileField(
         label=_("Health feed (JSON)"),
         help_text=_(
@@ -63,18 +75,27 @@ class FeedForm(forms.Form):
         if file.size > MAX_FEED_BYTES:
             raise forms.ValidationError(_("At most 2 MB."))
         try:
-            return json.loads(file.read().decode("utf-8"))
+            return json.loads(file.read().decode("utf-8-sig"))
         except (UnicodeDecodeError, ValueError) as error:
             raise forms.ValidationError(_("Not UTF-8 JSON: %(error)s") % {"error": error}) from None
+        except RecursionError:
+            raise forms.ValidationError(_("Not UTF-8 JSON: nested too deeply.")) from None
 
 
 @admin.register(Service)
 class ServiceAdmin(TypedSearchMixin, admin.ModelAdmin):
+    """The online services customers subscribe to, their health and incidents."""
+
     list_display = ["name", "health", "health_updated_at", "portal_url"]
     list_filter = ["health"]
     search_fields = ["name"]
     inlines = [ServiceIncidentInline]
     change_list_template = "admin/customers/service/change_list.html"
+
+    def save_model(self, request, obj, form, change):
+        if "health" in form.changed_data:
+            obj.health_updated_at = timezone.now()
+        super().save_model(request, obj, form, change)
 
     def get_urls(self):
         return [
@@ -88,7 +109,11 @@ class ServiceAdmin(TypedSearchMixin, admin.ModelAdmin):
 
     def import_view(self, request):
         """Apply a health feed file, all or nothing; the form comes back with every problem."""
-        if not self.has_change_permission(request):
+        if not (
+            self.has_change_permission(request)
+            and request.user.has_perm("customers.add_serviceincident")
+            and request.user.has_perm("customers.change_serviceincident")
+        ):
             return redirect("admin:index")
         form = FeedForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():

@@ -6,14 +6,20 @@ reseller records say, and the service health feed (each service's state and its 
 typed in or imported as JSON (customers.services.import_health).
 """
 
+from django.core.validators import DomainNameValidator, URLValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from benefits_portal.text import at_most
 
 NAME_MAX_LENGTH = 200
 TEXT_MAX_LENGTH = 2000
+URL_MAX_LENGTH = 2000
+# A management portal is a web address: never a script or another scheme in a link.
+https_only = URLValidator(schemes=["https"])
 
 
 class Service(models.Model):
@@ -27,7 +33,10 @@ class Service(models.Model):
 
     name = models.CharField(_("name"), max_length=NAME_MAX_LENGTH, unique=True)
     portal_url = models.URLField(
-        _("management portal"), help_text=_("Where a customer's subscription is administered.")
+        _("management portal"),
+        max_length=URL_MAX_LENGTH,
+        validators=[https_only],
+        help_text=_("Where a customer's subscription is administered."),
     )
     health = models.CharField(
         _("health"), max_length=16, choices=Health.choices, default=Health.HEALTHY
@@ -84,9 +93,9 @@ class Customer(models.Model):
     the customer's services on its behalf)."""
 
     class Relationship(models.TextChoices):
-        ACTIVE = "active", _("Active")
-        EXPIRED = "expired", _("Expired")
-        NONE = "none", _("None")
+        ACTIVE = "active", pgettext_lazy("relationship", "Active")
+        EXPIRED = "expired", pgettext_lazy("relationship", "Expired")
+        NONE = "none", pgettext_lazy("relationship", "None")
 
     partner = models.ForeignKey(
         "entitlements.Partner", on_delete=models.CASCADE, related_name="customers"
@@ -95,6 +104,7 @@ class Customer(models.Model):
     domain = models.CharField(
         _("primary domain"),
         max_length=253,
+        validators=[DomainNameValidator(accept_idna=False)],
         help_text=_("For example fourthcoffee.onmicrosoft.com."),
     )
     relationship = models.CharField(
@@ -111,7 +121,8 @@ class Customer(models.Model):
         ordering = ["name", "pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["partner", "domain"],
+                "partner",
+                Lower("domain"),
                 name="one_customer_per_partner_and_domain",
                 violation_error_message=_("This partner has a customer with this domain already."),
             ),
@@ -120,6 +131,16 @@ class Customer(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.domain})"
+
+    def save(self, *args, **kwargs):
+        self.domain = self.domain.strip().lower()  # a domain is the same in any case
+        super().save(*args, **kwargs)
+
+    @property
+    def may_be_administered(self):
+        """Whether the partner may administer the customer's services: only through an active
+        delegated admin relationship (seed 002)."""
+        return self.relationship == self.Relationship.ACTIVE
 
 
 class Subscription(models.Model):
@@ -130,7 +151,9 @@ class Subscription(models.Model):
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="subscriptions")
     portal_url = models.URLField(
         _("management portal"),
+        max_length=URL_MAX_LENGTH,
         blank=True,
+        validators=[https_only],
         help_text=_("This customer's own address; empty: the service's."),
     )
 

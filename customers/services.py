@@ -2,9 +2,10 @@
 staff import (seed 002)."""
 
 import datetime
+import unicodedata
 
-from django.db import transaction
-from django.db.models import Prefetch, Q
+from django.db import IntegrityError, transaction
+from django.db.models import F, Prefetch, Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -19,7 +20,7 @@ def customers_of(partner, search=""):
     """`partner`'s customers whose name or domain contains `search` (any case): a QuerySet
     by name."""
     customers = Customer.objects.filter(partner=partner)
-    search = search.strip()
+    search = unicodedata.normalize("NFKC", search).strip()  # as typed through an IME
     if search:
         customers = customers.filter(Q(name__icontains=search) | Q(domain__icontains=search))
     return customers.order_by("name", "pk")
@@ -27,12 +28,12 @@ def customers_of(partner, search=""):
 
 def customer_or_404(partner, customer_id):
     """`partner`'s customer `customer_id`, with its subscriptions, their services and those
-    services' incidents started or still open within RESOLVED_SHOWN_DAYS (newest first).
-    Three queries. Raises Http404 for another partner's customer or none."""
+    services' incidents still open or resolved within RESOLVED_SHOWN_DAYS (open ones first,
+    then the latest). Four queries. Raises Http404 for another partner's customer or none."""
     since = timezone.now() - datetime.timedelta(days=RESOLVED_SHOWN_DAYS)
     incidents = ServiceIncident.objects.filter(
         Q(resolved_at__isnull=True) | Q(resolved_at__gte=since)
-    ).order_by("-started_at", "-pk")
+    ).order_by(F("resolved_at").desc(nulls_first=True), "-started_at", "-pk")
     customer = (
         Customer.objects.filter(partner=partner, pk=customer_id)
         .prefetch_related(
@@ -92,7 +93,7 @@ def import_health(feed, now=None):
             continue
         updates.append((service, health))
         for m, incident in enumerate(listed, 1):
-            fields = _incident(incident, f"{where}.incidents[{m}]", problems)
+            fields = _incident(incident, f"{where}.incidents[{m}]", problems, now)
             if fields:
                 incidents.append((service, fields))
     references = [fields["reference"] for _service, fields in incidents]
@@ -100,19 +101,40 @@ def import_health(feed, now=None):
     problems += [f"Incident {r!r} is in the feed more than once." for r in sorted(duplicated)]
     if problems:
         raise FeedRefused(problems)
-    with transaction.atomic():
-        for service, health in updates:
-            service.health, service.health_updated_at = health, now
-            service.save(update_fields=["health", "health_updated_at"])
-        for service, fields in incidents:
-            reference = fields.pop("reference")
-            ServiceIncident.objects.update_or_create(
-                reference=reference, defaults={"service": service, **fields}
-            )
+    try:
+        with transaction.atomic():
+            _apply(updates, incidents, now)
+    except IntegrityError:
+        # Another import added one of these incidents at this very moment.
+        raise FeedRefused(
+            ["Another import ran at the same time; import this feed again."]
+        ) from None
     return len(updates), len(incidents)
 
 
-def _incident(data, where, problems):
+def _apply(updates, incidents, now):
+    for service, health in updates:
+        service.health, service.health_updated_at = health, now
+        service.save(update_fields=["health", "health_updated_at"])
+    for service, fields in incidents:
+        reference = fields.pop("reference")
+        ServiceIncident.objects.update_or_create(
+            reference=reference, defaults={"service": service, **fields}
+        )
+
+
+# A feed's times are of real incidents: since 2000, and not later than now give or take the
+# feed's clock (a time far off would not even read back from the database).
+EARLIEST = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
+CLOCK_SKEW = datetime.timedelta(minutes=10)
+
+
+def storable(text):
+    """Whether PostgreSQL can keep `text`: no NUL character, no lone surrogate."""
+    return "\x00" not in text and not any("\ud800" <= c <= "\udfff" for c in text)
+
+
+def _incident(data, where, problems, now):
     """The fields of one incident of the feed, or None with its problems added."""
     if not isinstance(data, dict):
         problems.append(f"{where}: not an object.")
@@ -121,10 +143,15 @@ def _incident(data, where, problems):
     fields = {}
     for name, limit in (("reference", 40), ("title", NAME_MAX_LENGTH), ("impact", TEXT_MAX_LENGTH)):
         value = data.get(name)
-        if not isinstance(value, str) or not value.strip() or len(value) > limit:
+        value = value.strip() if isinstance(value, str) else None
+        if not value or len(value) > limit:
             found.append(f"{where}: {name} is text of 1 to {limit} characters.")
+        elif not storable(value):
+            found.append(
+                f"{where}: {name} has characters that can't be stored (NUL, a lone surrogate)."
+            )
         else:
-            fields[name] = value.strip()
+            fields[name] = value
     for name in ("started_at", "updated_at", "resolved_at"):
         value = data.get(name)
         if value is None and name == "resolved_at":
@@ -136,6 +163,8 @@ def _incident(data, where, problems):
             moment = None
         if moment is None or timezone.is_naive(moment):
             found.append(f"{where}: {name} is an ISO 8601 time with its time zone.")
+        elif not EARLIEST <= moment <= now + CLOCK_SKEW:
+            found.append(f"{where}: {name} is between 2000 and now.")
         else:
             fields[name] = moment
     if not found:

@@ -15,6 +15,8 @@ PER_PAGE = 25
 
 
 class SearchForm(forms.Form):
+    """What a customer's name or domain contains."""
+
     q = forms.CharField(label=_("Search by name or domain"), required=False, max_length=200)
 
 

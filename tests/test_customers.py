@@ -158,11 +158,47 @@ def test_another_partners_customer_is_a_404(client, fourth_coffee):
     assert "Fourth Coffee" not in text_of(client.get(CUSTOMERS, {"q": "Fourth"}))
 
 
-def test_a_partner_has_one_customer_per_domain_by_the_database(fourth_coffee):
+def test_a_partner_has_one_customer_per_domain_in_any_case_by_the_database(fourth_coffee):
     with pytest.raises(IntegrityError), transaction.atomic():
-        Customer.objects.create(
-            partner=fourth_coffee.partner, name="Again", domain="fourthcoffee.onmicrosoft.com"
+        Customer.objects.bulk_create(  # no save(): the constraint alone
+            [
+                Customer(
+                    partner=fourth_coffee.partner,
+                    name="Again",
+                    domain="FourthCoffee.onmicrosoft.com",
+                )
+            ]
         )
+
+
+def test_a_domain_and_a_portal_address_are_validated(tailspin, m365):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as refused:
+        Customer(partner=tailspin, name="Bad", domain="not a domain <>").full_clean()
+    assert "domain" in refused.value.message_dict
+    m365.portal_url = "javascript:alert(1)"
+    with pytest.raises(ValidationError):
+        m365.full_clean()
+    m365.portal_url = "ftp://admin.microsoft.com/"
+    with pytest.raises(ValidationError):
+        m365.full_clean()
+
+
+def test_search_finds_what_an_input_method_typed_in_full_width(client, carol, fourth_coffee):
+    client.force_login(carol)
+    assert "Fourth Coffee" in text_of(client.get(CUSTOMERS, {"q": "ｆｏｕｒｔｈ"}))
+
+
+def test_without_an_active_relationship_the_services_cant_be_administered(
+    client, carol, fourth_coffee
+):
+    fourth_coffee.relationship = Customer.Relationship.EXPIRED
+    fourth_coffee.save()
+    client.force_login(carol)
+    text = text_of(client.get(reverse("customers:customer", args=[fourth_coffee.pk])))
+    assert "has no active delegated admin relationship with Fourth Coffee" in text
+    assert "Manage Microsoft 365" not in text and "Microsoft 365" in text
 
 
 # The health feed
@@ -191,6 +227,12 @@ def test_a_feed_updates_health_and_adds_then_updates_incidents(m365):
         ({"incident": {"updated_at": "2026-11-30T10:00:00"}}, "with its time zone"),
         ({"incident": {"title": ""}}, "title is text of 1 to 200 characters"),
         ({"incident": {"updated_at": at(10)}}, "updated and resolved after it starts"),
+        # Far off: it would not even read back from the database.
+        ({"incident": {"updated_at": "9999-12-31T23:00:00-05:00"}}, "between 2000 and now"),
+        ({"incident": {"started_at": "0001-01-01T00:00:00+05:00"}}, "between 2000 and now"),
+        ({"incident": {"resolved_at": at(-24)}}, "between 2000 and now"),  # tomorrow
+        ({"incident": {"title": "a\x00b"}}, "can't be stored"),
+        ({"incident": {"reference": "\ud800"}}, "can't be stored"),
     ],
 )
 def test_a_bad_feed_names_every_problem_and_changes_nothing(m365, change, problem):
@@ -217,10 +259,16 @@ def test_support_staff_import_a_feed_file_in_admin(client, support, m365):
     response = client.post(url, {"file": upload}, follow=True)
     assert "1 service's health updated; 1 incident added or updated." in text_of(response)
     assert ServiceIncident.objects.count() == 1
-    broken = SimpleUploadedFile("feed.json", b"{not json", "application/json")
-    response = client.post(url, {"file": broken})
-    assert "Nothing was imported" in text_of(response) and "Not UTF-8 JSON" in text_of(response)
+    for content in (b"{not json", b"[" * 3000 + b"]" * 3000):
+        broken = SimpleUploadedFile("feed.json", content, "application/json")
+        response = client.post(url, {"file": broken})
+        assert response.status_code == 200
+        assert "Nothing was imported" in text_of(response)
+        assert "Not UTF-8 JSON" in text_of(response)
     assert ServiceIncident.objects.count() == 1
+    # A byte-order mark, as some editors save UTF-8, is fine.
+    marked = SimpleUploadedFile("feed.json", b"\xef\xbb\xbf" + json.dumps(feed()).encode())
+    assert "1 incident added or updated" in text_of(client.post(url, {"file": marked}, follow=True))
 
 
 def test_a_feed_with_one_service_twice_is_refused(m365):

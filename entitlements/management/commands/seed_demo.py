@@ -220,7 +220,7 @@ class Command(BaseCommand):
             )
 
         for key, kind, competency, level, age in OFFERS:
-            starts_on = today - timezone.timedelta(days=age)
+            starts_on = today - datetime.timedelta(days=age)
             held = MembershipOffer.objects.filter(
                 partner=partners[key],
                 kind=kind,
@@ -234,7 +234,7 @@ class Command(BaseCommand):
                         competency=Competency.objects.get(name=competency) if competency else None,
                         level=level,
                         starts_on=starts_on,
-                        ends_on=starts_on + timezone.timedelta(days=365),
+                        ends_on=starts_on + datetime.timedelta(days=365),
                     )
                 )
 
@@ -371,8 +371,8 @@ class Command(BaseCommand):
                                 "title": "Some users can't open shared mailboxes in Outlook",
                                 "impact": "Users may see an error when opening a shared "
                                 "mailbox in Outlook on the web; their own mailbox works.",
-                                "started_at": (now - timezone.timedelta(hours=3)).isoformat(),
-                                "updated_at": (now - timezone.timedelta(minutes=40)).isoformat(),
+                                "started_at": (now - datetime.timedelta(hours=3)).isoformat(),
+                                "updated_at": (now - datetime.timedelta(minutes=40)).isoformat(),
                                 "resolved_at": None,
                             }
                         ],
@@ -386,10 +386,10 @@ class Command(BaseCommand):
                                 "title": "Virtual machines slow to start in West Europe",
                                 "impact": "Starting a virtual machine took up to ten minutes.",
                                 "started_at": (
-                                    now - timezone.timedelta(days=1, hours=5)
+                                    now - datetime.timedelta(days=1, hours=5)
                                 ).isoformat(),
-                                "updated_at": (now - timezone.timedelta(days=1)).isoformat(),
-                                "resolved_at": (now - timezone.timedelta(days=1)).isoformat(),
+                                "updated_at": (now - datetime.timedelta(days=1)).isoformat(),
+                                "resolved_at": (now - datetime.timedelta(days=1)).isoformat(),
                             }
                         ],
                     },
