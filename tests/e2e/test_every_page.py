@@ -124,6 +124,10 @@ def the_pages():
     from customers.models import Customer
 
     fourth_coffee = Customer.objects.get(domain="fourthcoffee.onmicrosoft.com")
+    # A customer whose name and domain must wrap in the list.
+    Customer.objects.create(
+        partner=fourth_coffee.partner, name=LONG_WORD, domain=f"{'a' * 60}.{'b' * 60}.example"
+    )
     return {
         "admin@contoso.example": [
             reverse("entitlements:technical_benefits"),
