@@ -9,12 +9,16 @@ from entitlements.rules import Benefit, Level
 from .factories import OfferFactory, PartnerFactory, UserFactory, competency, contract_for
 
 
-@pytest.fixture
-def contoso(db):
+def make_contoso():
     partner = PartnerFactory(name="Contoso Ltd", mpn_id="4412345")
     OfferFactory(partner=partner, competency=competency("Cloud Platform"), level=Level.GOLD)
     OfferFactory(partner=partner, competency=competency("Data Analytics"), level=Level.SILVER)
     return partner
+
+
+@pytest.fixture
+def contoso(db):
+    return make_contoso()
 
 
 @pytest.fixture
@@ -89,20 +93,27 @@ def sign_in(client):
     return sign_in
 
 
-@pytest.fixture(autouse=True)
-def own_cache_keys(settings, request):
-    """Each test its own cache keys, so rate limits kept in a shared Redis don't leak between
-    tests, without flushing a database the broker may share."""
-    settings.CACHES = {
+def own_caches(caches):
+    return {
         name: {**config, "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
-        for name, config in settings.CACHES.items()
+        for name, config in caches.items()
     }
 
 
 @pytest.fixture(autouse=True)
+def own_cache_keys(settings, request):
+    """Each test its own cache keys, so rate limits kept in a shared Redis don't leak between
+    tests, without flushing a database the broker may share."""
+    settings.CACHES = own_caches(settings.CACHES)
+
+
+# Every factory user hashes a password; the production hasher is slow by design.
+FAST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
-    # Every factory user hashes a password; the production hasher is slow by design.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = FAST_PASSWORD_HASHERS
 
 
 class MovableClock:

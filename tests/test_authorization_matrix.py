@@ -4,10 +4,15 @@ A URL the table doesn't cover fails the walk; a cell whose answer differs fails 
 refused request must change nothing.
 """
 
+import contextlib
+import copy
 import uuid
 
 import pytest
+from django.conf import settings
 from django.core.files.base import ContentFile
+from django.db import connection, transaction
+from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts import people
@@ -27,6 +32,7 @@ from notices.services import tell
 from software.models import Download, LicenseKey
 from support.models import ContractLink, SupportContract
 
+from .conftest import FAST_PASSWORD_HASHERS, make_contoso, own_caches
 from .factories import PartnerFactory, UserFactory, pool, software
 from .test_cases import open_incident
 from .test_cloud import cloud_catalogue
@@ -503,8 +509,36 @@ def test_every_url_taking_an_id_gives_another_company_404():
         assert 404 in answers, name
 
 
+@pytest.fixture(scope="module")
+def shared_world(django_db_setup, django_db_blocker):
+    """The world, made once for the module's cells (made for each, it took most of each cell's
+    time) in a transaction that is rolled back after the last one. Each cell runs in a
+    savepoint of it (the `db` fixture), so what a cell changes is undone before the next."""
+    with contextlib.ExitStack() as made:
+        with django_db_blocker.unblock():
+            made.enter_context(
+                override_settings(
+                    CACHES=own_caches(settings.CACHES), PASSWORD_HASHERS=FAST_PASSWORD_HASHERS
+                )
+            )
+            made.enter_context(transaction.atomic())
+            world = make_world(make_contoso())
+            # Its foreign keys checked now, once: left deferred, each cell's savepoint would
+            # check them all again (Django checks constraints at the end of each test).
+            connection.check_constraints()
+        yield world
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            made.close()
+
+
 @pytest.fixture
-def world(db, contoso):
+def world(db, shared_world):
+    # A copy: what a cell does to the objects in memory stays in that cell.
+    return copy.deepcopy(shared_world)
+
+
+def make_world(contoso):
     """One user of each kind; Contoso's objects are the ones whose ids are asked for."""
     fabrikam = PartnerFactory(name="Fabrikam Inc")
     tailspin = PartnerFactory(name="Tailspin", mpn_id="", is_mpn_associated=False, is_csp=True)
