@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 from urllib.request import HTTPCookieProcessor, HTTPRedirectHandler, Request, build_opener
 
 import pytest
+from django.conf import settings
 from django.db import connection
 
 from .factories import PASSWORD, TOTP_SECRET, totp_code
@@ -128,9 +129,13 @@ def deployment(request, tmp_path, django_db_blocker, seeded):
             pytest.skip("the suite runs on the embedded default, not PostgreSQL and Redis")
         import redis
 
-        # A Redis database of this test's own, emptied first: nothing left from another run.
-        redis_url = os.environ["REDIS_URL"].rsplit("/", 1)[0] + "/11"
+        # This test process's own Redis database (settings: gw0 REDIS_URL's, gw1 the next...),
+        # emptied first: nothing left from another test or run. A fixed database number was
+        # shared by the two processes, each emptying it under the other's servers, and by any
+        # other checkout's suite on the same Redis.
+        redis_url = settings.REDIS_URL
         env["REDIS_URL"] = redis_url
+        env.pop("PYTEST_XDIST_WORKER", None)  # which would move the servers to the next one
         template = seeded("servers", env)
         redis.Redis.from_url(redis_url).flushdb()
         name = f"processes_{uuid.uuid4().hex[:8]}"
