@@ -29,6 +29,8 @@ FIELD_LABELS = {
     "is_mpn_associated": _("Associated with MPN"),
     "is_csp": _("In CSP"),
     "in_partner_membership_center": _("Not yet moved from Partner Membership Center"),
+    "buys_premier_support": _("Buys Premier Support for Partners"),
+    "buys_advanced_support": _("Buys Advanced Support for Partners"),
     "email": _("Sign-in email"),
     "tenant_id": _("Tenant ID"),
 }

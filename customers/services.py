@@ -3,12 +3,16 @@ staff import (seed 002)."""
 
 import datetime
 import unicodedata
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Prefetch, Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+
+from entitlements.rules import Benefit
+from support.models import SupportContract
 
 from .models import NAME_MAX_LENGTH, TEXT_MAX_LENGTH, Customer, Service, ServiceIncident
 
@@ -44,6 +48,39 @@ def customer_or_404(partner, customer_id):
     if customer is None:
         raise Http404("No such customer of this partner.")
     return customer
+
+
+@dataclass(frozen=True)
+class SupportRoutes:
+    """Where a CSP partner takes its customers' issues (seed 002): commercial support
+    (billing, subscription management) for every CSP partner; technical issues through its
+    Signature Cloud Support contract (`signature`, with incidents left), Premier or Advanced
+    Support for Partners (paid, recorded by support staff)."""
+
+    signature: SupportContract | None
+    premier: bool
+    advanced: bool
+
+    @property
+    def technical(self):
+        return bool(self.signature or self.premier or self.advanced)
+
+
+def support_routes(partner, today=None):
+    """The SupportRoutes of `partner` on `today`: one query."""
+    today = today or timezone.localdate()
+    signature = (
+        SupportContract.objects.filter(
+            partner=partner,
+            benefit=Benefit.SIGNATURE_CLOUD_SUPPORT,
+            starts_on__lte=today,
+            ends_on__gte=today,
+        )
+        .exclude(incidents_remaining=0)
+        .order_by("ends_on", "pk")
+        .first()
+    )
+    return SupportRoutes(signature, partner.buys_premier_support, partner.buys_advanced_support)
 
 
 class FeedRefused(Exception):

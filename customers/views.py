@@ -46,8 +46,13 @@ def customers(request, partner):
 @require_GET
 @capability_required(VIEW_CUSTOMERS)
 def customer(request, partner, customer_id):
-    """A customer's Service management: its services with their management portals, and
-    their health with the service incidents (seed 002: start here when a customer reports a
-    problem)."""
+    """A customer's Service management: its services with their management portals, their
+    health with the service incidents (seed 002: start here when a customer reports a
+    problem), and the support routes the partner has for its issues."""
     found = services.customer_or_404(partner, customer_id)
-    return render(request, "customers/customer.html", {"partner": partner, "customer": found})
+    context = {
+        "partner": partner,
+        "customer": found,
+        "routes": services.support_routes(partner),
+    }
+    return render(request, "customers/customer.html", context)

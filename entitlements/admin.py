@@ -33,7 +33,13 @@ class PartnerAdmin(TypedSearchMixin, admin.ModelAdmin):
         "in_partner_membership_center",
         "user_count",
     ]
-    list_filter = ["is_mpn_associated", "is_csp", "in_partner_membership_center"]
+    list_filter = [
+        "is_mpn_associated",
+        "is_csp",
+        "in_partner_membership_center",
+        "buys_premier_support",
+        "buys_advanced_support",
+    ]
     search_fields = ["name", "mpn_id", "users__email"]
     inlines = [OfferInline]
 

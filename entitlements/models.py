@@ -53,6 +53,19 @@ class Partner(models.Model):
         ),
     )
 
+    # Seed 002: a CSP partner's technical support for its customers goes through Premier or
+    # Advanced Support for Partners (both paid) when support staff record that it buys them.
+    buys_premier_support = models.BooleanField(
+        _("buys Premier Support for Partners"),
+        default=False,
+        help_text=_("A paid route for its CSP customers' technical issues."),
+    )
+    buys_advanced_support = models.BooleanField(
+        _("buys Advanced Support for Partners"),
+        default=False,
+        help_text=_("A paid route for its CSP customers' technical issues."),
+    )
+
     class Meta:
         ordering = ["name"]
         constraints = [

@@ -105,7 +105,15 @@ def account_moved(user, old_partner, actor=None):
 
 
 OFFER_FIELDS = ["partner", "kind", "competency", "level", "starts_on", "ends_on"]
-COMPANY_FIELDS = ["name", "mpn_id", "is_mpn_associated", "is_csp", "in_partner_membership_center"]
+COMPANY_FIELDS = [
+    "name",
+    "mpn_id",
+    "is_mpn_associated",
+    "is_csp",
+    "in_partner_membership_center",
+    "buys_premier_support",
+    "buys_advanced_support",
+]
 
 
 @transaction.atomic
@@ -167,10 +175,10 @@ def remove_offer(offer, actor=None):
 
 @transaction.atomic
 def save_company(partner, actor=None):
-    """Change a company's name, MPN ID, MPN association, CSP status or move from Partner
-    Membership Center (support staff in Django admin): what it may use depends on them, so
-    each change is in its log, once. A new company's creation is not audited: it has no log to
-    read yet. Returns the partner."""
+    """Change a company's name, MPN ID, MPN association, CSP status, move from Partner
+    Membership Center or paid support routes (support staff in Django admin): what it may use
+    depends on them, so each change is in its log, once. A new company's creation is not
+    audited: it has no log to read yet. Returns the partner."""
     before = None
     if partner.pk is not None:
         before = Partner.objects.select_for_update().filter(pk=partner.pk).first()

@@ -276,3 +276,53 @@ def test_a_feed_with_one_service_twice_is_refused(m365):
     twice["services"] *= 2
     with pytest.raises(services.FeedRefused, match="in the feed more than once"):
         services.import_health(twice)
+
+
+# Support routes (seed 002): commercial for every CSP partner; technical through Signature
+# Cloud Support, or Premier / Advanced Support for Partners when the company buys them.
+
+
+def test_a_partner_without_a_technical_route_is_told_so(client, carol, fourth_coffee):
+    client.force_login(carol)
+    text = text_of(client.get(reverse("customers:customer", args=[fourth_coffee.pk])))
+    assert "Commercial support, for billing and subscription management" in text
+    assert "Tailspin Toys has no route for technical issues" in text
+
+
+def test_signature_cloud_support_and_paid_routes_are_the_technical_ones(client, alice, m365):
+    from entitlements.rules import Benefit
+
+    from .factories import contract_for
+
+    contoso = alice.partner
+    contoso.is_csp = True
+    contoso.buys_premier_support = True
+    contoso.save()
+    customer = Customer.objects.create(partner=contoso, name="Wingtip", domain="wingtip.example")
+    gold = contoso.offers.get(level="gold")
+    contract = contract_for(gold, Benefit.SIGNATURE_CLOUD_SUPPORT, alice)
+    client.force_login(alice)
+    page = reverse("customers:customer", args=[customer.pk])
+    text = text_of(client.get(page))
+    left = contract.incidents_remaining
+    assert "Technical support through Signature Cloud Support" in text
+    assert left is None or f"{left} incident" in text
+    assert "Technical support through Premier Support for Partners." in text
+    assert "has no route for technical issues" not in text
+    contract.starts_on -= datetime.timedelta(days=400)
+    contract.ends_on = timezone.localdate() - datetime.timedelta(days=1)  # ended: no longer
+    contract.save()
+    contoso.buys_premier_support = False
+    contoso.save()
+    assert "has no route for technical issues" in text_of(client.get(page))
+
+
+def test_recording_a_paid_route_is_audited(support, tailspin):
+    from audit.models import AuditEntry
+    from entitlements.services import save_company
+
+    tailspin.buys_advanced_support = True
+    save_company(tailspin, support)
+    entry = AuditEntry.objects.filter(partner=tailspin).latest("pk")
+    assert entry.action == AuditEntry.Action.COMPANY_CHANGED
+    assert entry.subject == "buys_advanced_support False -> True"
