@@ -60,6 +60,8 @@ class SupportRoutes:
     signature: SupportContract | None
     premier: bool
     advanced: bool
+    # A competency of the company includes Signature Cloud Support, not activated yet.
+    signature_to_activate: bool = False
 
     @property
     def technical(self):
@@ -67,7 +69,7 @@ class SupportRoutes:
 
 
 def support_routes(partner, today=None):
-    """The SupportRoutes of `partner` on `today`: one query."""
+    """The SupportRoutes of `partner` on `today`: one query, two without a contract."""
     today = today or timezone.localdate()
     signature = (
         SupportContract.objects.filter(
@@ -80,7 +82,14 @@ def support_routes(partner, today=None):
         .order_by("ends_on", "pk")
         .first()
     )
-    return SupportRoutes(signature, partner.buys_premier_support, partner.buys_advanced_support)
+    to_activate = (
+        signature is None
+        and partner.is_mpn_associated
+        and partner.offers.active(today).filter(includes_cloud_support=True).exists()
+    )
+    return SupportRoutes(
+        signature, partner.buys_premier_support, partner.buys_advanced_support, to_activate
+    )
 
 
 class FeedRefused(Exception):

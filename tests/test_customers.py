@@ -296,13 +296,15 @@ def test_signature_cloud_support_and_paid_routes_are_the_technical_ones(client, 
 
     contoso = alice.partner
     contoso.is_csp = True
-    contoso.buys_premier_support = True
     contoso.save()
     customer = Customer.objects.create(partner=contoso, name="Wingtip", domain="wingtip.example")
-    gold = contoso.offers.get(level="gold")
-    contract = contract_for(gold, Benefit.SIGNATURE_CLOUD_SUPPORT, alice)
     client.force_login(alice)
     page = reverse("customers:customer", args=[customer.pk])
+    assert "included with your competency but not activated yet" in text_of(client.get(page))
+    contoso.buys_premier_support = True
+    contoso.save()
+    gold = contoso.offers.get(level="gold")
+    contract = contract_for(gold, Benefit.SIGNATURE_CLOUD_SUPPORT, alice)
     text = text_of(client.get(page))
     left = contract.incidents_remaining
     assert "Technical support through Signature Cloud Support" in text
@@ -314,6 +316,9 @@ def test_signature_cloud_support_and_paid_routes_are_the_technical_ones(client, 
     contract.save()
     contoso.buys_premier_support = False
     contoso.save()
+    gold.ends_on = timezone.localdate() - datetime.timedelta(days=1)
+    gold.save(update_fields=["ends_on"])
+    contoso.offers.exclude(pk=gold.pk).delete()
     assert "has no route for technical issues" in text_of(client.get(page))
 
 

@@ -39,3 +39,19 @@ def test_a_company_not_in_csp_is_told_why(page, portal, sign_in_as):
     response = page.goto(portal + "/dashboard/customers")
     assert response.status == 403
     expect(page.get_by_text("Fabrikam Inc is not in the Cloud Solution Provider")).to_be_visible()
+
+
+def test_contoso_resells_too_its_agent_is_pointed_to_activating_signature_its_user_admin_refused(
+    browser, page, portal, sign_in_as
+):
+    sign_in_as(page, "agent@contoso.example")
+    page.get_by_role("link", name="Customers").click()
+    page.get_by_role("link", name="Wingtip Toys").click()
+    expect(page.locator("#support-routes").locator("..").locator("..")).to_contain_text(
+        "Signature Cloud Support is included with your competency but not activated yet"
+    )
+    other = browser.new_page()
+    sign_in_as(other, "useradmin@contoso.example")
+    response = other.goto(portal + "/dashboard/customers")
+    assert response.status == 403
+    expect(other.locator("main")).to_contain_text("Megan Bowen")  # whom to ask for a role

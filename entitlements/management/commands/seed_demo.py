@@ -24,7 +24,7 @@ TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105 - demo only, publ
 
 # name, MPN ID, associated with MPN, in CSP, not yet moved from Partner Membership Center
 PARTNERS = {
-    "contoso": ("Contoso Ltd", "4412345", True, False, False),
+    "contoso": ("Contoso Ltd", "4412345", True, True, False),
     "fabrikam": ("Fabrikam Inc", "4423456", True, False, False),
     "northwind": ("Northwind Traders", "4434567", True, False, False),
     "tailspin": ("Tailspin Toys", "", False, True, False),
@@ -179,7 +179,7 @@ GO_TO_MARKET = [
 # Contoso's marketing contact: its MPN partner admin, at another address.
 MARKETING_CONTACT = ("mpnadmin@contoso.example", "marketing@contoso.example", "+14255550100", "en")
 # CSP: the online services customers subscribe to, with their management portal, and
-# Tailspin's customers (name, domain, delegated admin relationship, services).
+# the CSP partners' customers (company, name, domain, delegated admin relationship, services).
 SERVICES = [
     ("Dynamics 365", "https://admin.powerplatform.microsoft.com/"),
     ("Microsoft 365", "https://admin.microsoft.com/"),
@@ -187,13 +187,22 @@ SERVICES = [
 ]
 CUSTOMERS = [
     (
+        "tailspin",
         "Fourth Coffee",
         "fourthcoffee.onmicrosoft.com",
         "active",
         ["Microsoft 365", "Microsoft Azure"],
     ),
-    ("Litware Inc", "litware.onmicrosoft.com", "active", ["Dynamics 365"]),
-    ("Proseware", "proseware.onmicrosoft.com", "expired", ["Microsoft 365"]),
+    ("tailspin", "Litware Inc", "litware.onmicrosoft.com", "active", ["Dynamics 365"]),
+    ("tailspin", "Proseware", "proseware.onmicrosoft.com", "expired", ["Microsoft 365"]),
+    (
+        "contoso",
+        "Wingtip Toys",
+        "wingtiptoys.onmicrosoft.com",
+        "active",
+        ["Microsoft Azure", "Microsoft 365"],
+    ),
+    ("contoso", "Adatum Corporation", "adatum.onmicrosoft.com", "active", ["Microsoft 365"]),
 ]
 DEMO_KEYS_PER_PRODUCT = 20
 DEMO_FILES = Path(__file__).resolve().parents[3] / "software" / "demo_files"
@@ -251,7 +260,7 @@ class Command(BaseCommand):
         self._software()
         self._visual_studio(partners["contoso"])
         self._go_to_market(partners["contoso"])
-        self._customers(partners["tailspin"])
+        self._customers(partners)
 
         email, first, last = SUPPORT_STAFF
         staff = self._account(email, first, last, partner=None, is_staff=True)
@@ -337,8 +346,9 @@ class Command(BaseCommand):
             request, _created = marketing.activate(row, admin)
             activation.complete_now(request.pk, None)
 
-    def _customers(self, tailspin):
-        """The services customers subscribe to, Tailspin's customers, and a health feed with
+    def _customers(self, partners):
+        """The services customers subscribe to, Tailspin's and Contoso's customers (Contoso is
+        an MPN member and a CSP reseller both), and a health feed with
         Microsoft 365 degraded by an open incident and an Azure incident resolved yesterday,
         imported as support staff would."""
         from customers import services as customers
@@ -346,9 +356,9 @@ class Command(BaseCommand):
 
         for name, portal in SERVICES:
             Service.objects.get_or_create(name=name, defaults={"portal_url": portal})
-        for name, domain, relationship, subscribed in CUSTOMERS:
+        for key, name, domain, relationship, subscribed in CUSTOMERS:
             customer, _ = Customer.objects.get_or_create(
-                partner=tailspin,
+                partner=partners[key],
                 domain=domain,
                 defaults={"name": name, "relationship": relationship},
             )
