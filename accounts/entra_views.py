@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from benefits_portal.forms import DescribedForm
 from entitlements.models import Role
 from entitlements.permissions import MANAGE_SIGN_IN, capability_required
 
@@ -36,20 +37,6 @@ def _guid_field(label):
         },
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
-
-
-class DescribedForm(forms.Form):
-    """Each input names its hint and its error for screen readers (aria-describedby)."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for name, field in self.fields.items():
-            ids = [f"id_{name}-hint"] if field.help_text else []
-            if self.is_bound and name in self.errors:
-                ids.append(f"id_{name}-error")
-                field.widget.attrs["aria-invalid"] = "true"
-            if ids:
-                field.widget.attrs["aria-describedby"] = " ".join(ids)
 
 
 class TenantForm(DescribedForm):

@@ -148,4 +148,6 @@ class ServiceAdmin(TypedSearchMixin, admin.ModelAdmin):
             "opts": self.model._meta,
             "has_view_permission": self.has_view_permission(request),
         }
-        return TemplateResponse(request, "admin/customers/service/import.html", context)
+        context["refused"] = _("Nothing was imported. Correct the feed and import it again.")
+        context["submit"] = _("Import")
+        return TemplateResponse(request, "admin/upload.html", context)

@@ -15,6 +15,7 @@ from phonenumber_field.formfields import PhoneNumberField
 
 from activation.models import ActivationRequest
 from activation.services import NotActivatable
+from benefits_portal.forms import DescribedForm
 from entitlements.permissions import (
     ACTIVATE_BENEFITS,
     SET_MARKETING_CONTACT,
@@ -31,7 +32,7 @@ State = ActivationRequest.State
 PHONE_EXAMPLE = "+81 3 1234 5678"
 
 
-class ContactForm(forms.Form):
+class ContactForm(DescribedForm):
     """Seed 003's steps: a user from the list, an email address other than the one they sign
     in with, a contact phone and a preferred language; `seen`, the version of the contact the
     admin saw (services.version_of)."""
@@ -81,7 +82,6 @@ class ContactForm(forms.Form):
             "first_name", "last_name", "email"
         )
         self.fields["user"].label_from_instance = lambda u: f"{u.display_name} ({u.email})"
-        self._describe()
 
     def clean_phone(self):
         phone = self.cleaned_data["phone"]
@@ -89,20 +89,6 @@ class ContactForm(forms.Form):
             # Kept in E.164, which has no extension: it would be dropped unseen.
             raise forms.ValidationError(_("Enter the phone number without an extension."))
         return phone
-
-    def add_error(self, field, error):
-        super().add_error(field, error)
-        self._describe()
-
-    def _describe(self):
-        # Each input names its hint and its error for screen readers.
-        for name, field in self.fields.items():
-            ids = [f"id_{name}-hint"] if field.help_text else []
-            if self.is_bound and name in self.errors:
-                ids.append(f"id_{name}-error")
-                field.widget.attrs["aria-invalid"] = "true"
-            if ids:
-                field.widget.attrs["aria-describedby"] = " ".join(ids)
 
 
 def _roles(capability):

@@ -179,7 +179,9 @@ class LicenseKeyAdmin(TypedSearchMixin, admin.ModelAdmin):
             "opts": self.model._meta,
             "has_view_permission": self.has_view_permission(request),
         }
-        return TemplateResponse(request, "admin/software/licensekey/load.html", context)
+        context["refused"] = _("Nothing was loaded. Correct the file and load it again.")
+        context["submit"] = _("Load keys")
+        return TemplateResponse(request, "admin/upload.html", context)
 
 
 class OpenFilter(admin.SimpleListFilter):

@@ -4,8 +4,6 @@ and activating one through the activation engine until it is Active with its exp
 
 import datetime
 import html
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.core import mail
@@ -27,6 +25,7 @@ from notices.services import send_pending
 from software.models import Inclusion, Product
 
 from .factories import OfferFactory, PartnerFactory, UserFactory, competency
+from .test_cloud import all_at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -433,20 +432,6 @@ def test_a_go_to_market_offer_is_in_the_catalogue_under_a_benefit_by_the_databas
 
 
 # Races
-
-
-def all_at_once(count, action):
-    barrier = threading.Barrier(count)
-
-    def run(i):
-        try:
-            barrier.wait()
-            return action(i)
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(run, range(count)))
 
 
 @pytest.mark.django_db(transaction=True)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext
 from entitlements.management.commands.seed_demo import TOTP_SECRET
 
 from ..factories import totp_code
+from ..workers import Worker
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls of the tests are
 # still plain synchronous calls.
@@ -214,3 +215,15 @@ def say(language, text):
     """`text` as the portal says it in `language` (from its catalogs)."""
     with translation.override(language):
         return gettext(text)
+
+
+@pytest.fixture
+def worker(tmp_path, settings):
+    """A real Celery worker and beat for the test's live server (tests/workers.py)."""
+    # Six-second days: each stage stays on the page long enough for the row to show it.
+    settings.SIMULATED_DAY_SECONDS = 6
+    running = Worker(tmp_path, SIMULATED_DAY_SECONDS=6, ACTIVATION_SWEEP_SECONDS=1)
+    running.purge()
+    running.start()
+    yield running
+    running.stop()

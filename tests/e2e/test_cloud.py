@@ -10,22 +10,11 @@ from playwright.sync_api import expect
 from cloud.models import CloudSubscription, CreditAssignment
 from software.models import LicenseKey
 
-from ..workers import Worker, wait_for
+from ..workers import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 CLOUD = "/dashboard/mpn/membership/benefits/cloud"
-
-
-@pytest.fixture
-def worker(tmp_path, settings):
-    # Six-second days: each stage stays on the page long enough for the row to show it.
-    settings.SIMULATED_DAY_SECONDS = 6
-    running = Worker(tmp_path, SIMULATED_DAY_SECONDS=6, ACTIVATION_SWEEP_SECONDS=1)
-    running.purge()
-    running.start()
-    yield running
-    running.stop()
 
 
 def cloud_row(page, product):

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from marketing.models import MarketingContact
 
-from ..workers import Worker, wait_for
+from ..workers import wait_for
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -18,17 +18,6 @@ pytestmark = [
 
 GO_TO_MARKET = "/dashboard/mpn/membership/benefits/gotomarket"
 OFFER = "Partner listing in Microsoft solution finder"
-
-
-@pytest.fixture
-def worker(tmp_path, settings):
-    # Six-second days: each stage stays on the page long enough for the row to show it.
-    settings.SIMULATED_DAY_SECONDS = 6
-    running = Worker(tmp_path, SIMULATED_DAY_SECONDS=6, ACTIVATION_SWEEP_SECONDS=1)
-    running.purge()
-    running.start()
-    yield running
-    running.stop()
 
 
 def offer_row(page, name):

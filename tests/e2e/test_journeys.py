@@ -9,7 +9,6 @@ from accounts.models import User
 from activation.models import ActivationRequest
 from support.models import SupportContract
 
-from ..workers import Worker
 from .conftest import give_the_authenticator_code
 
 # These tests flush the database; conftest.reference_data puts back what migrations made.
@@ -56,17 +55,6 @@ def test_sign_in_with_another_account(page, sign_in_as, shot):
     expect(page.get_by_text("admin@contoso.example").first).to_be_attached()
     page.get_by_label("Account").click()
     expect(page.get_by_role("button", name="Sign in with another account")).to_be_visible()
-
-
-@pytest.fixture
-def worker(tmp_path, settings):
-    # Six-second days: each stage stays on the page long enough for the row to show it.
-    settings.SIMULATED_DAY_SECONDS = 6
-    running = Worker(tmp_path, SIMULATED_DAY_SECONDS=6, ACTIVATION_SWEEP_SECONDS=1)
-    running.purge()
-    running.start()
-    yield running
-    running.stop()
 
 
 def test_activate_then_watch_the_row_reach_its_ids_without_reloading(
