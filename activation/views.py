@@ -13,6 +13,32 @@ from .models import ActivationRequest
 State = ActivationRequest.State
 
 
+def say_what_activate_did(request, activation, created, name, key, requested):
+    """Tell the next page what a click on Activate did: `requested` (the words for a new
+    request, of the page's benefit `name`), or that the request already there failed, is
+    active or was asked for by whom and when. Used by every page with an Activate button
+    (technical benefits, cloud subscriptions, Go-To-Market offers). `key` is the row's
+    (`<offer id>-<benefit or product>`): a message true only while the row waits is tagged
+    with it, and static/js/portal.js removes it once the row's polling shows it stopped."""
+    if created:
+        messages.success(request, requested, extra_tags=f"pending-{key}")
+    elif activation.state == State.FAILED:
+        messages.warning(request, _("This activation failed. Select Try again to start it again."))
+    elif activation.state == State.ACTIVE:
+        messages.info(request, _("%(benefit)s is already active.") % {"benefit": name})
+    else:
+        when = formats.date_format(timezone.localtime(activation.requested_at), "DATE_FORMAT")
+        if activation.requested_by_id == request.user.pk:
+            said = _("Activation was already requested by you on %(when)s.") % {"when": when}
+        else:
+            who = activation.requested_by.display_name if activation.requested_by else _("someone")
+            said = _("Activation was already requested by %(who)s on %(when)s.") % {
+                "who": who,
+                "when": when,
+            }
+        messages.info(request, said, extra_tags=f"pending-{key}")
+
+
 def _back_to(row):
     return redirect("entitlements:benefit_detail", offer_id=row.offer.pk, benefit=row.benefit)
 
@@ -26,33 +52,18 @@ def activate(request, partner, offer_id, benefit):
     except services.NotActivatable as refusal:
         messages.error(request, str(refusal))
         return _back_to(row)
-    if created:
-        # True while the request is pending: the page removes it (by this tag) once the
-        # row's polling shows the request active or stopped (static/js/portal.js).
-        messages.success(
-            request,
-            _(
-                "Activation of %(benefit)s requested. "
-                "Allow a few days to process your activation request."
-            )
-            % {"benefit": row.benefit.label},
-            extra_tags=f"pending-{row.key}",
+    say_what_activate_did(
+        request,
+        activation,
+        created,
+        row.benefit.label,
+        row.key,
+        _(
+            "Activation of %(benefit)s requested. "
+            "Allow a few days to process your activation request."
         )
-    elif activation.state == State.FAILED:
-        messages.warning(request, _("This activation failed. Select Try again to start it again."))
-    elif activation.state == State.ACTIVE:
-        messages.info(request, _("%(benefit)s is already active.") % {"benefit": row.benefit.label})
-    else:
-        when = formats.date_format(timezone.localtime(activation.requested_at), "DATE_FORMAT")
-        if activation.requested_by_id == request.user.pk:
-            said = _("Activation was already requested by you on %(when)s.") % {"when": when}
-        else:
-            who = activation.requested_by.display_name if activation.requested_by else _("someone")
-            said = _("Activation was already requested by %(who)s on %(when)s.") % {
-                "who": who,
-                "when": when,
-            }
-        messages.info(request, said, extra_tags=f"pending-{row.key}")
+        % {"benefit": row.benefit.label},
+    )
     return _back_to(row)
 
 

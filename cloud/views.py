@@ -12,8 +12,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import login_required
 from activation import clock
-from activation.models import ActivationRequest
 from activation.services import NotActivatable
+from activation.views import say_what_activate_did
 from entitlements.permissions import (
     ACTIVATE_BENEFITS,
     ASSIGN_BENEFITS,
@@ -26,8 +26,6 @@ from entitlements.permissions import (
 from software import services as software_services
 
 from . import services
-
-State = ActivationRequest.State
 
 
 class AssignForm(forms.Form):
@@ -115,31 +113,18 @@ def activate(request, partner, offer_id, product_id):
     except (services.Refused, NotActivatable) as refusal:
         messages.error(request, str(refusal))
         return _back_to(found)
-    if created:
-        messages.success(
-            request,
-            gettext(
-                "Activation of %(product)s requested. "
-                "Allow a few days to process your activation request."
-            )
-            % {"product": found.product},
-            extra_tags=f"pending-{found.key}",
+    say_what_activate_did(
+        request,
+        activation,
+        created,
+        str(found.product),
+        found.key,
+        gettext(
+            "Activation of %(product)s requested. "
+            "Allow a few days to process your activation request."
         )
-    elif activation.state == State.FAILED:
-        messages.warning(
-            request, gettext("This activation failed. Select Try again to start it again.")
-        )
-    elif activation.state == State.ACTIVE:
-        messages.info(
-            request, gettext("%(benefit)s is already active.") % {"benefit": found.product}
-        )
-    else:
-        messages.info(
-            request,
-            gettext("Activation was already requested; it is %(state)s.")
-            % {"state": activation.get_state_display()},
-            extra_tags=f"pending-{found.key}",
-        )
+        % {"product": found.product},
+    )
     return _back_to(found)
 
 

@@ -13,8 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from phonenumber_field.formfields import PhoneNumberField
 
-from activation.models import ActivationRequest
 from activation.services import NotActivatable
+from activation.views import say_what_activate_did
 from benefits_portal.forms import DescribedForm
 from entitlements.permissions import (
     ACTIVATE_BENEFITS,
@@ -28,7 +28,6 @@ from entitlements.permissions import (
 
 from . import services
 
-State = ActivationRequest.State
 PHONE_EXAMPLE = "+81 3 1234 5678"
 
 
@@ -200,10 +199,6 @@ def contact(request, partner):
     return render(request, "marketing/contact.html", context, status=status)
 
 
-def _refused(request, refusal):
-    messages.error(request, str(refusal))
-
-
 @require_POST
 @capability_required(ACTIVATE_BENEFITS)
 def activate(request, partner, offer_id, product_id):
@@ -211,34 +206,23 @@ def activate(request, partner, offer_id, product_id):
     try:
         activation, created = services.activate(found, request.user)
     except services.Refused as refusal:
-        _refused(request, refusal)
+        messages.error(request, str(refusal))
         return redirect(reverse("entitlements:go_to_market") + "#marketing-contact")
     except NotActivatable as refusal:
         messages.error(request, str(refusal))
         return _back_to(found)
-    if created:
-        messages.success(
-            request,
-            gettext(
-                "Activation of %(product)s requested. It can take several days; the "
-                "instructions then go to your marketing contact."
-            )
-            % {"product": found.product},
+    say_what_activate_did(
+        request,
+        activation,
+        created,
+        str(found.product),
+        found.key,
+        gettext(
+            "Activation of %(product)s requested. It can take several days; the "
+            "instructions then go to your marketing contact."
         )
-    elif activation.state == State.FAILED:
-        messages.warning(
-            request, gettext("This activation failed. Select Try again to start it again.")
-        )
-    elif activation.state == State.ACTIVE:
-        messages.info(
-            request, gettext("%(benefit)s is already active.") % {"benefit": found.product}
-        )
-    else:
-        messages.info(
-            request,
-            gettext("Activation was already requested; it is %(state)s.")
-            % {"state": activation.get_state_display()},
-        )
+        % {"product": found.product},
+    )
     return _back_to(found)
 
 
@@ -272,7 +256,7 @@ def retry(request, partner, offer_id, product_id):
     try:
         started = services.retry(found, request.user)
     except services.Refused as refusal:
-        _refused(request, refusal)
+        messages.error(request, str(refusal))
         return redirect(reverse("entitlements:go_to_market") + "#marketing-contact")
     if started:
         messages.success(

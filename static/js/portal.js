@@ -63,7 +63,8 @@ document.addEventListener("htmx:afterSwap", (event) => {
   if (!row) return;
   // A message true only while this row waited ("Allow a few days...") goes once it doesn't.
   if (!row.querySelector(".status-pending")) {
-    const key = row.id.replace(/^benefit-/, "");
+    // Its id is "<kind>-<offer id>-<benefit or product>": benefit-, cloud- or offer-.
+    const key = row.id.replace(/^[a-z]+-/, "");
     document.querySelectorAll(`.message.pending-${key}`).forEach((message) => message.remove());
   }
   const text = statusOf(row);

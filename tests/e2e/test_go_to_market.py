@@ -70,6 +70,8 @@ def test_an_offer_is_refused_without_a_contact_then_activated_and_the_contact_in
     expect(row.locator(".benefit-status")).to_contain_text("Active", timeout=60_000)
     expect(row.locator(".benefit-status")).not_to_contain_text("pending")
     assert page.evaluate("window.stillTheSamePage") is True
+    # "It can take several days" was true while it waited; it goes with the wait.
+    expect(page.locator(".message", has_text="It can take several days")).to_have_count(0)
     offer = MarketingContact.objects.get(partner__name="Fabrikam Inc").partner.offers.get()
     expires = formats.date_format(offer.ends_on, "DATE_FORMAT")
     expect(row.locator(".expires")).to_contain_text(expires)
