@@ -74,6 +74,12 @@ def _value(field, value):
     return str(value)
 
 
+def _route(route):
+    from cases.models import Case
+
+    return str(Case.Route(route).label) if route in Case.Route.values else route or "–"
+
+
 def _failure(facts, title):
     from activation.models import Failure
 
@@ -106,14 +112,12 @@ def describe(facts):
     title = ""
     if "benefit" in facts:
         parts.append(str(Benefit(facts["benefit"]).label))
-    if "product" in facts:
-        parts.append(facts["product"])  # a catalogue's product name, as it is everywhere
     if "offer" in facts:
         offer = facts["offer"]
         title = offer_title(offer["kind"], offer["level"], offer["competency"])
         parts.append(title)
     if "product" in facts:
-        parts.append(facts["product"])
+        parts.append(facts["product"])  # a catalogue's product name, as it is everywhere
     if "keys" in facts:
         count = facts["keys"]
         parts.append(ngettext("%(count)s key", "%(count)s keys", count) % {"count": count})
@@ -123,6 +127,12 @@ def describe(facts):
         parts.append(gettext("Request %(number)s") % {"number": facts["cancellation"]})
     if "incident" in facts:
         parts.append(gettext("Incident %(number)s") % {"number": facts["incident"]})
+    if "service_request" in facts:
+        # A service request: which, for whom, about which service, through which route.
+        parts.append(gettext("Request %(number)s") % {"number": facts["service_request"]})
+        parts.append(gettext("for %(customer)s") % {"customer": facts.get("customer", "")})
+        parts.append(facts.get("service", ""))
+        parts.append(_route(facts.get("route")))
     if "tenant" in facts:
         parts.append(gettext("Tenant %(tenant)s") % {"tenant": facts["tenant"]})
     if "group" in facts:

@@ -8,7 +8,7 @@ from django.db.models import BooleanField, F, Q, Value, When
 from django.db.models import Case as CaseWhen
 from django.http import HttpResponseRedirect
 from django.template.defaultfilters import floatformat
-from django.utils.translation import gettext as _gettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from activation import clock
@@ -144,7 +144,7 @@ class CaseAdmin(TypedSearchMixin, admin.ModelAdmin):
         "state",
         "target",
         "first_response_due",
-        "product",
+        "about",
         "partner",
         "opened_by",
         "opened_at",
@@ -156,12 +156,19 @@ class CaseAdmin(TypedSearchMixin, admin.ModelAdmin):
         "state",
         "severity",
         "resolution",
+        "route",
         "product",
         "country",
         "language",
     ]
-    list_select_related = ["product", "partner", "opened_by"]
-    search_fields = ["title", "opened_by__email", "partner__name", "contract__contract_id"]
+    list_select_related = ["product", "service", "partner", "opened_by"]
+    search_fields = [
+        "title",
+        "opened_by__email",
+        "partner__name",
+        "customer__name",
+        "contract__contract_id",
+    ]
     readonly_fields = [
         "number",
         "kind",
@@ -170,6 +177,10 @@ class CaseAdmin(TypedSearchMixin, admin.ModelAdmin):
         "contract",
         "product",
         "product_version",
+        "customer",
+        "service",
+        "category",
+        "route",
         "title",
         "description",
         "support_type",
@@ -194,6 +205,10 @@ class CaseAdmin(TypedSearchMixin, admin.ModelAdmin):
                     "contract",
                     "product",
                     "product_version",
+                    "customer",
+                    "service",
+                    "category",
+                    "route",
                     "support_type",
                     "request_type",
                     "country",
@@ -253,6 +268,10 @@ class CaseAdmin(TypedSearchMixin, admin.ModelAdmin):
     def number(self, case):
         return case.number
 
+    @admin.display(description=_("product or service"))
+    def about(self, case):
+        return case.about
+
     @admin.display(description=_("company's hours left"))
     def hours_left(self, case):
         if case.allowance_id is None:
@@ -284,7 +303,7 @@ class CaseAdmin(TypedSearchMixin, admin.ModelAdmin):
                         severity=moved.get("severity") or None,
                     )
         except services.CaseClosed:
-            self._refused(request, _gettext("The case is closed."))
+            self._refused(request, gettext("The case is closed."))
         except ValueError as refusal:
             self._refused(request, str(refusal))
 

@@ -1,4 +1,5 @@
 import unicodedata
+import uuid
 
 from django import forms
 from django.db.models import Q
@@ -7,6 +8,25 @@ from django.utils.translation import gettext_lazy as _
 from support.models import Product
 
 from .models import Case, CaseEntry
+
+
+class SubmittedOnce(forms.Form):
+    """A form that files a case once however often it is sent: a hidden one-time key the case
+    keeps (Case.submission_key, unique per opener; cases.services.filed_once). A missing or
+    altered key files the case all the same, once, under a fresh key."""
+
+    submission_key = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("submission_key", str(uuid.uuid4()))
+
+    def clean_submission_key(self):
+        try:
+            return uuid.UUID(self.cleaned_data["submission_key"])
+        except ValueError:
+            return uuid.uuid4()
 
 
 class CaseFilter(forms.Form):
@@ -84,7 +104,7 @@ class NoteForm(forms.ModelForm):
         return text
 
 
-class AdvisoryRequestForm(forms.ModelForm):
+class AdvisoryRequestForm(SubmittedOnce, forms.ModelForm):
     """An advisory request: what it is about, and where and in which language the consultant
     should answer (they route it)."""
 

@@ -11,8 +11,9 @@ from . import rules
 
 
 class Case(models.Model):
-    """A request to support: an incident opened under a plan, or an advisory request (Technical
-    Presales and Deployment services). One lifecycle for both, and for what comes later.
+    """A request to support: an incident opened under a plan, an advisory request (Technical
+    Presales and Deployment services), or a CSP partner's service request on a customer's
+    behalf (seed 002). One lifecycle for all of them.
 
     State: open → in progress → waiting on you → resolved → closed. Support staff move it
     (cases.services.update_by_staff); a partner's note on a case waiting on them moves it back
@@ -23,6 +24,7 @@ class Case(models.Model):
     class Kind(models.TextChoices):
         INCIDENT = "incident", _("Incident")
         ADVISORY = "advisory", _("Advisory request")
+        SERVICE_REQUEST = "service_request", _("Service request")
 
     class Severity(models.TextChoices):
         A = "A", _("A: critical impact, first response within 2 hours")
@@ -36,6 +38,27 @@ class Case(models.Model):
     class RequestType(models.TextChoices):
         PRESALES = "presales", _("Presales: planning a solution for a customer")
         DEPLOYMENT = "deployment", _("Deployment: setting up or migrating a solution")
+
+    class Category(models.TextChoices):
+        """What a service request is about: billing and subscription management are commercial
+        issues, the rest technical (seed 002)."""
+
+        BILLING = "billing", _("Billing")
+        SUBSCRIPTION_MANAGEMENT = "subscription_management", _("Subscription management")
+        TECHNICAL = "technical", _("Technical")
+
+    class Route(models.TextChoices):
+        """The support route a service request went through (seed 002): commercial support
+        for every CSP partner; technical support through Signature Cloud Support (included with
+        a Gold or Silver competency), Premier or Advanced Support for Partners (paid)."""
+
+        COMMERCIAL = "commercial", _("Commercial support")
+        SIGNATURE_CLOUD_SUPPORT = "signature_cloud_support", _("Signature Cloud Support")
+        PREMIER = "premier", _("Premier Support for Partners")
+        ADVANCED = "advanced", _("Advanced Support for Partners")
+
+    COMMERCIAL_CATEGORIES = (Category.BILLING, Category.SUBSCRIPTION_MANAGEMENT)
+    TECHNICAL_ROUTES = (Route.SIGNATURE_CLOUD_SUPPORT, Route.PREMIER, Route.ADVANCED)
 
     class State(models.TextChoices):
         OPEN = "open", _("Open")
@@ -67,10 +90,20 @@ class Case(models.Model):
         null=True,
         blank=True,
         related_name="incidents",
-        help_text=_("Empty for the Cloud Solution Provider plan and for advisory requests."),
+        help_text=_(
+            "Empty for the Cloud Solution Provider plan, for advisory requests and for service "
+            "requests not through Signature Cloud Support."
+        ),
     )
+    # Incidents and advisory requests are about a product of the support catalogue; a service
+    # request is about a customer's subscribed service instead.
     product = models.ForeignKey(
-        "support.Product", on_delete=models.PROTECT, related_name="cases", verbose_name=_("product")
+        "support.Product",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        verbose_name=_("product"),
     )
     product_version = models.ForeignKey(
         "support.ProductVersion", on_delete=models.PROTECT, null=True, blank=True
@@ -86,6 +119,27 @@ class Case(models.Model):
     request_type = models.CharField(
         _("request type"), max_length=16, choices=RequestType.choices, blank=True
     )
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="requests",
+        verbose_name=_("customer"),
+    )
+    service = models.ForeignKey(
+        "customers.Service",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="requests",
+        verbose_name=_("service"),
+    )
+    category = models.CharField(_("category"), max_length=24, choices=Category.choices, blank=True)
+    route = models.CharField(_("support route"), max_length=24, choices=Route.choices, blank=True)
+    # The form's one-time key: a second submission of the same form (a double click, a reload)
+    # finds the request the first one filed instead of filing and counting another.
+    submission_key = models.UUIDField(null=True, blank=True, editable=False)
     # Where and in which language the partner wants the consultant: they route the request.
     country = models.CharField(_("country/region"), max_length=60, blank=True)
     language = models.CharField(
@@ -115,25 +169,81 @@ class Case(models.Model):
         ordering = ["-opened_at", "-pk"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(kind="incident", severity__in=["A", "B", "C"])
+                condition=Q(kind__in=["incident", "service_request"], severity__in=["A", "B", "C"])
                 | Q(kind="advisory", severity=""),
-                name="case_severity_iff_incident",
-                violation_error_message=_("An incident has a severity A, B or C; no other case."),
+                name="case_severity_of_its_kind",
+                violation_error_message=_(
+                    "An incident or a service request has a severity A, B or C; an advisory "
+                    "request none."
+                ),
             ),
             models.CheckConstraint(
-                condition=Q(kind="incident", product_version__isnull=False, request_type="")
+                condition=Q(
+                    kind="incident",
+                    product__isnull=False,
+                    product_version__isnull=False,
+                    request_type="",
+                )
                 | Q(
                     kind="advisory",
+                    product__isnull=False,
                     product_version__isnull=True,
                     contract__isnull=True,
                     support_type="",
                     request_type__in=["presales", "deployment"],
+                )
+                | Q(
+                    kind="service_request",
+                    product__isnull=True,
+                    product_version__isnull=True,
+                    customer__isnull=False,
+                    service__isnull=False,
+                    support_type="",
+                    request_type="",
                 ),
                 name="case_fields_of_its_kind",
                 violation_error_message=_(
-                    "An incident names a product version; an advisory request names a request "
-                    "type and no contract."
+                    "An incident names a product version; an advisory request names a product, "
+                    "a request type and no contract; a service request names a customer and a "
+                    "service."
                 ),
+            ),
+            # A commercial issue goes to commercial support, a technical one through a technical
+            # route; only Signature Cloud Support uses a contract (seed 002).
+            models.CheckConstraint(
+                condition=Q(
+                    kind="service_request",
+                    category__in=["billing", "subscription_management"],
+                    route="commercial",
+                    contract__isnull=True,
+                )
+                | Q(
+                    kind="service_request",
+                    category="technical",
+                    route="signature_cloud_support",
+                    contract__isnull=False,
+                )
+                | Q(
+                    kind="service_request",
+                    category="technical",
+                    route__in=["premier", "advanced"],
+                    contract__isnull=True,
+                )
+                | (
+                    ~Q(kind="service_request")
+                    & Q(customer__isnull=True, service__isnull=True, category="", route="")
+                ),
+                name="case_route_of_its_category",
+                violation_error_message=_(
+                    "A service request's commercial issue goes to commercial support, a technical "
+                    "one through Signature Cloud Support (with its contract), Premier or Advanced "
+                    "Support for Partners."
+                ),
+            ),
+            models.UniqueConstraint(
+                fields=["opened_by", "submission_key"],
+                name="case_filed_once_per_submission",
+                violation_error_message=_("This request was filed already."),
             ),
             models.CheckConstraint(
                 condition=Q(state__in=["resolved", "closed"], resolution__gt="")
@@ -168,7 +278,14 @@ class Case(models.Model):
             ),
             at_most("country", 60, "case_country_length", _("A country is at most 60 characters.")),
         ]
-        indexes = [models.Index(fields=["partner", "-opened_at"], name="case_partner_newest")]
+        indexes = [
+            models.Index(fields=["partner", "-opened_at"], name="case_partner_newest"),
+            models.Index(
+                fields=["customer", "-opened_at"],
+                condition=Q(customer__isnull=False),
+                name="case_customer_newest",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.number}: {self.title}"
@@ -193,6 +310,16 @@ class Case(models.Model):
     @property
     def is_incident(self):
         return self.kind == self.Kind.INCIDENT
+
+    @property
+    def is_service_request(self):
+        return self.kind == self.Kind.SERVICE_REQUEST
+
+    @property
+    def about(self):
+        """What the case is about, as lists show it: its product's name, or a service
+        request's service's (select them with the case)."""
+        return self.product.name if self.product_id else self.service.name
 
     @property
     def is_finished(self):

@@ -1,8 +1,8 @@
 """Case rules: first-response targets and which resolutions give back what a case used.
 
 Pure functions, tested without a database.
-- Incidents: severity A, B, C are answered first within 2, 4 and 8 hours (DOMAIN.md, CSP
-  service management, later docs).
+- Incidents and CSP service requests: severity A, B, C are answered first within 2, 4 and 8
+  hours (DOMAIN.md, CSP service management, later docs).
 - Advisory requests: a consultant replies within two business days (DOMAIN.md, advisory hours,
   later docs).
 - A case closed as a duplicate or as a product defect gives its incident back (DOMAIN.md,
@@ -19,11 +19,12 @@ GIVES_BACK = frozenset({"duplicate", "product_defect"})
 
 
 def first_response_due(kind, severity, opened_at):
-    """When the first answer is due: takes the case's kind ("incident" or "advisory"), its
-    severity ("A", "B", "C"; "" for advisory) and when it was opened; returns a datetime."""
-    if kind == "incident":
-        return opened_at + datetime.timedelta(hours=FIRST_RESPONSE_HOURS[severity])
-    return add_business_days(opened_at, ADVISORY_FIRST_RESPONSE_BUSINESS_DAYS)
+    """When the first answer is due: takes the case's kind ("incident", "service_request" or
+    "advisory"), its severity ("A", "B", "C"; "" for advisory) and when it was opened; returns
+    a datetime."""
+    if kind == "advisory":
+        return add_business_days(opened_at, ADVISORY_FIRST_RESPONSE_BUSINESS_DAYS)
+    return opened_at + datetime.timedelta(hours=FIRST_RESPONSE_HOURS[severity])
 
 
 def target_met(due, first_responded_at, now, finished=False):

@@ -3,6 +3,7 @@ case used. Each action is atomic and locks the case, so a double click or two st
 with one result; the give-back's uniqueness per case is the database's (support.IncidentCredit)."""
 
 import datetime
+import uuid
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q
@@ -14,7 +15,7 @@ from audit.models import AuditEntry
 from audit.services import changes, in_english, record
 from entitlements import rules as entitlement_rules
 from entitlements.models import MembershipOffer
-from entitlements.permissions import VIEW_COMPANY_CASES, can
+from entitlements.permissions import FILE_CUSTOMER_REQUESTS, VIEW_COMPANY_CASES, can
 from entitlements.signals import benefit_used
 from notices.reminders import tell_advisory_hours_expiring
 from notices.services import tell
@@ -32,7 +33,9 @@ class CaseClosed(Exception):
 
 def visible_cases(user):
     """The cases `user` may see: every case of the company for those who may see the company's
-    cases (entitlements.permissions.VIEW_COMPANY_CASES), and everyone's own. A queryset."""
+    cases (entitlements.permissions.VIEW_COMPANY_CASES), the company's service requests for
+    those who file them (FILE_CUSTOMER_REQUESTS: a CSP partner's agents follow each other's),
+    and everyone's own. A queryset."""
     if not user.is_authenticated:
         return Case.objects.none()
     # Their own, while they are still of the case's company or hold its contract: someone who
@@ -41,7 +44,44 @@ def visible_cases(user):
     mine = Q(opened_by=user) & (Q(partner_id=user.partner_id) | holds)
     if user.partner_id is not None and can(user, VIEW_COMPANY_CASES):
         mine |= Q(partner_id=user.partner_id)
+    elif user.partner_id is not None and can(user, FILE_CUSTOMER_REQUESTS):
+        mine |= Q(partner_id=user.partner_id, kind=Case.Kind.SERVICE_REQUEST)
     return Case.objects.filter(mine)
+
+
+def filed_once(user, submission_key, file, refusals=()):
+    """File a case once per submission of its form. Takes the account, the form's one-time key
+    (a UUID, or None), `file` (a function that files the case with that key, in its own
+    transaction, and returns it) and the refusals `file` may raise.
+
+    Returns (case, True) when `file` filed it, or (the case this key filed already, False) when
+    an earlier submission of the same form did (a double click, a form sent again): this one
+    then fails on the key's unique constraint, or is refused for what the first one used (the
+    last incident), and rolls back. Raises the refusal or IntegrityError when no case has the
+    key."""
+    try:
+        with transaction.atomic():
+            return file(), True
+    except (IntegrityError, *refusals):
+        earlier = (
+            Case.objects.filter(opened_by=user, submission_key=submission_key).first()
+            if submission_key is not None
+            else None
+        )
+        if earlier is None:
+            raise
+        return earlier, False
+
+
+def filed_already(user, submission_key):
+    """The case `user` filed with this form's one-time key (as posted: text, maybe not a
+    UUID at all), or None. Asked before a form is checked: a form sent again after the first
+    used the last incident must find that case, not be refused for what it used."""
+    try:
+        key = uuid.UUID(str(submission_key))
+    except ValueError:
+        return None
+    return Case.objects.filter(opened_by=user, submission_key=key).first()
 
 
 def _locked(case_pk):
@@ -118,12 +158,12 @@ def change(case_pk, actor, state=None, resolution=None, severity=None):
             resolution = ""
         case.state, case.resolution = state, resolution
         fields = list(STATE_FIELDS)
-        if severity and case.is_incident and severity != case.severity:
+        if severity and case.severity and severity != case.severity:
             case.severity = severity
             if case.first_responded_at is None:
                 # The target follows the severity until the first answer.
                 case.first_response_due = rules.first_response_due(
-                    "incident", severity, case.opened_at
+                    case.kind, severity, case.opened_at
                 )
                 fields.append("first_response_due")
         changed = changes(before, case, STATE_FIELDS)
@@ -153,7 +193,7 @@ def change(case_pk, actor, state=None, resolution=None, severity=None):
             {"incident": case.number, "changes": changed},
         )
         if finished and rules.gives_back(resolution):
-            if case.is_incident:
+            if case.kind != Case.Kind.ADVISORY:
                 _give_back(case, actor)
             else:
                 _give_hours_back(case, actor)
@@ -162,7 +202,7 @@ def change(case_pk, actor, state=None, resolution=None, severity=None):
 
 def gave_back(case):
     """Whether the case gave back its incident or its hours (one query)."""
-    if case.is_incident:
+    if case.kind != Case.Kind.ADVISORY:
         return IncidentCredit.objects.filter(case=case).exists()
     return case.hours.filter(given_back=True).exists()
 

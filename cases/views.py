@@ -17,8 +17,10 @@ from accounts.decorators import login_required
 from accounts.models import User
 from activation import clock
 from entitlements.permissions import (
+    FILE_CUSTOMER_REQUESTS,
     VIEW_BENEFITS,
     VIEW_COMPANY_CASES,
+    VIEW_CUSTOMERS,
     can,
     in_partner_membership_center,
     may_file_advisory_requests,
@@ -37,7 +39,7 @@ def _case_or_404(user, pk):
     too, is a 404."""
     return get_object_or_404(
         services.visible_cases(user).select_related(
-            "product", "product_version", "contract", "opened_by", "partner"
+            "product", "product_version", "contract", "opened_by", "partner", "customer", "service"
         ),
         pk=pk,
     )
@@ -50,15 +52,19 @@ def case_list(request):
     user = request.user
     cases = services.visible_cases(user)
     company_wide = user.partner_id is not None and can(user, VIEW_COMPANY_CASES)
+    # Those who file requests for the company's customers follow each other's too.
+    customer_requests = user.partner_id is not None and can(user, FILE_CUSTOMER_REQUESTS)
+    others = company_wide or customer_requests
     openers = (
         User.objects.filter(pk__in=cases.values("opened_by")).order_by("first_name", "email")
-        if company_wide
+        if others
         else User.objects.none()
     )
     form = CaseFilter(request.GET, openers=openers)
     form.is_valid()  # errors are shown; the valid filters still apply
     page = Paginator(
-        form.apply(cases, user).select_related("product", "opened_by"), PER_PAGE
+        form.apply(cases, user).select_related("product", "service", "customer", "opened_by"),
+        PER_PAGE,
     ).get_page(request.GET.get("page"))
     now = clock.now()
     for case in page.object_list:
@@ -70,6 +76,8 @@ def case_list(request):
         "page": page,
         "query": query.urlencode(),
         "company_wide": company_wide,
+        "customer_requests": customer_requests and not company_wide,
+        "others": others,
         "filtered": bool(form.is_bound and any(form.cleaned_data.values())),
     }
     return render(request, "cases/list.html", context)
@@ -81,6 +89,7 @@ def _render_case(request, case, note_form=None, status=200):
         "entries": case.entries.select_related("author"),
         "target_met": case.target_met(clock.now()),
         "note_form": note_form or NoteForm(),
+        "may_view_customer": case.is_service_request and can(request.user, VIEW_CUSTOMERS),
         "given_back": IncidentCredit.objects.filter(case=case).first()
         if case.contract_id
         else None,
@@ -157,6 +166,14 @@ def ledger(request, contract_id):
     return render(request, "cases/ledger.html", {"contract": contract, "rows": rows})
 
 
+def to_the_case_filed_already(request, case):
+    """The answer to a request form sent again: the case it filed the first time."""
+    messages.info(
+        request, _("No change: request %(number)s was filed already.") % {"number": case.number}
+    )
+    return redirect("cases:case", pk=case.pk)
+
+
 @require_http_methods(["GET", "POST"])
 @login_required
 def advisory(request):
@@ -173,19 +190,32 @@ def advisory(request):
         initial={"contact_name": user.display_name, "contact_email": user.email},
     )
     status = 200
+    earlier = services.filed_already(user, request.POST.get("submission_key"))
+    if request.method == "POST" and earlier is not None:
+        return to_the_case_filed_already(request, earlier)
     if request.method == "POST":
         if form.is_valid():
             try:
-                case = services.file_advisory_request(user, **form.cleaned_data)
+                case, filed = services.filed_once(
+                    user,
+                    form.cleaned_data["submission_key"],
+                    lambda: services.file_advisory_request(user, **form.cleaned_data),
+                    refusals=(services.NoAdvisoryHours,),
+                )
             except services.NoAdvisoryHours:
                 form.add_error(None, _("Your company has no active membership: no advisory hours."))
             else:
-                messages.success(
-                    request,
-                    _("Request %(number)s filed. A consultant replies within two business days.")
-                    % {"number": case.number},
-                )
-                return redirect("cases:case", pk=case.pk)
+                if filed:
+                    messages.success(
+                        request,
+                        _(
+                            "Request %(number)s filed. A consultant replies within two business "
+                            "days."
+                        )
+                        % {"number": case.number},
+                    )
+                    return redirect("cases:case", pk=case.pk)
+                return to_the_case_filed_already(request, case)  # sent twice at once
         status = 400
     requests = (
         services.visible_cases(user)

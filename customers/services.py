@@ -5,16 +5,32 @@ import datetime
 import unicodedata
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Prefetch, Q
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
+from activation import clock
+from audit.models import AuditEntry
+from audit.services import record
+from benefits_portal.templatetags.sentences import sentence_gap
+from cases.models import Case
+from cases.rules import first_response_due
+from cases.services import filed_once
 from entitlements.rules import Benefit
 from support.models import SupportContract
 
-from .models import NAME_MAX_LENGTH, TEXT_MAX_LENGTH, Customer, Service, ServiceIncident
+from .models import (
+    NAME_MAX_LENGTH,
+    TEXT_MAX_LENGTH,
+    Customer,
+    Service,
+    ServiceIncident,
+    Subscription,
+)
 
 # Resolved incidents stay on the page this long, as Microsoft's service health shows them.
 RESOLVED_SHOWN_DAYS = 7
@@ -33,7 +49,7 @@ def customers_of(partner, search=""):
 def customer_or_404(partner, customer_id):
     """`partner`'s customer `customer_id`, with its subscriptions, their services and those
     services' incidents still open or resolved within RESOLVED_SHOWN_DAYS (open ones first,
-    then the latest). Four queries. Raises Http404 for another partner's customer or none."""
+    then the latest). Three queries. Raises Http404 for another partner's customer or none."""
     since = timezone.now() - datetime.timedelta(days=RESOLVED_SHOWN_DAYS)
     incidents = ServiceIncident.objects.filter(
         Q(resolved_at__isnull=True) | Q(resolved_at__gte=since)
@@ -41,7 +57,8 @@ def customer_or_404(partner, customer_id):
     customer = (
         Customer.objects.filter(partner=partner, pk=customer_id)
         .prefetch_related(
-            Prefetch("subscriptions__service__incidents", queryset=incidents, to_attr="recent")
+            Prefetch("subscriptions", queryset=Subscription.objects.select_related("service")),
+            Prefetch("subscriptions__service__incidents", queryset=incidents, to_attr="recent"),
         )
         .first()
     )
@@ -62,34 +79,180 @@ class SupportRoutes:
     advanced: bool
     # A competency of the company includes Signature Cloud Support, not activated yet.
     signature_to_activate: bool = False
+    # The company's running Signature Cloud Support contract with no incidents left.
+    signature_used_up: SupportContract | None = None
 
     @property
     def technical(self):
-        return bool(self.signature or self.premier or self.advanced)
+        return bool(self.technical_routes)
+
+    @property
+    def technical_routes(self):
+        """The routes for technical issues the company has, as Case.Route values, the one
+        already paid for first: Signature Cloud Support, Premier, Advanced."""
+        has = {
+            Case.Route.SIGNATURE_CLOUD_SUPPORT: self.signature is not None,
+            Case.Route.PREMIER: self.premier,
+            Case.Route.ADVANCED: self.advanced,
+        }
+        return [route for route in Case.TECHNICAL_ROUTES if has[route]]
 
 
 def support_routes(partner, today=None):
     """The SupportRoutes of `partner` on `today`: one query, two without a contract."""
     today = today or timezone.localdate()
-    signature = (
+    running = list(
         SupportContract.objects.filter(
             partner=partner,
             benefit=Benefit.SIGNATURE_CLOUD_SUPPORT,
             starts_on__lte=today,
             ends_on__gte=today,
-        )
-        .exclude(incidents_remaining=0)
-        .order_by("ends_on", "pk")
-        .first()
+        ).order_by("ends_on", "pk")
     )
+    # The contract that ends first is used first; one with none left is said so.
+    signature = next((c for c in running if c.incidents_remaining != 0), None)
+    used_up = running[0] if running and signature is None else None
     to_activate = (
-        signature is None
+        not running
         and partner.is_mpn_associated
         and partner.offers.active(today).filter(includes_cloud_support=True).exists()
     )
     return SupportRoutes(
-        signature, partner.buys_premier_support, partner.buys_advanced_support, to_activate
+        signature,
+        partner.buys_premier_support,
+        partner.buys_advanced_support,
+        to_activate,
+        used_up,
     )
+
+
+def no_technical_route(partner, routes):
+    """The sentence that tells a company it has no route for technical issues (seed 002),
+    and why when its Signature Cloud Support contract is used up (`routes`: SupportRoutes)."""
+    if routes.signature_used_up is not None:
+        return _(
+            "%(partner)s has no route for technical issues left: its Signature Cloud Support "
+            "contract has no incidents remaining, and Premier Support for Partners and Advanced "
+            "Support for Partners are paid."
+        ) % {"partner": partner.name}
+    return _(
+        "%(partner)s has no route for technical issues: Signature Cloud Support comes with a "
+        "Gold or Silver competency, and Premier Support for Partners and Advanced Support for "
+        "Partners are paid."
+    ) % {"partner": partner.name}
+
+
+class NoRoute(Exception):
+    """A service request can't go through the route it asks for; the message says why."""
+
+
+def file_request(user, customer, submission_key, route=None, **details):
+    """File a service request on `customer`'s behalf (seed 002: "Report problems on behalf of
+    a customer"); it has its case number at once.
+
+    Takes the account filing it (the caller checked it may), the customer (the caller's
+    look-up, scoped to the company), the form's one-time key (a UUID), the technical route
+    chosen (a Case.Route; None: the company's first, SupportRoutes.technical_routes) and the
+    request's fields: service, category, severity, title, description, contact_name,
+    contact_email, contact_phone. A billing or subscription management issue goes to commercial
+    support; a technical one through the route. Signature Cloud Support counts one incident
+    down from the company's running contract in the same transaction, with a conditional
+    UPDATE: two requests on the last incident can't both be filed. The first response is due 2,
+    4 or 8 hours after it is filed (severity A, B, C: cases.rules). Audited.
+
+    Returns (case, filed): filed is False when a request was filed with this key already (a
+    double click, a form sent again), and case is that request. Raises NoRoute, with the
+    reason, when the company has no such technical route, or no incident left on it.
+    """
+    partner = customer.partner
+
+    def file():
+        contract = None
+        if details["category"] in Case.COMMERCIAL_CATEGORIES:
+            chosen = Case.Route.COMMERCIAL
+        else:
+            chosen, contract = _technical_route(partner, route)
+        opened_at = clock.now()
+        case = Case.objects.create(
+            kind=Case.Kind.SERVICE_REQUEST,
+            partner=partner,
+            opened_by=user,
+            customer=customer,
+            route=chosen,
+            contract=contract,
+            submission_key=submission_key,
+            opened_at=opened_at,
+            first_response_due=first_response_due(
+                Case.Kind.SERVICE_REQUEST, details["severity"], opened_at
+            ),
+            **details,
+        )
+        _record_filed(case, user)
+        return case
+
+    return filed_once(user, submission_key, file, refusals=(NoRoute,))
+
+
+def _technical_route(partner, route):
+    """(route, contract) for a technical issue: the route asked for, or the company's first,
+    and the Signature Cloud Support contract counted down by one (None for the others)."""
+    routes = support_routes(partner, clock.today())
+    offered = routes.technical_routes
+    if not offered:
+        raise NoRoute(no_technical_route(partner, routes))
+    route = route or offered[0]
+    if route not in offered:
+        if route == Case.Route.SIGNATURE_CLOUD_SUPPORT:
+            raise NoRoute(_signature_used_up(partner, others=True))
+        raise NoRoute(
+            _("%(partner)s no longer has %(route)s. Choose another route.")
+            % {"partner": partner.name, "route": Case.Route(route).label}
+        )
+    contract = routes.signature if route == Case.Route.SIGNATURE_CLOUD_SUPPORT else None
+    if contract is not None and contract.incidents_remaining is not None:
+        counted = SupportContract.objects.filter(pk=contract.pk, incidents_remaining__gt=0).update(
+            incidents_remaining=F("incidents_remaining") - 1
+        )
+        if counted != 1:  # another request took the last incident meanwhile
+            raise NoRoute(_signature_used_up(partner, others=len(offered) > 1))
+    return route, contract
+
+
+def _signature_used_up(partner, others):
+    """Why Signature Cloud Support took no request; `others`: whether another route is left."""
+    used_up = _(
+        "Signature Cloud Support can't take this request: %(partner)s's contract has no "
+        "incidents remaining or is not running today."
+    ) % {"partner": partner.name}
+    if others:
+        return used_up + sentence_gap() + _("Choose another route.")
+    return used_up
+
+
+def _record_filed(case, user):
+    facts = {
+        "service_request": case.number,
+        "customer": case.customer.name,
+        "service": case.service.name,
+        "route": case.route,
+    }
+    if case.contract is not None:
+        facts["contract_id"] = case.contract.contract_id
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = (
+            f"{case.number} for {case.customer.name} ({case.service.name}): "
+            f"{case.get_route_display()}"
+        )
+    record(case.partner, AuditEntry.Action.SERVICE_REQUEST_FILED, subject, user, facts)
+
+
+def requests_of(partner, customer=None):
+    """The company's service requests, newest first, with their customer, service and opener
+    selected (one query a page): a QuerySet, one customer's when `customer` is given."""
+    requests = Case.objects.filter(partner=partner, kind=Case.Kind.SERVICE_REQUEST)
+    if customer is not None:
+        requests = requests.filter(customer=customer)
+    return requests.select_related("customer", "service", "opened_by").order_by("-opened_at", "-pk")
 
 
 class FeedRefused(Exception):

@@ -32,12 +32,12 @@ from .models import Partner
 log = logging.getLogger(__name__)
 
 # Every row the rendered benefits show, as "table.id.xmin". Contracts and their last three
-# incidents (as the page lists them) are reached through the company's requests, as the page
-# reaches them. Users: the company's (activators, requesters) with their roles, and whoever
-# opened the incidents shown. `txid_current_if_assigned()` is set once this transaction has
-# written: its own rows carry its xid until it commits, so their fingerprint can't be trusted.
-# It also lists the people the benefits name (requesters, openers of incidents): the page
-# tells each of them "you", so each of them gets a page of their own.
+# incidents or service requests (as the page lists them) are reached through the company's
+# requests, as the page reaches them. Users: the company's (activators, requesters) with their
+# roles, and whoever opened the incidents shown. `txid_current_if_assigned()` is set once this
+# transaction has written: its own rows carry its xid until it commits, so their fingerprint
+# can't be trusted. It also lists the people the benefits name (requesters, openers of
+# incidents): the page tells each of them "you", so each of them gets a page of their own.
 PREPARE_FINGERPRINT = """
 PREPARE technical_benefits_fingerprint (bigint, integer) AS
 WITH requests AS (
@@ -48,10 +48,11 @@ WITH requests AS (
     SELECT s.id, s.xmin FROM support_supportcontract s
     WHERE s.activation_id IN (SELECT id FROM requests)
 ), incidents AS (
-    SELECT i.id, i.xmin, i.opened_by_id, i.product_version_id
+    SELECT i.id, i.xmin, i.opened_by_id, i.product_version_id, i.service_id, i.customer_id
     FROM contracts s
     CROSS JOIN LATERAL (
-        SELECT id, xmin, opened_by_id, product_version_id FROM cases_case
+        SELECT id, xmin, opened_by_id, product_version_id, service_id, customer_id
+        FROM cases_case
         WHERE contract_id = s.id ORDER BY opened_at DESC, id DESC LIMIT $2
     ) i
 )
@@ -72,11 +73,15 @@ FROM (
     SELECT 's.' || id || '.' || xmin FROM contracts
   UNION ALL
     SELECT 'i.' || i.id || '.' || i.xmin || ' u.' || u.id || '.' || u.xmin
-        || ' v.' || v.id || '.' || v.xmin || ' d.' || d.id || '.' || d.xmin
+        || COALESCE(' v.' || v.id || '.' || v.xmin || ' d.' || d.id || '.' || d.xmin, '')
+        || COALESCE(' e.' || e.id || '.' || e.xmin || ' k.' || k.id || '.' || k.xmin, '')
     FROM incidents i
     JOIN accounts_user u ON u.id = i.opened_by_id
-    JOIN support_productversion v ON v.id = i.product_version_id
-    JOIN support_product d ON d.id = v.product_id
+    -- An incident names a product version; a service request, a customer's service.
+    LEFT JOIN support_productversion v ON v.id = i.product_version_id
+    LEFT JOIN support_product d ON d.id = v.product_id
+    LEFT JOIN customers_service e ON e.id = i.service_id
+    LEFT JOIN customers_customer k ON k.id = i.customer_id
   UNION ALL
     SELECT 'u.' || id || '.' || xmin FROM accounts_user WHERE partner_id = $1
   UNION ALL
@@ -96,7 +101,16 @@ FROM pg_control_system()
 
 # The code, templates and catalogs that render the benefits: a release never reuses what
 # another rendered, even while old and new processes run side by side.
-RELEASE_FOLDERS = ["accounts", "activation", "entitlements", "support", "templates", "locale"]
+RELEASE_FOLDERS = [
+    "accounts",
+    "activation",
+    "cases",
+    "customers",
+    "entitlements",
+    "support",
+    "templates",
+    "locale",
+]
 
 
 def render(request, partner, can_activate, recent_incidents, render_fresh):

@@ -26,6 +26,9 @@ SET_MARKETING_CONTACT = "benefits.marketing_contact"
 # A CSP partner's customers and their Service management: their services, service health
 # (seed 002: "admin agents" support the customers; a Global admin may act as one).
 VIEW_CUSTOMERS = "customers.view"
+# File a service request on a customer's behalf, and follow every service request of the
+# company (seed 002: "Report problems on behalf of a customer").
+FILE_CUSTOMER_REQUESTS = "customers.file_requests"
 # See the company's users and their roles (Account settings → Users).
 VIEW_ROLES = "roles.view"
 # Invite, deactivate, reactivate and remove users; approve requests for roles one may grant.
@@ -65,6 +68,7 @@ CAPABILITIES = {
             GET_KEYS,
             SET_MARKETING_CONTACT,
             VIEW_CUSTOMERS,
+            FILE_CUSTOMER_REQUESTS,
             RECEIVE_ACTIVATION_NOTICES,
             RECEIVE_REMINDERS,
             VIEW_AUDIT_LOG,
@@ -91,7 +95,9 @@ CAPABILITIES = {
             TWO_FACTOR_REQUIRED,
         }
     ),
-    Role.ADMIN_AGENT: frozenset({VIEW_BENEFITS, VIEW_CUSTOMERS, TWO_FACTOR_REQUIRED}),
+    Role.ADMIN_AGENT: frozenset(
+        {VIEW_BENEFITS, VIEW_CUSTOMERS, FILE_CUSTOMER_REQUESTS, TWO_FACTOR_REQUIRED}
+    ),
     Role.USER_ADMIN: frozenset({VIEW_ROLES, MANAGE_USERS, ASSIGN_ROLES}),
 }
 
@@ -107,6 +113,9 @@ IN_PLAIN_WORDS = {
     GET_KEYS: _("Reveal the license keys of software and cloud products (Get keys)"),
     SET_MARKETING_CONTACT: _("Set the company's marketing contact for Go-To-Market offers"),
     VIEW_CUSTOMERS: _("See the company's CSP customers, their services and service health"),
+    FILE_CUSTOMER_REQUESTS: _(
+        "File service requests on the company's CSP customers' behalf, and follow them all"
+    ),
     RECEIVE_ACTIVATION_NOTICES: _("Get an email when an activation is ready"),
     RECEIVE_REMINDERS: _(
         "Be reminded of contracts about to end, incidents running out and renewals"
@@ -142,7 +151,7 @@ MANAGED_IN_PMC = frozenset(
 
 
 # What only a company in the Cloud Solution Provider program has (seed 002).
-CSP_CAPABILITIES = frozenset({VIEW_CUSTOMERS})
+CSP_CAPABILITIES = frozenset({VIEW_CUSTOMERS, FILE_CUSTOMER_REQUESTS})
 
 
 def roles_of(user):

@@ -68,9 +68,9 @@ def _with_activations(rows):
     # What Partner Center itself can't show: each contract's last incidents.
     recent_incidents = Prefetch(
         "contract__incidents",
-        queryset=Case.objects.select_related("opened_by", "product_version__product")[
-            :RECENT_INCIDENTS
-        ],
+        queryset=Case.objects.select_related(
+            "opened_by", "product_version__product", "service", "customer"
+        )[:RECENT_INCIDENTS],
         to_attr="recent_incidents",
     )
     latest = (

@@ -1,8 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
-from django.utils.translation import gettext as _gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from activation.admin import ReadOnlyAdminMixin, action_form
 from benefits_portal.admin import TypedSearchMixin
@@ -98,8 +97,8 @@ class SupportContractAdmin(TypedSearchMixin, admin.ModelAdmin):
     @admin.display(description=_("incidents remaining"))
     def incidents(self, contract):
         if contract.is_unlimited:
-            return _gettext("Unlimited")
-        return _gettext("%(remaining)s of %(total)s") % {
+            return gettext("Unlimited")
+        return gettext("%(remaining)s of %(total)s") % {
             "remaining": contract.incidents_remaining,
             "total": contract.incidents_total,
         }
@@ -121,7 +120,11 @@ class SupportContractAdmin(TypedSearchMixin, admin.ModelAdmin):
                 else:
                     self.message_user(
                         request,
-                        _gettext("Gave %(count)s incident(s) back to %(contract)s.")
+                        ngettext(
+                            "Gave %(count)s incident back to %(contract)s.",
+                            "Gave %(count)s incidents back to %(contract)s.",
+                            form.cleaned_data["incidents"],
+                        )
                         % {"count": form.cleaned_data["incidents"], "contract": contract},
                         messages.SUCCESS,
                     )
@@ -156,14 +159,14 @@ class SupportContractAdmin(TypedSearchMixin, admin.ModelAdmin):
                 if reissued:
                     self.message_user(
                         request,
-                        _gettext("New IDs for %(contract)s; every account lost the contract.")
+                        gettext("New IDs for %(contract)s; every account lost the contract.")
                         % {"contract": contract},
                         messages.SUCCESS,
                     )
                 else:
                     self.message_user(
                         request,
-                        _gettext("No change to %(contract)s: its IDs were already re-issued.")
+                        gettext("No change to %(contract)s: its IDs were already re-issued.")
                         % {"contract": contract},
                         messages.WARNING,
                     )

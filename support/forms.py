@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from benefits_portal.text import DigitsField
+from cases.forms import SubmittedOnce
 from cases.models import Case
 
 from .models import ProductVersion
@@ -57,7 +58,7 @@ class AddContractForm(forms.Form):
         return self._nine_digits("contract_id", _("Contract ID"))
 
 
-class IncidentForm(forms.ModelForm):
+class IncidentForm(SubmittedOnce, forms.ModelForm):
     """Step 3: the incident, under one of the account's plans.
 
     Takes `usable` and `unavailable`, the account's plans for the product (services.plans_for).

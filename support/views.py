@@ -15,6 +15,7 @@ from accounts.decorators import login_required
 from benefits_portal import limits
 from benefits_portal.templatetags.sentences import sentence_gap
 from cases.models import Case
+from cases.services import filed_already, filed_once
 from entitlements.permissions import (
     MANAGE_CONTRACTS,
     capability_required,
@@ -130,6 +131,9 @@ def create(request):
         status = 200 if request.method == "GET" else 400
         return _render_create(request, product_form, status=status, draft=draft)
 
+    earlier = filed_already(request.user, request.POST.get("submission_key"))
+    if earlier is not None:
+        return _opened_already(request, earlier)
     version = product_form.cleaned_data["version"]
     usable, unavailable = services.plans_for(request.user, version)
     incident_form = IncidentForm(request.POST, usable=usable, unavailable=unavailable)
@@ -157,8 +161,13 @@ def create(request):
     details = {k: v for k, v in incident_form.cleaned_data.items() if k != "plan"}
     details["support_type"] = product_form.cleaned_data["support_type"]
     try:
-        incident = services.open_incident(
-            request.user, version, incident_form.cleaned_data["plan"], **details
+        incident, opened_now = filed_once(
+            request.user,
+            details["submission_key"],
+            lambda: services.open_incident(
+                request.user, version, incident_form.cleaned_data["plan"], **details
+            ),
+            refusals=(services.PlanUnavailable,),
         )
     except services.PlanUnavailable as refusal:
         limits.give_back(INCIDENTS_BY_ACCOUNT, request.user.pk)
@@ -169,6 +178,9 @@ def create(request):
         )
         return _render_create(request, product_form, incident_form, status=409)
 
+    if not opened_now:  # sent twice at once: the other submission opened it
+        limits.give_back(INCIDENTS_BY_ACCOUNT, request.user.pk)
+        return _opened_already(request, incident)
     opened = _("Incident %(number)s opened.") % {"number": incident.number}
     if incident.contract is not None and not incident.contract.is_unlimited:
         remaining = incident.contract.incidents_remaining
@@ -178,6 +190,15 @@ def create(request):
             remaining,
         ) % {"count": formats.number_format(remaining)}
     messages.success(request, opened)
+    return redirect("support:incidents")
+
+
+def _opened_already(request, incident):
+    """The answer to an incident form sent again: the incident it opened the first time."""
+    messages.info(
+        request,
+        _("No change: incident %(number)s was opened already.") % {"number": incident.number},
+    )
     return redirect("support:incidents")
 
 

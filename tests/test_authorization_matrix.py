@@ -338,6 +338,31 @@ MATRIX = {
         },
         "POST": everyone(405),
     },
+    # Service requests on a customer's behalf: the same people; an empty form is refused.
+    "customers:requests": {
+        "GET": {
+            **benefit_page(
+                viewers={"global_admin", "admin_agent"}, other_company=403, method_ok=200
+            ),
+            "csp_only_user": 200,
+        },
+        "POST": everyone(405),
+    },
+    "customers:new_request": {
+        "args": CONTOSO_CUSTOMER,
+        "GET": {
+            **benefit_page(
+                viewers={"global_admin", "admin_agent"}, other_company=403, method_ok=200
+            ),
+            "csp_only_user": 404,
+        },
+        "POST": {
+            **benefit_page(
+                viewers={"global_admin", "admin_agent"}, other_company=403, method_ok=400
+            ),
+            "csp_only_user": 404,
+        },
+    },
     # Support for Business is open to every signed-in account, of any company.
     "support:home": {"GET": signed_in(302), "POST": everyone(405)},
     "support:create": {"GET": signed_in(200), "POST": signed_in(400)},

@@ -558,3 +558,84 @@ def test_any_health_feed_is_applied_whole_or_refused_with_nothing_changed(db, fe
         )
         assert after == before
     ServiceIncident.objects.all().delete()
+
+
+@EXAMPLES
+@given(
+    service=st.one_of(anything, st.sampled_from(["m365", "other"])),
+    category=st.one_of(anything, st.sampled_from(["billing", "subscription_management"])),
+    severity=st.one_of(anything, st.sampled_from(["A", "B", "C"])),
+    title=anything,
+    description=anything,
+    contact_email=st.one_of(anything, st.emails()),
+    contact_phone=anything,
+    key=st.one_of(anything, st.uuids().map(str)),
+)
+@example(
+    service="m365",
+    category="billing",
+    severity="A",
+    title="\x00",
+    description="ok",
+    contact_email="a@b.example",
+    contact_phone="",
+    key="",
+)
+@example(
+    service="m365",
+    category="subscription_management",
+    severity="C",
+    title=" Billed twice ",
+    description="ok",
+    contact_email="a@b.example",
+    contact_phone="+81 3-1234-5678",
+    key="not a key",
+)
+def test_any_service_request_is_filed_once_whole_or_refused_with_nothing_filed(
+    client,
+    carol,
+    service,
+    category,
+    severity,
+    title,
+    description,
+    contact_email,
+    contact_phone,
+    key,
+):
+    from customers.models import Customer, Service, Subscription
+
+    m365, _ = Service.objects.get_or_create(name="Microsoft 365", portal_url="https://m.example/")
+    other, _ = Service.objects.get_or_create(name="Other", portal_url="https://o.example/")
+    customer, _ = Customer.objects.get_or_create(
+        partner=carol.partner, domain="fc.example", defaults={"name": "Fourth Coffee"}
+    )
+    Subscription.objects.get_or_create(customer=customer, service=m365)
+    typed = {
+        "service": {"m365": m365.pk, "other": other.pk}.get(service, service),
+        "category": category,
+        "severity": severity,
+        "title": title,
+        "description": description,
+        "contact_name": "Ana",
+        "contact_email": contact_email,
+        "contact_phone": contact_phone,
+        "submission_key": key,
+    }
+    client.force_login(carol)
+    response = client.post(reverse("customers:new_request", args=[customer.pk]), typed)
+    assert response.status_code in (302, 400)
+    filed = Case.objects.filter(kind=Case.Kind.SERVICE_REQUEST)
+    if response.status_code == 302:
+        [case] = filed
+        # Tailspin has no technical route: only commercial issues about a subscribed service.
+        assert (case.service, case.route, case.customer) == (m365, "commercial", customer)
+        assert case.category in ("billing", "subscription_management")
+        assert case.title == title.strip() and case.severity in "ABC"
+        filed.delete()
+    else:
+        assert not filed.exists()
+        text = response.content.decode()
+        assert 'class="error"' in text or 'class="message error"' in text
+        if title.strip() and "\x00" not in title:
+            assert escape(title) in text  # what was typed, kept

@@ -392,3 +392,46 @@ def test_a_company_that_moves_from_partner_membership_center_sees_it_at_once(
     contoso.in_partner_membership_center = False
     save_company(contoso)
     assert "still managed in Partner Membership Center" not in page(client)
+
+
+def test_a_service_request_on_signature_cloud_support_shows_its_changes_at_once(
+    sign_in, alice, aaron, contoso
+):
+    """A request filed for a CSP customer names no product version but a service and a
+    customer: its changes, and theirs, reach the page as an incident's do."""
+    import uuid
+
+    from customers import services as customers
+    from customers.models import Customer, Service, Subscription
+
+    contoso.is_csp = True
+    contoso.save()
+    azure = Service.objects.create(name="Microsoft Azure", portal_url="https://portal.azure.com/")
+    wingtip = Customer.objects.create(partner=contoso, name="Wingtip Toys", domain="wt.example")
+    Subscription.objects.create(customer=wingtip, service=azure)
+    request, _ = activation.request_activation(
+        contoso.offers.get(level="silver"), Benefit.SIGNATURE_CLOUD_SUPPORT, alice
+    )
+    activation.complete_now(request.pk, None)
+    case, _filed = customers.file_request(
+        aaron,
+        wingtip,
+        uuid.uuid4(),
+        service=azure,
+        category="technical",
+        severity="A",
+        title="VMs stuck",
+        description="d",
+        contact_name="Kai",
+        contact_email="kai@wt.example",
+        contact_phone="",
+    )
+    client = sign_in(alice)
+    assert f"{case.number} · VMs stuck · Microsoft Azure · Wingtip Toys" in page(client)
+    _, read = reads_offers(client)
+    assert not read  # reused
+    case.state = Case.State.IN_PROGRESS
+    case.save()
+    assert "· In progress" in main(page(client))
+    Customer.objects.filter(pk=wingtip.pk).update(name="Wingtip Toys Group")
+    assert "Microsoft Azure · Wingtip Toys Group" in main(page(client))

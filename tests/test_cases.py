@@ -320,6 +320,17 @@ def advisory_fields(**extra):
     }
 
 
+def test_an_advisory_request_sent_twice_is_filed_once(sign_in, bob):
+    client = sign_in(bob)
+    page = client.get(ADVISORY).content.decode()
+    key = page.split('name="submission_key" value="', 1)[1].split('"', 1)[0]
+    first = client.post(ADVISORY, advisory_fields(submission_key=key))
+    second = client.post(ADVISORY, advisory_fields(submission_key=key), follow=True)
+    case = Case.objects.get()
+    assert first.url == reverse("cases:case", args=[case.pk])
+    assert f"No change: request {case.number} was filed already." in second.content.decode()
+
+
 def test_action_pack_presales_uses_hours_never_below_zero_and_a_duplicate_gives_them_back(
     sign_in, bob, support
 ):

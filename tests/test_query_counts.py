@@ -717,6 +717,7 @@ def test_the_go_to_market_page_runs_the_same_queries_at_any_number_of_offers(
 def test_the_customers_pages_run_the_same_queries_at_any_number_of_customers_and_incidents(
     client, carol
 ):
+    from customers import services
     from customers.models import Customer, Service, ServiceIncident, Subscription
 
     tailspin = carol.partner
@@ -742,21 +743,42 @@ def test_the_customers_pages_run_the_same_queries_at_any_number_of_customers_and
                     updated_at=now,
                     resolved_at=resolved,
                 )
+            # And a service request about it, filed on the customer's behalf.
+            services.file_request(
+                carol,
+                customer,
+                uuid.uuid4(),
+                service=service,
+                category="billing",
+                severity="C",
+                title=f"Request {n}",
+                description="Billed twice.",
+                contact_name="Ana",
+                contact_email="ana@fc.example",
+                contact_phone="",
+            )
         made = size
 
     pages = {
         "list": reverse("customers:customers"),
         "customer": reverse("customers:customer", args=[customer.pk]),
+        "requests": reverse("customers:requests"),
+        "customer's requests": reverse("customers:requests") + f"?customer={customer.pk}",
+        "new request": reverse("customers:new_request", args=[customer.pk]),
+        "cases": reverse("cases:list"),
     }
     counts = {name: [] for name in pages}
     client.force_login(carol)
     for size in SIZES:
         grow_to(size)
+        shown = {}
         for name, url in pages.items():
             with CaptureQueriesContext(connection) as queries:
                 response = client.get(url)
             assert response.status_code == 200
             counts[name].append(len(queries))
-        assert response.content.decode().count('class="service-incident"') == 2 * size
+            shown[name] = response.content.decode()
+        assert shown["customer"].count('class="service-incident"') == 2 * size
+        assert shown["requests"].count(">SR0") == min(size, 25)
     assert not growing(counts), counts
     assert max(max(each) for each in counts.values()) <= PAGE_QUERY_LIMIT, counts

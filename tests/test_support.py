@@ -1,6 +1,7 @@
 """Support for Business: add a contract once, see its plans, open incidents that count down."""
 
 import datetime
+import re
 
 import pytest
 from django.urls import reverse
@@ -376,6 +377,26 @@ def test_the_last_incident_can_be_used_once(sign_in, bob, signature_5_pack):
     assert second.status_code == 409
     assert "This plan has no incidents remaining." in second.content.decode()
     assert Case.objects.count() == 1
+
+
+def test_an_incident_form_sent_twice_opens_one_incident_and_uses_one(
+    sign_in, bob, signature_5_pack
+):
+    client = sign_in(bob)
+    add(client, signature_5_pack)
+    SupportContract.objects.filter(pk=signature_5_pack.pk).update(incidents_remaining=1)
+    # A double click: the same form, its one-time key and all, twice; the second finds the
+    # first's incident, though it took the plan's last one.
+    key = re.search(
+        r'name="submission_key" value="([^"]+)"', client.get(step2("Azure")).content.decode()
+    )
+    typed = incident_fields(signature_5_pack.pk, submission_key=key[1])
+    assert client.post(step2("Azure"), typed).status_code == 302
+    second = client.post(step2("Azure"), typed, follow=True)
+    incident = Case.objects.get()
+    assert f"No change: incident {incident.number} was opened already." in second.content.decode()
+    signature_5_pack.refresh_from_db()
+    assert signature_5_pack.incidents_remaining == 0
 
 
 def test_a_used_up_plan_chosen_in_a_stale_form_is_refused_clearly(bob, signature_5_pack):

@@ -31,7 +31,7 @@ def test_support_staff_give_incidents_back_with_a_reason(sign_in, support, five_
     client = sign_in(support)
     assert "Give incidents back" in give_back(client, five_pack).content.decode()
     response = give_back(client, five_pack, apply="Give back", incidents=2, reason="Duplicate SR")
-    assert "Gave 2 incident(s) back" in response.content.decode()
+    assert "Gave 2 incidents back" in response.content.decode()
     five_pack.refresh_from_db()
     assert five_pack.incidents_remaining == 4
     credit = IncidentCredit.objects.get()

@@ -290,3 +290,21 @@ def test_a_pending_activation_joins_its_sentences_without_a_space(
     html = sign_in(alice).get(url, headers={"accept-language": language}).content.decode()
     assert 'class="pending-note"' in html
     assert [text for text in paragraphs(html) if NO_SPACE_AFTER.search(text)] == []
+
+
+def test_the_code_marks_its_strings_with_names_makemessages_reads():
+    """xgettext finds gettext(), _() and their lazy and plural kin by name: a string passed to
+    any other name (`from ... import gettext as _gettext`) never reaches the catalogs, and
+    stays English in every language."""
+    imported = re.compile(
+        r"from django\.utils\.translation import[^\n]*\b(\w*gettext\w*) as (\w+)", re.MULTILINE
+    )
+    hidden = []
+    for path in ROOT.rglob("*.py"):
+        parts = set(path.relative_to(ROOT).parts)
+        if parts & {".venv", "node_modules", "tests", "migrations", "var"}:
+            continue
+        for name, alias in imported.findall(path.read_text()):
+            if alias != "_":
+                hidden.append(f"{path.relative_to(ROOT)}: {name} as {alias}")
+    assert hidden == []

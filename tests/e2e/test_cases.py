@@ -32,7 +32,7 @@ def test_a_case_through_every_state_with_a_conversation_both_ways(
     page.get_by_role("button", name="Next").click()
     describe(page, "Cluster node won't rejoin")
     page.get_by_role("button", name="Open incident").click()
-    case = Case.objects.get()
+    case = Case.objects.get(kind=Case.Kind.INCIDENT)
     expect(page.get_by_role("status")).to_contain_text(case.number)
 
     # The partner finds it in Cases: open, not answered yet, its target shown.
@@ -108,7 +108,7 @@ def test_an_action_pack_presales_request_uses_hours_and_the_page_shows_what_is_l
     page.get_by_label("Country/region").fill("Japan")
     page.get_by_label("Preferred language").select_option("ja")
     page.get_by_role("button", name="File request").click()
-    case = Case.objects.get()
+    case = Case.objects.get(kind=Case.Kind.ADVISORY)
     expect(page.get_by_role("status")).to_contain_text(f"Request {case.number} filed.")
     expect(page.locator("dl.facts")).to_contain_text("Due by")
 

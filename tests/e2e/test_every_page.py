@@ -212,6 +212,10 @@ def the_pages():
             reverse("customers:customers"),
             # A degraded service with its open incident, and one resolved yesterday.
             reverse("customers:customer", args=[fourth_coffee.pk]),
+            reverse("customers:new_request", args=[fourth_coffee.pk]),
+            reverse("customers:requests"),  # the demo's billing request
+            f"{reverse('customers:requests')}?customer={fourth_coffee.pk}&state=nonsense",
+            reverse("cases:case", args=[fourth_coffee.requests.get().pk]),
         ],
         "support@benefits.example": [reverse("accounts:my_access")],  # no company
         # Not yet moved from Partner Membership Center: told so, offered no action.

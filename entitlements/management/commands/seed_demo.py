@@ -1,4 +1,5 @@
 import datetime
+import uuid
 from pathlib import Path
 
 from allauth.mfa.models import Authenticator
@@ -366,6 +367,7 @@ class Command(BaseCommand):
                 Subscription.objects.get_or_create(
                     customer=customer, service=Service.objects.get(name=service)
                 )
+        self._demo_request(Customer.objects.get(domain=CUSTOMERS[0][2]))
         if ServiceIncident.objects.exists():
             return  # the feed is support staff's now
         now = timezone.now()
@@ -406,6 +408,27 @@ class Command(BaseCommand):
                 ]
             },
             now=now,
+        )
+
+    def _demo_request(self, customer):
+        """A billing request Tailspin's Admin agent filed for Fourth Coffee, once: its key is
+        the same on every run."""
+        from cases.models import Case
+        from customers import services as customers
+
+        customers.file_request(
+            get_user_model().objects.get(email="agent@tailspin.example"),
+            customer,
+            uuid.uuid5(uuid.NAMESPACE_URL, "demo:fourth-coffee-billing"),
+            service=customer.services.get(name="Microsoft 365"),
+            category=Case.Category.BILLING,
+            severity="C",
+            title="Microsoft 365 Business Standard billed twice in November",
+            description="Fourth Coffee's November invoice lists its 25 Microsoft 365 Business "
+            "Standard licences twice. Their admin center shows 25 licences.",
+            contact_name="Ana Bowman",
+            contact_email="ana.bowman@fourthcoffee.example",
+            contact_phone="+1 425 555 0142",
         )
 
     def _people_and_access(self, contoso):
