@@ -427,3 +427,13 @@ def test_credential_changes_read_in_the_readers_language(sign_in, alice, rf):
     page = sign_in(alice).get(LOG, headers={"accept-language": "ja"}).content.decode()
     rows = page.split("<tbody>")[1]
     assert "メールのリンクでパスワードをリセット" in rows and "reset by email link" not in rows
+
+
+def test_an_entry_names_its_product_once():
+    from audit.describe import describe
+
+    facts = {
+        "product": "Microsoft 365 E3",
+        "offer": {"kind": "competency", "level": "gold", "competency": "Cloud Platform"},
+    }
+    assert describe(facts).count("Microsoft 365 E3") == 1
