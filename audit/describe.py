@@ -24,6 +24,7 @@ FIELD_LABELS = {
     "partner": _("Company"),
     "state": _("State"),
     "severity": _("Severity"),
+    "resolution": _("Resolution"),
     "name": _("Name"),
     "mpn_id": _("MPN ID"),
     "is_mpn_associated": _("Associated with MPN"),
@@ -129,7 +130,9 @@ def describe(facts):
         parts.append(gettext("Incident %(number)s") % {"number": facts["incident"]})
     if "service_request" in facts:
         # A service request: which, for whom, about which service, through which route.
-        parts.append(gettext("Request %(number)s") % {"number": facts["service_request"]})
+        parts.append(
+            gettext("Service request %(number)s") % {"number": facts["service_request"]}
+        )
         parts.append(gettext("for %(customer)s") % {"customer": facts.get("customer", "")})
         parts.append(facts.get("service", ""))
         parts.append(_route(facts.get("route")))

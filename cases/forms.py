@@ -15,7 +15,9 @@ class SubmittedOnce(forms.Form):
     keeps (Case.submission_key, unique per opener; cases.services.filed_once). A missing or
     altered key files the case all the same, once, under a fresh key."""
 
-    submission_key = forms.CharField(widget=forms.HiddenInput, required=False)
+    # A plain Field: whatever comes in (a NUL byte, a list) is cleaned below, never refused
+    # with an error on a field nobody sees.
+    submission_key = forms.Field(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -24,9 +26,20 @@ class SubmittedOnce(forms.Form):
 
     def clean_submission_key(self):
         try:
-            return uuid.UUID(self.cleaned_data["submission_key"])
+            return uuid.UUID(str(self.cleaned_data["submission_key"]))
         except ValueError:
             return uuid.uuid4()
+
+    def changed_since(self, case):
+        """Whether what was typed differs from `case`, the one this form filed already: the
+        person went back, changed it and sent it again, rather than clicking twice."""
+        typed = {name: str(self.data.get(name, "")).strip() for name in ("title", "description")}
+        return typed != {"title": case.title.strip(), "description": case.description.strip()}
+
+    def renew_key(self):
+        """A fresh one-time key for the form shown again: sending it files a new case."""
+        self.data = self.data.copy()
+        self.data["submission_key"] = str(uuid.uuid4())
 
 
 class CaseFilter(forms.Form):

@@ -174,6 +174,25 @@ def to_the_case_filed_already(request, case):
     return redirect("cases:case", pk=case.pk)
 
 
+def sent_again(request, form, earlier, answer=to_the_case_filed_already):
+    """A case form (cases.forms.SubmittedOnce) sent again, after it filed `earlier`. Sent as
+    it was (a double click, a reload): `answer(request, earlier)`, the case it filed. Changed
+    meanwhile (back, edited, sent): None, and the form keeps the changes under a fresh key and
+    says so; the caller shows it again (409), and sending it files a new case."""
+    if not form.changed_since(earlier):
+        return answer(request, earlier)
+    form.renew_key()
+    form.add_error(
+        None,
+        _(
+            "This page filed %(number)s already; your changes are kept below. Send them to file "
+            "a new case, or add them to %(number)s as a note."
+        )
+        % {"number": earlier.number},
+    )
+    return None
+
+
 @require_http_methods(["GET", "POST"])
 @login_required
 def advisory(request):
@@ -192,8 +211,10 @@ def advisory(request):
     status = 200
     earlier = services.filed_already(user, request.POST.get("submission_key"))
     if request.method == "POST" and earlier is not None:
-        return to_the_case_filed_already(request, earlier)
-    if request.method == "POST":
+        status = 409
+        if answer := sent_again(request, form, earlier):
+            return answer
+    elif request.method == "POST":
         if form.is_valid():
             try:
                 case, filed = services.filed_once(

@@ -100,12 +100,20 @@ class RequestForm(DescribedForm, SubmittedOnce, forms.ModelForm):
         )
         # No maxlength on the box: a browser would cut a pasted log short without a word.
         self.fields["description"].widget.attrs.pop("maxlength", None)
+        # Any technical route is accepted here: one the company no longer has (a colleague
+        # used the last incident, a paid route ended) is refused by the service, saying why,
+        # rather than swapped silently for another. The page offers the routes it has now.
         technical = routes.technical_routes
+        route = self.fields["route"]
+        route.choices = [(r, Case.Route(r).label) for r in Case.TECHNICAL_ROUTES]
         if len(technical) > 1:
-            self.fields["route"].choices = [(route, self.route_label(route)) for route in technical]
-            self.fields["route"].initial = technical[0]
+            route.widget.choices = [(r, self.route_label(r)) for r in technical]
+            route.initial = technical[0]
+        elif technical:
+            route.widget = forms.HiddenInput()  # one route: nothing to choose, still the one shown
+            route.initial = technical[0]
         else:
-            del self.fields["route"]  # one route or none: nothing to choose
+            del self.fields["route"]
 
     def route_label(self, route):
         """A technical route as the form lists it; Signature Cloud Support with what is left."""
@@ -127,12 +135,24 @@ class RequestForm(DescribedForm, SubmittedOnce, forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("category") == Case.Category.TECHNICAL:
-            if not self.routes.technical:
-                self.add_error("category", no_technical_route(self.partner, self.routes))
-            elif "route" in self.fields and not cleaned.get("route") and "route" not in self.errors:
+        if cleaned.get("category") != Case.Category.TECHNICAL:
+            # A commercial issue goes to commercial support, whatever route was left checked.
+            self._errors.pop("route", None)
+            cleaned["route"] = ""
+        elif not self.routes.technical:
+            self.add_error("category", no_technical_route(self.partner, self.routes))
+        elif not cleaned.get("route") and "route" not in self._errors:
+            if len(self.routes.technical_routes) == 1:
+                cleaned["route"] = self.routes.technical_routes[0]  # nothing to choose
+            else:
                 self.add_error("route", _("Choose the route for a technical issue."))
         return cleaned
+
+    @property
+    def route_error_field(self):
+        """Where a refusal of the route is said: on the routes shown, else on the category."""
+        route = self.fields.get("route")
+        return "route" if route is not None and not route.widget.is_hidden else "category"
 
     @property
     def request_fields(self):

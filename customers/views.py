@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from activation import clock
 from cases.rules import FIRST_RESPONSE_HOURS
 from cases.services import filed_already
-from cases.views import to_the_case_filed_already
+from cases.views import sent_again, to_the_case_filed_already
 from entitlements.permissions import (
     FILE_CUSTOMER_REQUESTS,
     VIEW_BENEFITS,
@@ -99,13 +99,15 @@ def new_request(request, partner, customer_id):
     customer"): filed through the support route the issue needs, then its case page."""
     found = partner_object_or_404(Customer.objects.all(), partner, pk=customer_id)
     found.partner = partner  # the signed-in company's, read once
-    earlier = filed_already(request.user, request.POST.get("submission_key"))
-    if request.method == "POST" and earlier is not None:
-        return to_the_case_filed_already(request, earlier)
     routes = services.support_routes(partner)
     form = RequestForm(request.POST or None, customer=found, routes=routes)
     status = 200
-    if request.method == "POST":
+    earlier = filed_already(request.user, request.POST.get("submission_key"))
+    if request.method == "POST" and earlier is not None:
+        status = 409
+        if answer := sent_again(request, form, earlier):
+            return answer
+    elif request.method == "POST":
         if form.is_valid():
             try:
                 case, filed = services.file_request(
@@ -116,7 +118,7 @@ def new_request(request, partner, customer_id):
                     **form.request_fields,
                 )
             except services.NoRoute as refusal:
-                form.add_error("route" if "route" in form.fields else "category", str(refusal))
+                form.add_error(form.route_error_field, str(refusal))
             else:
                 if not filed:  # sent twice at once: the other submission filed it
                     return to_the_case_filed_already(request, case)

@@ -16,6 +16,7 @@ from benefits_portal import limits
 from benefits_portal.templatetags.sentences import sentence_gap
 from cases.models import Case
 from cases.services import filed_already, filed_once
+from cases.views import sent_again
 from entitlements.permissions import (
     MANAGE_CONTRACTS,
     capability_required,
@@ -131,12 +132,13 @@ def create(request):
         status = 200 if request.method == "GET" else 400
         return _render_create(request, product_form, status=status, draft=draft)
 
-    earlier = filed_already(request.user, request.POST.get("submission_key"))
-    if earlier is not None:
-        return _opened_already(request, earlier)
     version = product_form.cleaned_data["version"]
     usable, unavailable = services.plans_for(request.user, version)
     incident_form = IncidentForm(request.POST, usable=usable, unavailable=unavailable)
+    earlier = filed_already(request.user, request.POST.get("submission_key"))
+    if earlier is not None:
+        answer = sent_again(request, incident_form, earlier, _opened_already)
+        return answer or _render_create(request, product_form, incident_form, status=409)
     if not incident_form.is_valid():
         # A plan refused for what it is now (the other tab took its last incident) is a
         # conflict, not a mistake in the form.

@@ -4,6 +4,7 @@ counted down, a second submission finding the first's request, and the lists the
 
 import datetime
 import html
+import re
 import uuid
 
 import pytest
@@ -116,7 +117,7 @@ def test_an_admin_agent_files_a_commercial_request_for_a_customer(
     assert "Fourth Coffee" in text and "Microsoft 365 · Billing" in text
     entry = AuditEntry.objects.get(action=AuditEntry.Action.SERVICE_REQUEST_FILED)
     assert describe(entry.facts) == (
-        f"Request {case.number}, for Fourth Coffee, Microsoft 365, Commercial support"
+        f"Service request {case.number}, for Fourth Coffee, Microsoft 365, Commercial support"
     )
     # Listed on the customer's page and across customers.
     customer_page = text_of(client.get(reverse("customers:customer", args=[fourth_coffee.pk])))
@@ -211,6 +212,8 @@ def test_with_several_technical_routes_the_agent_chooses_one(
     assert "Choose the route for a technical issue." in text_of(response)
     response = client.post(new_request(wingtip), form(azure, "technical", route="premier"))
     assert response.status_code == 400
+    assert "Contoso Ltd no longer has Premier Support for Partners." in text_of(response)
+    response = client.post(new_request(wingtip), form(azure, "technical", route="forged"))
     assert "Choose one of the routes listed." in text_of(response)
     client.post(new_request(wingtip), form(azure, "technical", route="advanced"))
     case = Case.objects.get()
@@ -468,3 +471,91 @@ def test_an_admin_agents_case_list_names_who_opened_a_colleagues_request(
     assert "and your company's service requests for its customers" in text
     assert "Seats missing" in text and alice.display_name in text
     assert 'name="opened_by"' in text
+
+
+def test_a_route_gone_since_the_page_was_shown_is_refused_not_swapped(
+    client, aaron, wingtip, azure, signature
+):
+    contoso = wingtip.partner
+    contoso.buys_premier_support = True
+    contoso.save()
+    signature.incidents_remaining = 1
+    signature.save()
+    client.force_login(aaron)
+    assert "Signature Cloud Support (1 incident left)" in text_of(client.get(new_request(wingtip)))
+    # A colleague takes the last incident; this page still offers Signature Cloud Support.
+    services.file_request(aaron, wingtip, uuid.uuid4(), **fields(azure, category="technical"))
+    late = form(azure, "technical", route="signature_cloud_support", title="Late one")
+    response = client.post(new_request(wingtip), late)
+    assert response.status_code == 400
+    text = text_of(response)
+    assert "Signature Cloud Support can't take this request" in text
+    assert "Choose another route." in text and "Late one" in text
+    assert not Case.objects.filter(title="Late one").exists()  # not filed through Premier
+    # With one route the page chose it for the agent: gone meanwhile, it is refused too.
+    page = text_of(client.get(new_request(wingtip)))
+    assert 'type="hidden" name="route" value="premier"' in page
+    contoso.buys_premier_support = False
+    contoso.save()
+    response = client.post(new_request(wingtip), late | {"route": "premier"})
+    assert response.status_code == 400
+    assert "has no route for technical issues left" in text_of(response)
+
+
+def test_a_commercial_issue_ignores_whatever_route_was_left_checked(
+    client, carol, fourth_coffee, m365
+):
+    client.force_login(carol)
+    response = client.post(new_request(fourth_coffee), form(m365, route="no-such-route"))
+    assert response.status_code == 302
+    assert Case.objects.get().route == "commercial"
+
+
+def test_a_subscription_removed_meanwhile_is_said_and_the_text_kept(
+    client, carol, fourth_coffee, m365
+):
+    client.force_login(carol)
+    client.get(new_request(fourth_coffee))
+    fourth_coffee.subscriptions.all().delete()
+    response = client.post(new_request(fourth_coffee), form(m365, title="Typed with care"))
+    assert response.status_code == 400
+    text = text_of(response)
+    assert "Choose one of the services the customer subscribes to." in text
+    assert "Typed with care" in text and "subscribes to no services yet" in text
+
+
+def test_a_mangled_one_time_key_still_files_the_request(client, carol, fourth_coffee, m365):
+    client.force_login(carol)
+    response = client.post(new_request(fourth_coffee), form(m365, submission_key="\x00"))
+    assert response.status_code == 302 and Case.objects.count() == 1
+
+
+def test_without_a_delegated_admin_relationship_a_request_is_filed_and_the_page_says_so(
+    client, carol, fourth_coffee, m365
+):
+    fourth_coffee.relationship = Customer.Relationship.EXPIRED
+    fourth_coffee.save()
+    client.force_login(carol)
+    text = text_of(client.get(new_request(fourth_coffee)))
+    assert "Tailspin Toys has no active delegated admin relationship with Fourth Coffee" in text
+    assert client.post(new_request(fourth_coffee), form(m365)).status_code == 302
+
+
+def test_a_form_sent_again_with_changes_keeps_them_and_files_a_new_request_only_when_asked(
+    client, carol, fourth_coffee, m365
+):
+    client.force_login(carol)
+    first = form(m365)
+    client.post(new_request(fourth_coffee), first)
+    case = Case.objects.get()
+    edited = first | {"title": "Invoice lists licences three times"}
+    response = client.post(new_request(fourth_coffee), edited)
+    assert response.status_code == 409
+    text = text_of(response)
+    assert f"This page filed {case.number} already; your changes are kept below." in text
+    assert "Invoice lists licences three times" in text
+    assert Case.objects.count() == 1
+    fresh = re.search(r'name="submission_key" value="([^"]+)"', text)[1]
+    assert fresh != first["submission_key"]
+    client.post(new_request(fourth_coffee), edited | {"submission_key": fresh})
+    assert Case.objects.count() == 2

@@ -2,6 +2,7 @@
 
 import datetime
 import re
+import uuid
 
 import pytest
 from django.urls import reverse
@@ -397,6 +398,22 @@ def test_an_incident_form_sent_twice_opens_one_incident_and_uses_one(
     assert f"No change: incident {incident.number} was opened already." in second.content.decode()
     signature_5_pack.refresh_from_db()
     assert signature_5_pack.incidents_remaining == 0
+
+
+def test_an_incident_form_sent_again_with_changes_keeps_them_and_opens_nothing(
+    sign_in, bob, signature_5_pack
+):
+    client = sign_in(bob)
+    add(client, signature_5_pack)
+    typed = incident_fields(signature_5_pack.pk, submission_key=str(uuid.uuid4()))
+    client.post(step2("Azure"), typed)
+    incident = Case.objects.get()
+    again = client.post(step2("Azure"), typed | {"title": "Cluster node won't join, again"})
+    assert again.status_code == 409
+    page = again.content.decode()
+    assert f"This page filed {incident.number} already" in page
+    assert "Cluster node won&#x27;t join, again" in page
+    assert Case.objects.count() == 1
 
 
 def test_a_used_up_plan_chosen_in_a_stale_form_is_refused_clearly(bob, signature_5_pack):
