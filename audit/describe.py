@@ -130,12 +130,18 @@ def describe(facts):
         parts.append(gettext("Incident %(number)s") % {"number": facts["incident"]})
     if "service_request" in facts:
         # A service request: which, for whom, about which service, through which route.
-        parts.append(
-            gettext("Service request %(number)s") % {"number": facts["service_request"]}
-        )
+        parts.append(gettext("Service request %(number)s") % {"number": facts["service_request"]})
         parts.append(gettext("for %(customer)s") % {"customer": facts.get("customer", "")})
         parts.append(facts.get("service", ""))
         parts.append(_route(facts.get("route")))
+    if "token" in facts:
+        # An API token: its name as its creator typed it, its scopes by their codes.
+        parts.append(gettext("Token %(name)s") % {"name": facts["token"]})
+        if facts.get("scopes"):
+            parts.append(" ".join(facts["scopes"]))
+        if facts.get("ends_on"):
+            day = formats.date_format(datetime.date.fromisoformat(facts["ends_on"]), "DATE_FORMAT")
+            parts.append(gettext("expires %(date)s") % {"date": day})
     if "tenant" in facts:
         parts.append(gettext("Tenant %(tenant)s") % {"tenant": facts["tenant"]})
     if "group" in facts:

@@ -64,6 +64,8 @@ class AuditEntry(models.Model):
         MARKETING_CONTACT_SET = "marketing_contact_set", _("Marketing contact set")
         GO_TO_MARKET_OFFER_ACTIVE = "go_to_market_offer_active", _("Go-To-Market offer active")
         SERVICE_REQUEST_FILED = "service_request_filed", _("Service request filed for a customer")
+        API_TOKEN_CREATED = "api_token_created", _("API token created")
+        API_TOKEN_REVOKED = "api_token_revoked", _("API token revoked")
 
     partner = models.ForeignKey(
         "entitlements.Partner", on_delete=models.CASCADE, related_name="audit_entries"

@@ -98,6 +98,9 @@ INSTALLED_APPS = [
     "devtools",
     "marketing",
     "customers",
+    "api",
+    # Its reference page's scripts, served from here, not a CDN.
+    "ninja",
     "audit",
     "notices",
 ]
@@ -126,6 +129,7 @@ MIDDLEWARE = [
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "accounts.middleware.RequireTwoFactorMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "api.middleware.ApiResponseMiddleware",
 ]
 
 ROOT_URLCONF = "benefits_portal.urls"
@@ -479,3 +483,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# The JSON API (api/): requests a minute per token.
+API_REQUESTS_PER_MINUTE = env_int("API_REQUESTS_PER_MINUTE", 300)

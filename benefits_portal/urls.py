@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from accounts import entra_views, language
+from api.api import api
 from support import views as support_views
 
 from . import health, views
@@ -46,6 +47,8 @@ urlpatterns = [
     path("dashboard/", include("software.urls")),
     path("dashboard/", include("devtools.urls")),
     path("dashboard/", include("marketing.urls")),
+    path("dashboard/", include("api.urls")),
+    path("api/v1/", api.urls),
     path("dashboard/", include("customers.urls")),
     path("supportforbusiness/", include("support.urls")),
     # Who holds the company's support contracts, for its Global admins.

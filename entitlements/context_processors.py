@@ -2,6 +2,7 @@ from django.utils.functional import SimpleLazyObject
 
 from .permissions import (
     ASSIGN_ROLES,
+    MANAGE_API_TOKENS,
     MANAGE_CONTRACTS,
     MANAGE_SIGN_IN,
     VIEW_AUDIT_LOG,
@@ -25,6 +26,7 @@ def capabilities(request):
         # Counted only on a page that shows it, for someone who may decide.
         "open_access_requests": SimpleLazyObject(lambda: _open_access_requests(user)),
         "can_manage_sign_in": signed_in and can(user, MANAGE_SIGN_IN),
+        "can_manage_api_tokens": signed_in and can(user, MANAGE_API_TOKENS),
         # The account menu links to the account's Entra connection when the portal has Entra.
         "entra_sign_in": signed_in and _entra_configured(),
     }

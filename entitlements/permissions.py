@@ -54,6 +54,8 @@ MANAGE_CONTRACTS = "contracts.manage"
 VIEW_COMPANY_CASES = "cases.view_company"
 # Ask to cancel a membership offer for a refund (cancellations; seed 003).
 CANCEL_OFFERS = "offers.cancel"
+# Create and revoke the company's API tokens (Account settings → API tokens; issue 19).
+MANAGE_API_TOKENS = "api.tokens"
 # Holders must use two-factor authentication: every role that sees the Access ID and Contract
 # ID, as Partner Center itself requires of every user (DOMAIN.md, later docs).
 TWO_FACTOR_REQUIRED = "account.two_factor_required"
@@ -80,6 +82,7 @@ CAPABILITIES = {
             ASSIGN_ROLES,
             ASSIGN_ANY_ROLE,
             MANAGE_SIGN_IN,
+            MANAGE_API_TOKENS,
         }
     ),
     Role.MPN_PARTNER_ADMIN: frozenset(
@@ -128,8 +131,26 @@ IN_PLAIN_WORDS = {
     ASSIGN_ANY_ROLE: _("Give and take away every role, Global admin included"),
     MANAGE_SIGN_IN: _("Connect the company's Microsoft Entra ID for sign-in"),
     VIEW_COMPANY_CASES: _("See every support case of the company, not only your own"),
+    MANAGE_API_TOKENS: _("Create and revoke the company's API tokens"),
     TWO_FACTOR_REQUIRED: _("Sign in with two-factor authentication (required)"),
 }
+
+# What each API token scope lets a request do: these capabilities, each held by the token's
+# creator when the request comes (a creator who loses a role takes the token's power along).
+SCOPE_CAPABILITIES = {
+    "benefits:read": frozenset({VIEW_BENEFITS}),
+    "activations:write": frozenset({VIEW_BENEFITS, ACTIVATE_BENEFITS}),
+    "support:read": frozenset({VIEW_BENEFITS, VIEW_COMPANY_CASES}),
+    "support:write": frozenset({VIEW_COMPANY_CASES}),
+}
+
+
+def token_may(creator, scopes, scope):
+    """Whether a token of `scopes` (a list of scope names) created by `creator` may act under
+    `scope` now: the scope granted, and its capabilities (SCOPE_CAPABILITIES) all the
+    creator's today."""
+    return scope in scopes and all(can(creator, c) for c in SCOPE_CAPABILITIES[scope])
+
 
 # Membership benefits exist only for companies associated with the Microsoft Partner Network.
 MPN_CAPABILITIES = frozenset(

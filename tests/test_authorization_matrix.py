@@ -6,6 +6,7 @@ refused request must change nothing.
 
 import contextlib
 import copy
+import datetime
 import uuid
 
 import pytest
@@ -14,10 +15,12 @@ from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from accounts import people
 from accounts.models import AccessRequest, EntraGroupRole, EntraTenant, Invitation, User
 from activation.models import ActivationRequest
+from api import services as api_services
 from cancellations.models import CancellationRequest
 from cases.models import Case, CaseEntry
 from cloud import services as cloud
@@ -74,6 +77,7 @@ CONTOSO_DOWNLOAD = "contoso_download"  # that product's file
 CONTOSO_VISUAL_STUDIO = "contoso_visual_studio"  # Contoso Gold's first Visual Studio subscription
 CONTOSO_GO_TO_MARKET = "contoso_go_to_market"  # a Go-To-Market offer of Contoso's Gold offer
 CONTOSO_CUSTOMER = "contoso_customer"  # a customer of Contoso, in CSP here
+CONTOSO_TOKEN = "contoso_token"  # an API token Contoso's Global admin created
 
 
 def everyone(answer):
@@ -363,6 +367,16 @@ MATRIX = {
             "csp_only_user": 404,
         },
     },
+    # Account settings → API tokens: Global admins; an empty form is refused (issue 19).
+    "api_tokens:tokens": {
+        "GET": benefit_page(viewers={"global_admin"}, other_company=200, method_ok=200),
+        "POST": benefit_page(viewers={"global_admin"}, other_company=400, method_ok=400),
+    },
+    "api_tokens:revoke": {
+        "args": CONTOSO_TOKEN,
+        "GET": everyone(405),
+        "POST": benefit_page(viewers={"global_admin"}, other_company=404, method_ok=302),
+    },
     # Support for Business is open to every signed-in account, of any company.
     "support:home": {"GET": signed_in(302), "POST": everyone(405)},
     "support:create": {"GET": signed_in(200), "POST": signed_in(400)},
@@ -477,6 +491,8 @@ FAMILIES = {
     "mfa_": "mfa_index",
     "socialaccount_": "socialaccount_connections",
     "openid_connect_": "openid_connect_login",
+    # The JSON API: every endpoint × token scope × holder in tests/test_api_matrix.py.
+    "api:": "api:openapi-json",
 }
 
 
@@ -523,6 +539,7 @@ def test_every_url_taking_an_id_gives_another_company_404():
             CONTOSO_VISUAL_STUDIO,
             CONTOSO_GO_TO_MARKET,
             CONTOSO_CUSTOMER,
+            CONTOSO_TOKEN,
         )
         # Another company's user who could open such a page of their own finds nothing.
         answers = [
@@ -607,7 +624,14 @@ def make_world(contoso):
     contoso.is_csp = True  # a reseller too, with a customer
     contoso.save()
     customer = Customer.objects.create(partner=contoso, name="Fourth Coffee", domain="fc.example")
+    api_token, _raw = api_services.create_token(
+        users["global_admin"],
+        "CI",
+        ["benefits:read"],
+        timezone.now() + datetime.timedelta(days=30),
+    )
     args = {
+        CONTOSO_TOKEN: [api_token.pk],
         CONTOSO_CUSTOMER: [customer.pk],
         CONTOSO_GO_TO_MARKET: [gold.pk, case_study.pk],
         CONTOSO_VISUAL_STUDIO: [gold.pk, enterprise.pk, 1],

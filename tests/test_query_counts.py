@@ -782,3 +782,24 @@ def test_the_customers_pages_run_the_same_queries_at_any_number_of_customers_and
         assert shown["requests"].count(">SR0") == min(size, 25)
     assert not growing(counts), counts
     assert max(max(each) for each in counts.values()) <= PAGE_QUERY_LIMIT, counts
+
+
+@pytest.mark.django_db
+def test_the_api_tokens_page_runs_the_same_queries_at_any_number_of_tokens(client, alice):
+    from api import services as api_services
+
+    made, counts = 0, {"tokens": []}
+    client.force_login(alice)
+    for size in SIZES:
+        for n in range(made, size):
+            api_services.create_token(
+                alice, f"Token {n}", ["benefits:read"], timezone.now() + datetime.timedelta(30)
+            )
+        made = size
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(reverse("api_tokens:tokens"))
+        assert response.status_code == 200
+        assert response.content.decode().count("Revoke<span") == size
+        counts["tokens"].append(len(queries))
+    assert not growing(counts), counts
+    assert max(counts["tokens"]) <= PAGE_QUERY_LIMIT, counts

@@ -121,6 +121,14 @@ def the_pages():
     visio = Product.objects.get(name__startswith="Visio")
     LicenseKey.objects.filter(product=visio, offer__isnull=True).delete()
     software_row = reverse("software:product", args=[gold.pk, visio.pk])
+    from api import services as api_services
+
+    api_services.create_token(
+        admin,
+        LONG_WORD[:100],
+        ["benefits:read", "support:read"],
+        timezone.now() + datetime.timedelta(days=90),
+    )
     from customers.models import Customer
 
     fourth_coffee = Customer.objects.get(domain="fourthcoffee.onmicrosoft.com")
@@ -150,6 +158,7 @@ def the_pages():
             reverse("accounts:my_access"),
             reverse("accounts:access_requests"),
             reverse("accounts:entra"),  # sign-in with Microsoft Entra ID, a group mapped
+            reverse("api_tokens:tokens"),  # a token listed, and the form
             reverse("notices:notices"),  # read and unread, the bell counting one
             reverse("socialaccount_connections"),
             reverse("support:create"),
