@@ -11,29 +11,33 @@ problem details; lists come a page at a time behind an opaque cursor.
 import datetime
 import hashlib
 import json
+import uuid
 from typing import Annotated
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.core.exceptions import RequestDataTooBig
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
 from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from ninja import Header, NinjaAPI, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from activation import services as activation
 from activation.models import ActivationRequest
 from benefits_portal import limits
 from cases import services as cases
 from cases.models import Case
-from entitlements.permissions import token_may
+from customers.services import storable
+from entitlements.permissions import may_file_advisory_requests, token_may
 from entitlements.rules import Benefit
 from support import services as support
 from support.models import ProductVersion, SupportContract
 
 from . import services
+from .middleware import PROBLEM
 from .models import IdempotencyKey, Scope
 
 PAGE_SIZE = 50
@@ -47,10 +51,12 @@ def per_token():
     )
 
 
-PROBLEM = "application/problem+json"
 # Printable ASCII, as clients send it (a UUID, usually).
 IDEMPOTENCY_KEY = Header(
     alias="Idempotency-Key", min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$"
+)
+OPTIONAL_IDEMPOTENCY_KEY = Header(
+    None, alias="Idempotency-Key", min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$"
 )
 
 
@@ -73,17 +79,43 @@ class RateLimited(Exception):
         self.usage = usage
 
 
+def _header(description):
+    return {"description": description, "schema": {"type": "string"}}
+
+
+# What the responses carry besides their bodies (api.middleware, the handlers below).
+RATE_HEADERS = {
+    "RateLimit": _header("What is left of this token's limit and when it resets."),
+    "RateLimit-Policy": _header("This token's limit: requests a window."),
+}
+STATUS_HEADERS = {
+    "201": {"Location": _header("Where what was made is read.")},
+    "401": {"WWW-Authenticate": _header("Bearer")},
+    "429": {"Retry-After": _header("Seconds until the limit resets.")},
+}
+
+
 class ProblemsApi(NinjaAPI):
-    """The API whose document says what it sends: errors as application/problem+json, and
-    the rate-limit headers on every response."""
+    """The API whose document says what it sends: errors as application/problem+json, the
+    rate-limit headers, an ETag on reads (and 304 for an If-None-Match that matches)."""
 
     def get_openapi_schema(self, *args, **kwargs):
         schema = super().get_openapi_schema(*args, **kwargs)
-        for operation in (op for path in schema["paths"].values() for op in path.values()):
-            for status, response in operation.get("responses", {}).items():
-                content = response.get("content", {})
-                if int(status) >= 400 and "application/json" in content:
-                    response["content"] = {PROBLEM: content["application/json"]}
+        for path in schema["paths"].values():
+            for method, operation in path.items():
+                responses = operation.get("responses", {})
+                for status, response in responses.items():
+                    content = response.get("content", {})
+                    if int(status) >= 400 and "application/json" in content:
+                        response["content"] = {PROBLEM: content["application/json"]}
+                    headers = {**STATUS_HEADERS.get(status, {})}
+                    if int(status) != 401:
+                        headers |= RATE_HEADERS
+                    if method == "get" and status == "200":
+                        headers["ETag"] = _header("Send it back as If-None-Match.")
+                    response["headers"] = headers
+                if method == "get":
+                    responses["304"] = {"description": "Not Modified", "headers": RATE_HEADERS}
         return schema
 
 
@@ -146,10 +178,15 @@ def rate_limited(request, exc):
 @api.exception_handler(ValidationError)
 def invalid(request, exc):
     detail = "; ".join(
-        f"{'.'.join(str(p) for p in error.get('loc', []))}: {error.get('msg', '')}"
+        f"{'.'.join(dict.fromkeys(str(p) for p in error.get('loc', [])))}: {error.get('msg', '')}"
         for error in exc.errors
     )
     return problem(request, 422, "Unprocessable Content", detail)
+
+
+@api.exception_handler(RequestDataTooBig)
+def too_big(request, exc):
+    return problem(request, 413, "Content Too Large", "The request body is too large.")
 
 
 @api.exception_handler(Http404)
@@ -401,7 +438,13 @@ def contracts(request):
     user = allowed(request, Scope.SUPPORT_READ)
     token = request.auth
     with_ids = token_may(user, token.scopes, Scope.BENEFITS_READ)
-    rows = SupportContract.objects.filter(partner=user.partner).order_by("-ends_on", "pk")
+    rows = list(
+        SupportContract.objects.filter(partner=user.partner)
+        .select_related("activation__offer__competency")
+        .order_by("-ends_on", "pk")
+    )
+    if with_ids:  # the first view of each pair of IDs is in the audit log, as on the page
+        support.record_first_views(user, user.partner, [(c, c.activation.offer) for c in rows])
     return [
         {
             "id": c.pk,
@@ -432,7 +475,7 @@ class CaseOut(Schema):
     opened_at: datetime.datetime
     first_response_due: datetime.datetime
     first_responded_at: datetime.datetime | None
-    contract_id: int | None
+    contract: int | None = Field(description="The id of the contract it used, if any.")
 
 
 class Cases(Page):
@@ -443,19 +486,32 @@ class CaseFilter(Cursor):
     state: Case.State | None = None
 
 
+def _storable(text):
+    if not storable(text):
+        raise ValueError("has characters that can't be stored (NUL, a lone surrogate)")
+    return text
+
+
+def Text(limit):  # noqa: N802 (a type)
+    """Text of 1 to `limit` characters, not only spaces, that the database can keep."""
+    return Annotated[
+        str, Field(min_length=1, max_length=limit, pattern=r"\S"), AfterValidator(_storable)
+    ]
+
+
 class IncidentIn(Schema):
-    contract_id: int = Field(ge=1, le=2**62)
+    contract: int = Field(ge=1, le=2**62, description="The id of a contract on your account.")
     product_version_id: int = Field(ge=1, le=2**62)
     support_type: Case.SupportType
     severity: Case.Severity
-    title: str = Field(min_length=1, max_length=200, pattern=r"\S")
-    description: str = Field(min_length=1, max_length=10_000, pattern=r"\S")
-    contact_name: str = Field(min_length=1, max_length=150, pattern=r"\S")
+    title: Text(200)
+    description: Text(10_000)
+    contact_name: Text(150)
     contact_email: str = Field(min_length=3, max_length=254, pattern=r"^[^@\s\x00]+@[^@\s\x00]+$")
 
 
 class NoteIn(Schema):
-    text: str = Field(min_length=1, max_length=10_000, pattern=r"\S")
+    text: Text(10_000)
 
 
 class NoteOut(Schema):
@@ -477,7 +533,7 @@ def _case(case):
         "opened_at": case.opened_at,
         "first_response_due": case.first_response_due,
         "first_responded_at": case.first_responded_at,
-        "contract_id": case.contract_id,
+        "contract": case.contract_id,
     }
 
 
@@ -507,25 +563,51 @@ def case_detail(request, case_id: int):
     return _case(_case_or_404(allowed(request, Scope.SUPPORT_READ), case_id))
 
 
-@api.post("/cases", response={201: CaseOut, 409: Problem, **ERRORS}, tags=["support"])
-def case_open(request, response: HttpResponse, body: IncidentIn):
-    """Open an incident on one of the company's contracts held by the token's creator,
-    counting it down by one (as Support for Business does)."""
+@api.post("/cases", response={200: CaseOut, 201: CaseOut, 409: Problem, **ERRORS}, tags=["support"])
+def case_open(
+    request,
+    response: HttpResponse,
+    body: IncidentIn,
+    idempotency_key: Annotated[str | None, OPTIONAL_IDEMPOTENCY_KEY] = None,
+):
+    """Open an incident on a contract on the token creator's account, counting it down by one
+    (as Support for Business does). With an Idempotency-Key, the same key answers with the
+    incident it opened (200) and uses nothing more."""
     user = allowed(request, Scope.SUPPORT_WRITE)
+    key = _case_key(request.auth, idempotency_key)
+    earlier = cases.filed_already(user, key)
+    if earlier is not None:
+        return Status(200, _case(earlier))
     version = (
         ProductVersion.objects.select_related("product").filter(pk=body.product_version_id).first()
     )
     if version is None:
         raise HttpError(404, "No such product version.")
-    if not SupportContract.objects.filter(links__user=user, pk=body.contract_id).exists():
+    if not SupportContract.objects.filter(links__user=user, pk=body.contract).exists():
         raise Http404  # a contract is used by the accounts it was added to (Support for Business)
-    details = body.model_dump(exclude={"contract_id", "product_version_id"})
+    details = body.model_dump(exclude={"contract", "product_version_id"})
     try:
-        case = support.open_incident(user, version, str(body.contract_id), **details)
+        case, opened = cases.filed_once(
+            user,
+            key,
+            lambda: support.open_incident(
+                user, version, str(body.contract), submission_key=key, **details
+            ),
+            refusals=(support.PlanUnavailable,),
+        )
     except support.PlanUnavailable as refusal:
         raise HttpError(409, str(refusal)) from None
+    if not opened:
+        return Status(200, _case(case))
     response["Location"] = reverse("api:case_detail", args=[case.pk])
     return Status(201, _case(case))
+
+
+def _case_key(token, idempotency_key):
+    """The case's one-time key (Case.submission_key) for a token's Idempotency-Key, or None."""
+    if not idempotency_key:
+        return None
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"api-token:{token.pk}:{idempotency_key}")
 
 
 @api.post(
@@ -555,6 +637,10 @@ class AdvisoryHoursOut(Schema):
 def advisory_hours(request):
     """The company's advisory hours (Technical Presales and Deployment services) this year."""
     user = allowed(request, Scope.SUPPORT_READ)
+    if not may_file_advisory_requests(user):
+        raise HttpError(
+            403, "Your company has no advisory hours here (not in MPN, or still in PMC)."
+        )
     allowance, offer, hours = cases.this_year(user.partner)
     if allowance is None:
         return {"total": None, "remaining": None, "ends_on": None}
@@ -563,3 +649,13 @@ def advisory_hours(request):
         "remaining": float(hours.hours_remaining if hours else allowance.hours),
         "ends_on": offer.ends_on,
     }
+
+
+def urls():
+    """The API's URL patterns, each request in its own transactions rather than one for the
+    whole request (ATOMIC_REQUESTS): a token's rate-limit count and last use are written at
+    once, so its requests don't wait on each other's locks."""
+    patterns, app_name, namespace = api.urls
+    for pattern in patterns:
+        pattern.callback._non_atomic_requests = {DEFAULT_DB_ALIAS}
+    return patterns, app_name, namespace

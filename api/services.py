@@ -62,7 +62,12 @@ def create_token(creator, name, scopes, expires_at):
                 {"token": name, "scopes": scopes, "ends_on": expires_at.date().isoformat()},
             )
     except IntegrityError:
-        raise TokenRefused(_("Your company has a token with this name already.")) from None
+        raise TokenRefused(
+            _(
+                "Your company has a token with this name already: choose another name, or "
+                "revoke that one first (an expired token keeps its name until it is revoked)."
+            )
+        ) from None
     return token, raw
 
 

@@ -4,7 +4,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from accounts import entra_views, language
-from api.api import api
+from api.api import urls as api_urls
 from support import views as support_views
 
 from . import health, views
@@ -48,7 +48,7 @@ urlpatterns = [
     path("dashboard/", include("devtools.urls")),
     path("dashboard/", include("marketing.urls")),
     path("dashboard/", include("api.urls")),
-    path("api/v1/", api.urls),
+    path("api/v1/", api_urls()),
     path("dashboard/", include("customers.urls")),
     path("supportforbusiness/", include("support.urls")),
     # Who holds the company's support contracts, for its Global admins.

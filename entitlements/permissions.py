@@ -140,7 +140,7 @@ IN_PLAIN_WORDS = {
 SCOPE_CAPABILITIES = {
     "benefits:read": frozenset({VIEW_BENEFITS}),
     "activations:write": frozenset({VIEW_BENEFITS, ACTIVATE_BENEFITS}),
-    "support:read": frozenset({VIEW_BENEFITS, VIEW_COMPANY_CASES}),
+    "support:read": frozenset({VIEW_COMPANY_CASES}),
     "support:write": frozenset({VIEW_COMPANY_CASES}),
 }
 

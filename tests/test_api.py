@@ -136,7 +136,7 @@ def test_cases_open_page_and_take_notes(api, alice, contoso):
     ContractLink.objects.create(user=alice, contract=contract)
     version = ProductVersion.objects.get(product__name="Windows Server", name="2025")
     body = {
-        "contract_id": contract.pk,
+        "contract": contract.pk,
         "product_version_id": version.pk,
         "support_type": "technical",
         "severity": "B",
@@ -145,15 +145,19 @@ def test_cases_open_page_and_take_notes(api, alice, contoso):
         "contact_name": "Alice",
         "contact_email": "alice@contoso.example",
     }
-    opened = api.post("/cases", body)
+    key = {"Idempotency-Key": "ticket-4711"}
+    opened = api.post("/cases", body, headers=key)
     assert opened.status_code == 201 and opened.json()["number"].startswith("SR")
+    again = api.post("/cases", body, headers=key)  # a client's retry: the same incident
+    assert again.status_code == 200 and again.json()["id"] == opened.json()["id"]
     contract.refresh_from_db()
     assert contract.incidents_remaining == 19
+    assert api.post("/cases", body | {"title": "Nul\u0000byte"}).status_code == 422
     first_case = Case.objects.get()
     copies = []
     for n in range(51):
         copy = Case.objects.get(pk=first_case.pk)
-        copy.pk, copy.title = None, f"Case {n}"
+        copy.pk, copy.title, copy.submission_key = None, f"Case {n}", None
         copies.append(copy)
     Case.objects.bulk_create(copies)
     first = api.get("/cases").json()
@@ -167,6 +171,8 @@ def test_cases_open_page_and_take_notes(api, alice, contoso):
     note = api.post(f"/cases/{case_id}/notes", {"text": "Logs attached."})
     assert note.status_code == 201 and note.json()["text"] == "Logs attached."
     assert api.post(f"/cases/{case_id}/notes", {"text": "   "}).status_code == 422
+    nul = api.post(f"/cases/{case_id}/notes", {"text": "a\u0000b"})
+    assert nul.status_code == 422 and "can't be stored" in nul.json()["detail"]
 
 
 def test_reads_carry_an_etag_and_every_response_its_rate_limit(live_server, alice, settings):
@@ -175,8 +181,10 @@ def test_reads_carry_an_etag_and_every_response_its_rate_limit(live_server, alic
     first = api.get("/offers")
     assert first.headers["RateLimit-Policy"] == '"api-token";q=3;w=60'
     assert first.headers["RateLimit"].startswith('"api-token";r=2;t=')
+    assert "private" in first.headers["Cache-Control"]
     unchanged = api.get("/offers", headers={"If-None-Match": first.headers["ETag"]})
     assert unchanged.status_code == 304
+    assert unchanged.headers["RateLimit"].startswith('"api-token";r=1;t=')
     api.get("/offers")
     refused = api.get("/offers")
     assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
@@ -203,6 +211,11 @@ def test_a_token_lives_a_year_at_most_and_names_are_unique_while_live(alice):
     token(alice, name="Sync")
     with pytest.raises(services.TokenRefused, match="a token with this name already"):
         token(alice, name="Sync")
+    # Expired, it keeps its name until it is revoked; then the name is free again.
+    expired = ApiToken.objects.get(name="Sync")
+    ApiToken.objects.filter(pk=expired.pk).update(expires_at=timezone.now())
+    assert services.revoke_token(expired.pk, alice.partner, alice)
+    token(alice, name="Sync")
 
 
 def test_only_a_global_admin_manages_tokens(client, alice, mona, aaron):
@@ -245,3 +258,30 @@ def test_the_audit_log_names_a_token_its_scopes_and_its_expiry(alice):
     entry = AuditEntry.objects.get(action="api_token_created")
     text = describe(entry.facts)
     assert text.startswith("Token Billing sync, benefits:read support:read, expires ")
+
+
+def test_any_error_is_a_problem_even_where_the_api_has_no_route(api):
+    unknown = api.get("/no-such-thing")
+    assert unknown.status_code == 404
+    assert unknown.headers["Content-Type"] == "application/problem+json"
+    assert unknown.json()["title"] == "Not Found"
+    deleted = api.session.delete(api.base + "/offers", timeout=30)
+    assert deleted.status_code == 405 and deleted.json()["status"] == 405
+    assert "GET" in deleted.headers["Allow"]
+
+
+def test_contract_ids_read_through_the_api_are_a_first_view_in_the_audit_log(
+    live_server, alice, contoso
+):
+    contract = contract_for(contoso.offers.get(level="gold"), Benefit.PRODUCT_SUPPORT, alice)
+    Api(live_server.url, token(alice, ["support:read", "benefits:read"])).get("/contracts")
+    seen = AuditEntry.objects.get(action=AuditEntry.Action.IDS_FIRST_VIEWED)
+    assert seen.facts["contract_id"] == contract.contract_id
+
+
+def test_advisory_hours_are_refused_where_the_page_refuses_them(live_server, alice, contoso):
+    api = Api(live_server.url, token(alice, ["support:read"]))
+    assert api.get("/advisory-hours").json()["total"] == 50
+    contoso.in_partner_membership_center = True
+    contoso.save()
+    assert api.get("/advisory-hours").status_code == 403

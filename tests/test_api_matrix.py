@@ -98,7 +98,7 @@ def call(client, method, path, world, raw, n):
     body = {
         "/activations": {"offer_id": world["offer"].pk, "benefit": "product_support"},
         "/cases": {
-            "contract_id": world["contract"].pk,
+            "contract": world["contract"].pk,
             "product_version_id": world["version"].pk,
             "support_type": "technical",
             "severity": "C",
