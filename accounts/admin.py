@@ -20,6 +20,7 @@ from activation.admin import ReadOnlyAdminMixin
 from benefits_portal.admin import TypedSearchMixin
 from entitlements.models import Partner, Role
 from entitlements.services import account_moved, set_roles
+from entitlements.signals import account_left
 from support.services import remove_links_of
 
 from . import people
@@ -242,6 +243,7 @@ class UserAdmin(TypedSearchMixin, BaseUserAdmin):
             old = Partner.objects.filter(pk=form.initial.get("partner")).first()
             account_moved(obj, old, actor=request.user)
             remove_links_of(obj, request.user, "moved")
+            account_left.send(sender=type(obj), user=obj, actor=request.user, why="moved")
             self.message_user(
                 request,
                 _(

@@ -31,6 +31,7 @@ from audit.services import record
 from entitlements import permissions
 from entitlements.models import Partner, Role, RoleAssignment
 from entitlements.services import set_roles, withdraw_open_requests
+from entitlements.signals import account_left
 from notices.models import Notice
 from notices.services import tell, try_again
 from support.services import remove_links_of
@@ -433,6 +434,7 @@ def deactivate(actor, person):
         person.is_active = False
         person.save(update_fields=["is_active"])
         remove_links_of(person, actor, "deactivated")
+        account_left.send(sender=User, user=person, actor=actor, why="deactivated")
         if person.partner_id:
             with _in_english():
                 record(
@@ -511,6 +513,7 @@ def remove_from_company(actor, person):
         was_invited = is_invited(person)
         set_roles(person, [], actor)
         remove_links_of(person, actor, "removed")
+        account_left.send(sender=User, user=person, actor=actor, why="removed")
         Invitation.objects.filter(user=person, accepted_at=None, revoked_at=None).update(
             revoked_at=timezone.now()
         )

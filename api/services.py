@@ -111,3 +111,26 @@ def token_for(raw):
     if token.last_used_at is None or token.last_used_at < now - LAST_USE_EVERY:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token
+
+
+def revoke_tokens_of(user, actor, why):
+    """Revoke every live token `user` created: they left the company's active users
+    (entitlements.signals.account_left; `why`: "deactivated", "removed", "moved"), and a token
+    must not come back with them if they are reactivated. Audited per token. Returns how many."""
+    live = list(
+        ApiToken.objects.select_for_update()
+        .filter(created_by=user, revoked_at__isnull=True)
+        .select_related("partner")
+    )
+    now = timezone.now()
+    for token in live:
+        token.revoked_at, token.revoked_by = now, actor
+        token.save(update_fields=["revoked_at", "revoked_by"])
+        record(
+            token.partner,
+            AuditEntry.Action.API_TOKEN_REVOKED,
+            f"{token.name} ({token.prefix}): its creator's account {why}",
+            actor,
+            {"token": token.name, "because": why},
+        )
+    return len(live)

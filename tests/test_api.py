@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 import requests
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from activation.models import ActivationRequest
 from api import services
@@ -256,7 +256,8 @@ def test_the_audit_log_names_a_token_its_scopes_and_its_expiry(alice):
 
     token(alice, ["benefits:read", "support:read"], name="Billing sync")
     entry = AuditEntry.objects.get(action="api_token_created")
-    text = describe(entry.facts)
+    with translation.override("en"):
+        text = describe(entry.facts)
     assert text.startswith("Token Billing sync, benefits:read support:read, expires ")
 
 
@@ -285,3 +286,18 @@ def test_advisory_hours_are_refused_where_the_page_refuses_them(live_server, ali
     contoso.in_partner_membership_center = True
     contoso.save()
     assert api.get("/advisory-hours").status_code == 403
+
+
+def test_a_creator_who_leaves_takes_their_tokens_along_for_good(live_server, alice, contoso):
+    from accounts import people
+
+    colleague = UserFactory(partner=contoso, roles=[Role.GLOBAL_ADMIN])
+    raw = token(colleague)
+    api = Api(live_server.url, raw)
+    assert api.get("/offers").status_code == 200
+    people.deactivate(alice, colleague)
+    assert api.get("/offers").status_code == 401
+    people.reactivate(alice, colleague)
+    assert api.get("/offers").status_code == 401  # revoked, not paused
+    entry = AuditEntry.objects.filter(action="api_token_revoked").latest("pk")
+    assert entry.facts["because"] == "deactivated"
