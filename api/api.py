@@ -63,6 +63,14 @@ OPTIONAL_IDEMPOTENCY_KEY = Header(
 class TokenAuth(HttpBearer):
     """`Authorization: Bearer <token>`: a live token of an active creator (api.services)."""
 
+    def __call__(self, request):
+        # Read here rather than by HttpBearer, which logs a header of another scheme whole
+        # (with DEBUG on): a token sent as "Token pbp_..." would land in the log.
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            return None
+        return self.authenticate(request, token.strip())
+
     def authenticate(self, request, token):
         found = services.token_for(token)
         if found is None:

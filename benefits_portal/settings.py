@@ -442,6 +442,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600,
         "options": {"expires": 3000},
     },
+    # The API's Idempotency-Keys older than a month (api.tasks.KEEP_KEYS).
+    "forget-old-idempotency-keys": {
+        "task": "api.tasks.forget_old_idempotency_keys",
+        "schedule": 3600,
+        "options": {"expires": 3000},
+    },
     "forget-expired-cache-entries": {
         "task": "benefits_portal.tasks.forget_expired_cache_entries",
         "schedule": 3600,

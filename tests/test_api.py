@@ -301,3 +301,19 @@ def test_a_creator_who_leaves_takes_their_tokens_along_for_good(live_server, ali
     assert api.get("/offers").status_code == 401  # revoked, not paused
     entry = AuditEntry.objects.filter(action="api_token_revoked").latest("pk")
     assert entry.facts["because"] == "deactivated"
+
+
+def test_idempotency_keys_are_forgotten_after_a_month(api, contoso):
+    from api.models import IdempotencyKey
+    from api.tasks import KEEP_KEYS, forget_old_idempotency_keys
+
+    body = {"offer_id": contoso.offers.get(level="gold").pk, "benefit": "product_support"}
+    api.post("/activations", body, headers={"Idempotency-Key": "old"})
+    api.post(
+        "/activations",
+        body | {"benefit": "signature_cloud_support"},
+        headers={"Idempotency-Key": "new"},
+    )
+    IdempotencyKey.objects.filter(key="old").update(created_at=timezone.now() - KEEP_KEYS)
+    assert forget_old_idempotency_keys() == 1
+    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["new"]
