@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from benefits_portal.forms import DescribedForm
 from entitlements.models import Role
 
 
@@ -50,7 +51,7 @@ def _roles_field(choices):
     )
 
 
-class InviteForm(forms.Form):
+class InviteForm(DescribedForm):
     """Add user: who, with which roles (only those the inviter may give), and the language
     their invitation (and every later email) is written in."""
 
@@ -77,7 +78,7 @@ def _printable(name):
     return name
 
 
-class RolesForm(forms.Form):
+class RolesForm(DescribedForm):
     """A person's roles among those the admin may give; the others they hold are kept."""
 
     def __init__(self, *args, grantable, **kwargs):
@@ -85,7 +86,7 @@ class RolesForm(forms.Form):
         self.fields["roles"] = _roles_field(grantable)
 
 
-class AcceptForm(forms.Form):
+class AcceptForm(DescribedForm):
     """The invitee's new password, twice; the password validators run in people.accept."""
 
     password1 = forms.CharField(

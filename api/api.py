@@ -585,7 +585,7 @@ def case_open(
     key = _case_key(request.auth, idempotency_key)
     earlier = cases.filed_already(user, key)
     if earlier is not None:
-        return Status(200, _case(earlier))
+        return _same_incident(earlier, body)
     version = (
         ProductVersion.objects.select_related("product").filter(pk=body.product_version_id).first()
     )
@@ -606,9 +606,27 @@ def case_open(
     except support.PlanUnavailable as refusal:
         raise HttpError(409, str(refusal)) from None
     if not opened:
-        return Status(200, _case(case))
+        return _same_incident(case, body)
     response["Location"] = reverse("api:case_detail", args=[case.pk])
     return Status(201, _case(case))
+
+
+def _same_incident(case, body):
+    """The incident an Idempotency-Key opened already (200), if `body` asked for the same;
+    another body under the key is refused (422), as for activations."""
+    opened_with = {
+        "contract": case.contract_id,
+        "product_version_id": case.product_version_id,
+        "support_type": case.support_type,
+        "severity": case.severity,
+        "title": case.title,
+        "description": case.description,
+        "contact_name": case.contact_name,
+        "contact_email": case.contact_email,
+    }
+    if body.model_dump(mode="json") != opened_with:
+        raise HttpError(422, "This Idempotency-Key was used with another request body.")
+    return Status(200, _case(case))
 
 
 def _case_key(token, idempotency_key):

@@ -10,6 +10,8 @@ from django.middleware.http import ConditionalGetMiddleware
 from django.utils.cache import patch_cache_control
 
 API_PREFIX = "/api/"
+# The reference page is a page for people, not one of the API's answers.
+NOT_THE_API = {"/api/v1/docs"}
 PROBLEM = "application/problem+json"
 # Headers an error keeps when its body becomes a problem.
 KEPT = ("Allow", "WWW-Authenticate", "Retry-After")
@@ -22,15 +24,15 @@ class ApiResponseMiddleware(ConditionalGetMiddleware):
     (ETag from the body) for a successful read."""
 
     def process_response(self, request, response):
-        if not request.path.startswith(API_PREFIX) or request.path.endswith("/docs"):
+        if not request.path.startswith(API_PREFIX) or request.path in NOT_THE_API:
             return response
+        if response.status_code == 200:
+            response = super().process_response(request, response)  # maybe a 304 or a 412
         if response.status_code >= 400 and not response.get("Content-Type", "").startswith(PROBLEM):
             response = _problem(response)
         # A read may be revalidated (its ETag), never kept for anyone else: /contracts holds
         # the company's IDs.
         patch_cache_control(response, private=True, no_cache=True)
-        if response.status_code == 200:
-            response = super().process_response(request, response)
         usage = getattr(request, "api_rate", None)
         if usage is not None:  # set after the 304 is made: Django's 304 keeps few headers
             name = usage.limit.name.replace(":", "-")

@@ -118,7 +118,7 @@ def revoke_tokens_of(user, actor, why):
     (entitlements.signals.account_left; `why`: "deactivated", "removed", "moved"), and a token
     must not come back with them if they are reactivated. Audited per token. Returns how many."""
     live = list(
-        ApiToken.objects.select_for_update()
+        ApiToken.objects.select_for_update(of=("self",))
         .filter(created_by=user, revoked_at__isnull=True)
         .select_related("partner")
     )

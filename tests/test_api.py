@@ -24,6 +24,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 ALL = ["benefits:read", "activations:write", "support:read", "support:write"]
 
 
+@pytest.fixture(autouse=True)
+def in_english():
+    with translation.override("en"):
+        yield
+
+
 def token(user, scopes=ALL, days=30, name=None):
     _token, raw = services.create_token(
         user,
@@ -150,6 +156,8 @@ def test_cases_open_page_and_take_notes(api, alice, contoso):
     assert opened.status_code == 201 and opened.json()["number"].startswith("SR")
     again = api.post("/cases", body, headers=key)  # a client's retry: the same incident
     assert again.status_code == 200 and again.json()["id"] == opened.json()["id"]
+    other = api.post("/cases", body | {"severity": "A"}, headers=key)
+    assert other.status_code == 422  # another request under a used key
     contract.refresh_from_db()
     assert contract.incidents_remaining == 19
     assert api.post("/cases", body | {"title": "Nul\u0000byte"}).status_code == 422
@@ -269,6 +277,10 @@ def test_any_error_is_a_problem_even_where_the_api_has_no_route(api):
     deleted = api.session.delete(api.base + "/offers", timeout=30)
     assert deleted.status_code == 405 and deleted.json()["status"] == 405
     assert "GET" in deleted.headers["Allow"]
+    failed = api.get("/offers", headers={"If-Match": '"not-this"'})
+    assert failed.status_code == 412
+    assert failed.headers["Content-Type"] == "application/problem+json"
+    assert api.get("/nothing/docs").headers["Content-Type"] == "application/problem+json"
 
 
 def test_contract_ids_read_through_the_api_are_a_first_view_in_the_audit_log(
