@@ -803,3 +803,28 @@ def test_the_api_tokens_page_runs_the_same_queries_at_any_number_of_tokens(clien
         counts["tokens"].append(len(queries))
     assert not growing(counts), counts
     assert max(counts["tokens"]) <= PAGE_QUERY_LIMIT, counts
+
+
+@pytest.mark.django_db
+def test_the_api_lists_run_the_same_queries_at_any_size(client, alice, company):
+    from api import services as api_services
+
+    _token, raw = api_services.create_token(
+        alice,
+        "counts",
+        ["benefits:read", "support:read"],
+        timezone.now() + datetime.timedelta(days=1),
+    )
+    headers = {"Authorization": f"Bearer {raw}"}
+    paths = ["offers", "activations", "contracts", "cases", "advisory-hours"]
+    counts = {path: [] for path in paths}
+    client.get("/api/v1/offers", headers=headers)  # the token's first use is recorded once
+    for size in SIZES:
+        company.grow_to(size)
+        for path in paths:
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(f"/api/v1/{path}", headers=headers)
+            assert response.status_code == 200, (path, response.content)
+            counts[path].append(len(queries))
+    assert not growing(counts), counts
+    assert max(max(each) for each in counts.values()) <= PAGE_QUERY_LIMIT, counts
