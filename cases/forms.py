@@ -153,14 +153,16 @@ class AdvisoryRequestForm(SubmittedOnce, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for name in ("request_type", "country", "language"):
+        # Blank on the model (a service request has no product, an incident no request type),
+        # required of an advisory request.
+        for name in ("product", "request_type", "country", "language"):
             self.fields[name].required = True
         self.fields["request_type"].choices = Case.RequestType.choices
         self.fields["product"].queryset = Product.objects.order_by("name")
         self.fields["product"].empty_label = _("Choose a product")
-        self.fields["product"].error_messages["invalid_choice"] = _(
-            "Choose a product from the list."
-        )
+        self.fields["product"].error_messages["invalid_choice"] = self.fields[
+            "product"
+        ].error_messages["required"] = _("Choose a product from the list.")
         self.fields["description"].widget.attrs.pop("maxlength", None)
 
     def clean_contact_phone(self):

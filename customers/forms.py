@@ -73,6 +73,7 @@ class RequestForm(DescribedForm, SubmittedOnce, forms.ModelForm):
         self.partner, self.routes = customer.partner, routes
         service = self.fields["service"]
         service.queryset = Service.objects.filter(subscriptions__customer=customer).order_by("name")
+        service.required = True  # blank on the model: incidents and advisory requests have none
         service.empty_label = _("Choose a service")
         service.error_messages["required"] = _("Choose the service the issue is with.")
         service.error_messages["invalid_choice"] = _(

@@ -582,6 +582,16 @@ def test_any_health_feed_is_applied_whole_or_refused_with_nothing_changed(db, fe
     key="",
 )
 @example(
+    service="",
+    category="billing",
+    severity="B",
+    title="No service chosen",
+    description="ok",
+    contact_email="a@b.example",
+    contact_phone="",
+    key="",
+)
+@example(
     service="m365",
     category="subscription_management",
     severity="C",

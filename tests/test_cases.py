@@ -320,6 +320,13 @@ def advisory_fields(**extra):
     }
 
 
+def test_an_advisory_request_without_a_product_is_said_and_files_nothing(sign_in, bob):
+    response = sign_in(bob).post(ADVISORY, advisory_fields(product=""))
+    assert response.status_code == 400
+    assert "Choose a product from the list." in response.content.decode()
+    assert not Case.objects.exists()
+
+
 def test_an_advisory_request_sent_twice_is_filed_once(sign_in, bob):
     client = sign_in(bob)
     page = client.get(ADVISORY).content.decode()

@@ -559,3 +559,11 @@ def test_a_form_sent_again_with_changes_keeps_them_and_files_a_new_request_only_
     assert fresh != first["submission_key"]
     client.post(new_request(fourth_coffee), edited | {"submission_key": fresh})
     assert Case.objects.count() == 2
+
+
+def test_a_request_without_a_service_is_said_and_files_nothing(client, carol, fourth_coffee, m365):
+    client.force_login(carol)
+    response = client.post(new_request(fourth_coffee), form(m365) | {"service": ""})
+    assert response.status_code == 400
+    assert "Choose the service the issue is with." in text_of(response)
+    assert not Case.objects.exists()
