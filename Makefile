@@ -58,7 +58,7 @@ node_modules/axe-core/axe.min.js: package.json
 # each on its own test database and Redis database.
 TEST_PROCESSES ?= 2
 test: install node_modules/axe-core/axe.min.js
-	$(BIN)/pytest -n $(TEST_PROCESSES) $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_PROCESSES) --dist loadgroup $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

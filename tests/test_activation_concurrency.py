@@ -13,7 +13,12 @@ from activation.models import ActivationEvent, ActivationRequest
 from entitlements.rules import Benefit
 
 # These tests flush the database; conftest.reference_data puts back what migrations made.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    # Up to fifty connections each: one test process runs them one after the other, so that
+    # two of them at once never pass PostgreSQL's max_connections (100 by default).
+    pytest.mark.xdist_group("many_connections"),
+]
 
 
 def all_at_once(count, action):

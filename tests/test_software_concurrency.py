@@ -13,7 +13,12 @@ from .factories import OfferFactory, PartnerFactory, UserFactory, pool, software
 from .test_activation_concurrency import all_at_once, signed_in_clients
 
 # These tests flush the database; conftest.reference_data puts back what migrations made.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    # Up to fifty connections each: one test process runs them one after the other, so that
+    # two of them at once never pass PostgreSQL's max_connections (100 by default).
+    pytest.mark.xdist_group("many_connections"),
+]
 
 
 def test_fifty_parallel_get_keys_by_one_company_draw_one_set(alice, mona, contoso):

@@ -12,7 +12,12 @@ from .test_activation_concurrency import all_at_once, signed_in_clients
 from .test_support import ADD, contract_for, incident_fields, step2
 
 # These tests flush the database; conftest.reference_data puts back what migrations made.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    # Up to fifty connections each: one test process runs them one after the other, so that
+    # two of them at once never pass PostgreSQL's max_connections (100 by default).
+    pytest.mark.xdist_group("many_connections"),
+]
 
 
 @pytest.mark.parametrize("accounts", [1, 8])
