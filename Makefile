@@ -10,6 +10,8 @@ run: export SIMULATED_DAY_SECONDS ?= 20
 run: export ACTIVATION_SWEEP_SECONDS ?= 5
 # Links in emails point at the port it serves, unless PORTAL_URL says otherwise.
 run: export PORTAL_URL ?= http://127.0.0.1:$(PORT)
+# Webhooks may go to a receiver on this machine (elsewhere only public addresses are called).
+run: export WEBHOOK_ALLOWED_ADDRESSES ?= 127.0.0.1
 # Tests run with production settings (DEBUG off), which want a key and collected static files.
 test: export SECRET_KEY ?= test-only-secret-key
 test: export STATIC_MANIFEST ?= false

@@ -26,6 +26,8 @@ from entitlements.permissions import (
 )
 from entitlements.rules import RENEWAL_WINDOW_DAYS
 from entitlements.signals import benefit_used
+from notices import webhooks
+from notices.models import WebhookEvent
 from notices.services import tell
 from support.models import SupportContract
 from support.services import draw_nine_digits
@@ -80,13 +82,30 @@ def _due_after(start, stages=1):
 
 
 def _record(request, from_state, actor=None, note="", at=None):
-    ActivationEvent.objects.create(
+    """Record the request's move from `from_state` to its state now, and tell the company's
+    webhook endpoints of it."""
+    event = ActivationEvent.objects.create(
         request=request,
         at=at or clock.now(),
         actor=actor,
         from_state=from_state,
         to_state=request.state,
         note=note[:NOTE_MAX_LENGTH],  # an error's text can be any length
+    )
+    completed = request.state == State.ACTIVE
+    webhooks.announce(
+        request.offer.partner_id,
+        WebhookEvent.ACTIVATION_COMPLETED if completed else WebhookEvent.ACTIVATION_STAGE_CHANGED,
+        subject=f"activation:{request.pk}",
+        key=f"activation-event:{event.pk}",
+        data={
+            "activation_id": request.pk,
+            "offer_id": request.offer_id,
+            "benefit": request.benefit or None,
+            "product": request.product.name if request.product_id else None,
+            "from_state": from_state or None,
+            "state": request.state,
+        },
     )
 
 

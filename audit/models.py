@@ -66,6 +66,11 @@ class AuditEntry(models.Model):
         SERVICE_REQUEST_FILED = "service_request_filed", _("Service request filed for a customer")
         API_TOKEN_CREATED = "api_token_created", _("API token created")
         API_TOKEN_REVOKED = "api_token_revoked", _("API token revoked")
+        WEBHOOK_ENDPOINT_ADDED = "webhook_endpoint_added", _("Webhook endpoint added")
+        WEBHOOK_ENDPOINT_DISABLED = "webhook_endpoint_disabled", _("Webhook endpoint disabled")
+        WEBHOOK_ENDPOINT_ENABLED = "webhook_endpoint_enabled", _("Webhook endpoint enabled")
+        WEBHOOK_ENDPOINT_REMOVED = "webhook_endpoint_removed", _("Webhook endpoint removed")
+        WEBHOOK_REDELIVERED = "webhook_redelivered", _("Webhook delivery sent again")
 
     partner = models.ForeignKey(
         "entitlements.Partner", on_delete=models.CASCADE, related_name="audit_entries"

@@ -473,6 +473,18 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 3000},
     },
     # Advisory hours about to lapse with their membership year, unused (cases.services).
+    # Webhook deliveries due again after a failed try, or whose sender died.
+    "send-due-webhooks": {
+        "task": "notices.tasks.send_due_webhooks",
+        "schedule": 5,
+        "options": {"expires": 4.5},
+    },
+    # Webhook endpoints removed an hour ago, and deliveries done with a month ago.
+    "forget-old-webhooks": {
+        "task": "notices.tasks.forget_old_webhooks",
+        "schedule": 3600,
+        "options": {"expires": 3000},
+    },
     "remind-advisory-hours-expiring": {
         "task": "cases.tasks.remind_hours_expiring",
         "schedule": 3600,
@@ -492,3 +504,25 @@ LOGGING = {
 
 # The JSON API (api/): requests a minute per token.
 API_REQUESTS_PER_MINUTE = env_int("API_REQUESTS_PER_MINUTE", 300)
+
+# Webhooks (notices.webhooks): the seconds between a failed try and the next (after the last,
+# the delivery is given up: about three and a half days in all, as Standard Webhooks' own
+# senders do), and the days an endpoint may fail every try before it is disabled.
+try:
+    WEBHOOK_RETRY_DELAYS = [
+        int(seconds)
+        for seconds in env_list(
+            "WEBHOOK_RETRY_DELAYS", ["5", "300", "1800", "7200", "18000"] + ["36000"] * 8
+        )
+    ]
+except ValueError:
+    raise ImproperlyConfigured(
+        "WEBHOOK_RETRY_DELAYS must be whole seconds, comma-separated."
+    ) from None
+if not WEBHOOK_RETRY_DELAYS or min(WEBHOOK_RETRY_DELAYS) < 1:
+    raise ImproperlyConfigured("WEBHOOK_RETRY_DELAYS must list at least one delay of 1 s or more.")
+WEBHOOK_DISABLE_AFTER_DAYS = env_int("WEBHOOK_DISABLE_AFTER_DAYS", 3)
+# Webhooks go only to public addresses (no loopback, private or link-local ones: a URL must
+# not reach into the portal's own network). These addresses are let through anyway: a local
+# receiver in development and in tests.
+WEBHOOK_ALLOWED_ADDRESSES = env_list("WEBHOOK_ALLOWED_ADDRESSES")

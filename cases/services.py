@@ -17,6 +17,8 @@ from entitlements import rules as entitlement_rules
 from entitlements.models import MembershipOffer
 from entitlements.permissions import FILE_CUSTOMER_REQUESTS, VIEW_COMPANY_CASES, can
 from entitlements.signals import benefit_used
+from notices import webhooks
+from notices.models import WebhookEvent
 from notices.reminders import tell_advisory_hours_expiring
 from notices.services import tell
 from support.models import ContractLink, IncidentCredit, SupportContract
@@ -101,8 +103,10 @@ def add_note(case_pk, author, text):
         entry = CaseEntry.objects.create(case=case, author=author, from_support=False, text=text)
         reopened = case.state == Case.State.RESOLVED and not gave_back(case)
         if case.state == Case.State.WAITING_ON_YOU or reopened:
+            from_state = case.state
             case.state, case.resolution = Case.State.IN_PROGRESS, ""
             case.save(update_fields=["state", "resolution"])
+            _announce_state(case, from_state)
     return entry
 
 
@@ -126,11 +130,14 @@ def reply(case_pk, staff, text, waiting_on_you=False):
             state = Case.State.IN_PROGRESS
         else:
             state = case.state  # in progress, or resolved: a reply doesn't reopen it
+        from_state = case.state
         if state != case.state:
             case.state = state
             fields.append("state")
         if fields:
             case.save(update_fields=fields)
+        if state != from_state:
+            _announce_state(case, from_state)
         _tell_opener(case, entry)
     return entry
 
@@ -185,6 +192,7 @@ def change(case_pk, actor, state=None, resolution=None, severity=None):
         case.save(update_fields=fields)
         if before.state != case.state:
             _tell_state(case, actor)
+            _announce_state(case, before.state)
         record(
             case.partner,
             AuditEntry.Action.INCIDENT_CHANGED,
@@ -215,8 +223,10 @@ def close(case_pk, user):
         if case.state == Case.State.CLOSED:
             return False
         resolution = case.resolution or Case.Resolution.WITHDRAWN
+        from_state = case.state
         case.state, case.resolution = Case.State.CLOSED, resolution
         case.save(update_fields=["state", "resolution"])
+        _announce_state(case, from_state)
         record(
             case.partner,
             AuditEntry.Action.INCIDENT_CHANGED,
@@ -402,6 +412,25 @@ def _tell_state(case, actor):
             "resolution": case.resolution,
         },
         url=case_url(case),
+    )
+
+
+def _announce_state(case, from_state):
+    """Tell the company's webhook endpoints that the case moved from `from_state` to its
+    state now (one event per move)."""
+    webhooks.announce(
+        case.partner_id,
+        WebhookEvent.CASE_STATE_CHANGED,
+        subject=f"case:{case.pk}",
+        key=f"case:{case.pk}:{from_state}>{case.state}:{clock.now().isoformat()}",
+        data={
+            "case": case.pk,
+            "number": case.number,
+            "kind": case.kind,
+            "from_state": from_state,
+            "state": case.state,
+            "resolution": case.resolution,
+        },
     )
 
 

@@ -5,6 +5,7 @@ from .permissions import (
     MANAGE_API_TOKENS,
     MANAGE_CONTRACTS,
     MANAGE_SIGN_IN,
+    MANAGE_WEBHOOKS,
     VIEW_AUDIT_LOG,
     VIEW_CUSTOMERS,
     VIEW_ROLES,
@@ -27,6 +28,7 @@ def capabilities(request):
         "open_access_requests": SimpleLazyObject(lambda: _open_access_requests(user)),
         "can_manage_sign_in": signed_in and can(user, MANAGE_SIGN_IN),
         "can_manage_api_tokens": signed_in and can(user, MANAGE_API_TOKENS),
+        "can_manage_webhooks": signed_in and can(user, MANAGE_WEBHOOKS),
         # The account menu links to the account's Entra connection when the portal has Entra.
         "entra_sign_in": signed_in and _entra_configured(),
     }

@@ -56,6 +56,9 @@ VIEW_COMPANY_CASES = "cases.view_company"
 CANCEL_OFFERS = "offers.cancel"
 # Create and revoke the company's API tokens (Account settings → API tokens; issue 19).
 MANAGE_API_TOKENS = "api.tokens"
+# Add and remove the company's webhook endpoints, read their delivery logs and redeliver; be
+# told when the portal disables one that keeps failing (Account settings → Webhooks; issue 19).
+MANAGE_WEBHOOKS = "api.webhooks"
 # Holders must use two-factor authentication: every role that sees the Access ID and Contract
 # ID, as Partner Center itself requires of every user (DOMAIN.md, later docs).
 TWO_FACTOR_REQUIRED = "account.two_factor_required"
@@ -83,6 +86,7 @@ CAPABILITIES = {
             ASSIGN_ANY_ROLE,
             MANAGE_SIGN_IN,
             MANAGE_API_TOKENS,
+            MANAGE_WEBHOOKS,
         }
     ),
     Role.MPN_PARTNER_ADMIN: frozenset(
@@ -132,6 +136,7 @@ IN_PLAIN_WORDS = {
     MANAGE_SIGN_IN: _("Connect the company's Microsoft Entra ID for sign-in"),
     VIEW_COMPANY_CASES: _("See every support case of the company, not only your own"),
     MANAGE_API_TOKENS: _("Create and revoke the company's API tokens"),
+    MANAGE_WEBHOOKS: _("Add webhook endpoints, read their delivery logs and redeliver"),
     TWO_FACTOR_REQUIRED: _("Sign in with two-factor authentication (required)"),
 }
 

@@ -23,7 +23,8 @@ from entitlements.permissions import RECEIVE_REMINDERS, people_who_can
 from entitlements.rules import RENEWAL_WINDOW_DAYS, OfferKind
 from support.models import ContractLink, SupportContract
 
-from .models import Notice
+from . import webhooks
+from .models import Notice, WebhookEvent
 from .services import tell
 
 Kind = Notice.Kind
@@ -31,6 +32,12 @@ Kind = Notice.Kind
 # 7 days"): a contract gets the nearest threshold reached, so one first seen 5 days before its
 # end gets the 7-day reminder only.
 EXPIRY_THRESHOLDS = [(7, Kind.CONTRACT_EXPIRING_7), (30, Kind.CONTRACT_EXPIRING_30)]
+# What a company's webhook endpoints are told of each of these reminders.
+WEBHOOK_EVENTS = {
+    Kind.CONTRACT_EXPIRING_30: WebhookEvent.CONTRACT_EXPIRING,
+    Kind.CONTRACT_EXPIRING_7: WebhookEvent.CONTRACT_EXPIRING,
+    Kind.INCIDENTS_LOW: WebhookEvent.INCIDENTS_RUNNING_OUT,
+}
 # "2 or fewer incidents left" (the same issue), on a contract with counted incidents.
 FEW_INCIDENTS = 2
 
@@ -202,4 +209,17 @@ def _tell_about_contract(contract, kind, receivers):
                 context=context,
                 url=reverse("support:contracts"),
             )
+        webhooks.announce(
+            contract.partner_id,
+            WEBHOOK_EVENTS[kind],
+            subject=f"contract:{contract.pk}",
+            key=f"{kind}:contract:{contract.pk}",
+            data={
+                "contract": contract.pk,
+                "benefit": contract.benefit,
+                "ends_on": contract.ends_on,
+                "days_left": (contract.ends_on - clock.today()).days,
+                "incidents_remaining": contract.incidents_remaining,
+            },
+        )
     return told

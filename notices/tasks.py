@@ -6,7 +6,7 @@ from celery import shared_task
 
 from activation.tasks import RETRY_WHILE_DATABASE_IS_AWAY
 
-from . import reminders, services
+from . import reminders, services, webhooks
 
 log = logging.getLogger(__name__)
 
@@ -29,3 +29,18 @@ def send_reminders():
     told = reminders.send_reminders()
     if told:
         log.info("Told %s people of contracts, incidents or renewals", told)
+
+
+@shared_task(soft_time_limit=webhooks.SWEEP_TIME_LIMIT)
+def send_due_webhooks():
+    # No retry: the beat's next sweep comes within seconds.
+    delivered = webhooks.send_due()
+    if delivered:
+        log.info("Delivered %s webhook(s)", delivered)
+
+
+@shared_task(soft_time_limit=900)
+def forget_old_webhooks():
+    forgotten = webhooks.forget_old()
+    if forgotten:
+        log.info("Forgot %s webhook endpoint(s) and deliveries", forgotten)

@@ -9,8 +9,9 @@ every activation must be completed exactly once and nothing lost, and the outbox
 told everyone: each person told of each completed activation has one notice (never two in
 their notices list: a constraint), each invitee one, and by the end each an email with the IDs
 or the invitation's link (twice only where "at least once" allows: a worker killed between
-sending and recording it). The figures
-are printed at the end; the exit status is non-zero if any is wrong.
+sending and recording it). Each company's webhook endpoint, a receiver in this process, must
+have had every stage of every activation, in order (twice only where "at least once" allows).
+The figures are printed at the end; the exit status is non-zero if any is wrong.
 
 It uses the database DATABASE_URL names (migrating it) and stops and restarts the Redis server
 REDIS_URL names (on 127.0.0.1; 6379 on CI), so it is for a machine of its own, such as CI's,
@@ -34,6 +35,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "benefits_portal.settings")
 os.environ["SIMULATED_DAY_SECONDS"] = "2"  # a stage every few seconds
+# The drill's webhook receiver listens on this machine; a failed call is tried again soon.
+WEBHOOK_ENV = {"WEBHOOK_ALLOWED_ADDRESSES": "127.0.0.1", "WEBHOOK_RETRY_DELAYS": "1,1,2,2,5,5,10"}
+os.environ.update(WEBHOOK_ENV)
 warnings.filterwarnings("ignore", "No directory at")  # static files aren't collected here
 
 import django  # noqa: E402
@@ -52,9 +56,11 @@ from activation.services import ids_ready_about, notice_recipients  # noqa: E402
 from entitlements.models import Competency, MembershipOffer, Partner, Role  # noqa: E402
 from entitlements.rules import Benefit, Level, OfferKind  # noqa: E402
 from entitlements.services import set_roles  # noqa: E402
-from notices.models import Notice  # noqa: E402
+from notices import webhooks  # noqa: E402
+from notices.models import Notice, WebhookDelivery  # noqa: E402
 from support.models import SupportContract  # noqa: E402
 from tests.factories import TOTP_SECRET  # noqa: E402
+from tests.webhook_receiver import Receiver  # noqa: E402
 from tests.workers import Worker, wait_for  # noqa: E402
 
 REDIS_PORT = str(urlsplit(os.environ.get("REDIS_URL", "")).port or 6379)
@@ -64,6 +70,7 @@ REDIS_START = (
 )
 STAGES = ["submitted", "in_review", "provisioning", "active"]
 figures = Counter()
+receiver = None  # the companies' webhook receiver, started by main()
 INVITATION_LINK = "/dashboard/account/invitation/"
 
 
@@ -91,6 +98,11 @@ def company(label):
     )
     set_roles(admin, [Role.GLOBAL_ADMIN, Role.MPN_PARTNER_ADMIN])
     TOTP.activate(admin, TOTP_SECRET)
+    endpoint, _added = webhooks.add_endpoint(
+        admin, receiver.url, ["activation.stage_changed", "activation.completed"]
+    )
+    endpoint.secret = receiver.server.secret  # one receiver checks every company's signatures
+    endpoint.save(update_fields=["secret"])
     return partner, admin
 
 
@@ -155,7 +167,31 @@ def all_done(partners):
     return (
         notices.count() >= requests.count()
         and not Notice.objects.filter(partner__in=partners).email_pending().exists()
+        and not WebhookDelivery.objects.filter(
+            endpoint__partner__in=partners, delivered_at__isnull=True
+        ).exists()
     )
+
+
+def check_the_webhooks(requests):
+    """(lost, sent twice, out of order, badly signed) of these activations' webhooks: each
+    stage one delivery, received at least once, first received in the order of the stages."""
+    got = receiver.got()
+    lost = repeated = disordered = 0
+    for request in requests:
+        deliveries = list(
+            WebhookDelivery.objects.filter(subject=f"activation:{request.pk}")
+            .order_by("pk")
+            .values_list("message_id", flat=True)
+        )
+        lost += max(0, len(STAGES) - len(deliveries))
+        received = [g["id"] for g in got if g["id"] in deliveries]
+        for message_id in deliveries:
+            lost += message_id not in received
+            repeated += max(0, received.count(message_id) - 1)
+        disordered += list(dict.fromkeys(received)) != deliveries
+    badly_signed = sum(not g["verified"] for g in got)
+    return lost, repeated, disordered, badly_signed
 
 
 def check_the_outbox(requests, emails):
@@ -228,17 +264,23 @@ def check(partners, fault, worker):
     figures["notices doubled"] += notices_doubled
     figures["emails lost"] += emails_lost
     figures["emails sent twice (at least once)"] += emails_repeated
+    hooks_lost, hooks_repeated, disordered, badly_signed = check_the_webhooks(requests)
+    figures["webhooks lost"] += hooks_lost
+    figures["webhooks sent twice (at least once)"] += hooks_repeated
+    figures["webhooks out of order"] += disordered
+    figures["webhooks badly signed"] = badly_signed  # over every company so far
     print(
         f"  {fault}: {requests.count()} activations and {len(partners)} invitations, "
         f"duplicates {duplicates}, lost {lost}; "
         f"notices lost {notices_lost}, doubled {notices_doubled}; emails lost {emails_lost}, "
-        f"sent twice {emails_repeated}"
+        f"sent twice {emails_repeated}; webhooks lost {hooks_lost}, sent twice "
+        f"{hooks_repeated}, out of order {disordered}"
     )
 
 
 def worker_in(folder, tmp):
     (tmp / folder).mkdir()
-    return Worker(tmp / folder, SIMULATED_DAY_SECONDS=2, ACTIVATION_SWEEP_SECONDS=1)
+    return Worker(tmp / folder, SIMULATED_DAY_SECONDS=2, ACTIVATION_SWEEP_SECONDS=1, **WEBHOOK_ENV)
 
 
 def drill_worker_kills(tmp):
@@ -331,21 +373,36 @@ def drill_dropped_connections(tmp):
 
 
 def main():
+    global receiver
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         sys.exit("The fault drill needs DATABASE_URL on PostgreSQL and REDIS_URL on Redis.")
     setup_test_environment()  # the test client's host, 'testserver', is allowed
     call_command("migrate", verbosity=0)
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
+        receiver = Receiver(secret=webhooks.new_secret(), record=tmp / "webhooks.jsonl")
         Worker(tmp, SIMULATED_DAY_SECONDS=2).purge()
         print("Fault drill")
         drill_worker_kills(tmp)
         drill_redis_down(tmp)
         drill_dropped_connections(tmp)
     print(", ".join(f"{name}: {value}" for name, value in figures.items()))
-    wrong = ("duplicates", "lost", "page errors", "notices lost", "notices doubled", "emails lost")
+    wrong = (
+        "duplicates",
+        "lost",
+        "page errors",
+        "notices lost",
+        "notices doubled",
+        "emails lost",
+        "webhooks lost",
+        "webhooks out of order",
+        "webhooks badly signed",
+    )
     if any(figures[name] for name in wrong):
-        sys.exit("The drill found duplicates, lost activations or notices, or failed pages.")
+        sys.exit(
+            "The drill found duplicates, lost activations, notices or webhooks, webhooks out of "
+            "order, or failed pages."
+        )
 
 
 if __name__ == "__main__":

@@ -18,7 +18,8 @@ from audit.services import entry, record
 from cases.models import Case
 from cases.rules import first_response_due
 from entitlements.rules import OfferKind
-from notices.models import Notice
+from notices import webhooks
+from notices.models import Notice, WebhookEvent
 
 from . import rules
 from .models import ContractLink, IncidentCredit, ProductVersion, SupportContract
@@ -77,6 +78,14 @@ def add_contract(user, access_id, contract_id):
         # Someone with both IDs tried again: the company's admins see that too.
         link = ContractLink.objects.select_related("contract").get(user=user, contract=contract)
         added = False
+    if added:
+        webhooks.announce(
+            contract.partner_id,
+            WebhookEvent.CONTRACT_LINKED,
+            subject=f"contract:{contract.pk}",
+            key=f"contract-link:{link.pk}",
+            data={"contract": contract.pk, "benefit": contract.benefit, "user": user.email},
+        )
     record(
         contract.partner,
         AuditEntry.Action.CONTRACT_LINKED if added else AuditEntry.Action.CONTRACT_ADDED_AGAIN,

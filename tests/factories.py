@@ -15,6 +15,7 @@ from entitlements.models import Competency, MembershipOffer, Partner
 from entitlements.permissions import needs_two_factor
 from entitlements.rules import CLOUD_COMPETENCIES, Level, OfferKind
 from entitlements.services import set_roles
+from notices.models import WebhookEndpoint
 
 PASSWORD = "Partner!2026"
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
@@ -142,3 +143,18 @@ def pool(product, count, prefix=None):
         LicenseKey(product=product, key=key, loaded_at=timezone.now()) for key in keys
     )
     return keys
+
+
+class WebhookEndpointFactory(factory.django.DjangoModelFactory):
+    """A webhook endpoint of its creator's company, told of case state changes; made as it is,
+    without add_endpoint's check that its address is public (nothing calls it)."""
+
+    class Meta:
+        model = WebhookEndpoint
+
+    created_by = factory.SubFactory(UserFactory)
+    partner = factory.SelfAttribute("created_by.partner")
+    url = factory.Sequence(lambda n: f"https://hooks{n}.example/portal")
+    events = factory.LazyFunction(lambda: ["case.state_changed"])
+    secret = "whsec_c2VjcmV0IG9mIGEgdGVzdA=="
+    created_at = factory.LazyFunction(timezone.now)

@@ -229,7 +229,7 @@ def test_a_token_lives_a_year_at_most_and_names_are_unique_while_live(alice):
 def test_only_a_global_admin_manages_tokens(client, alice, mona, aaron):
     from django.urls import reverse
 
-    page = reverse("api_tokens:tokens")
+    page = reverse("integrations:tokens")
     for refused in (mona, aaron):
         client.force_login(refused)
         assert client.get(page).status_code == 403

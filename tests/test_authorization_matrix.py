@@ -30,13 +30,13 @@ from devtools.models import SubscriptionAssignment
 from entitlements.models import Role, RoleAssignment
 from entitlements.rules import Benefit, Level, OfferKind
 from marketing.models import MarketingContact
-from notices.models import Notice
+from notices.models import Notice, WebhookDelivery, WebhookEndpoint
 from notices.services import tell
 from software.models import Download, LicenseKey
 from support.models import ContractLink, SupportContract
 
 from .conftest import FAST_PASSWORD_HASHERS, make_contoso, own_caches
-from .factories import PartnerFactory, UserFactory, pool, software
+from .factories import PartnerFactory, UserFactory, WebhookEndpointFactory, pool, software
 from .test_cases import open_incident
 from .test_cloud import cloud_catalogue
 from .test_go_to_market import go_to_market
@@ -78,6 +78,8 @@ CONTOSO_VISUAL_STUDIO = "contoso_visual_studio"  # Contoso Gold's first Visual S
 CONTOSO_GO_TO_MARKET = "contoso_go_to_market"  # a Go-To-Market offer of Contoso's Gold offer
 CONTOSO_CUSTOMER = "contoso_customer"  # a customer of Contoso, in CSP here
 CONTOSO_TOKEN = "contoso_token"  # an API token Contoso's Global admin created
+CONTOSO_WEBHOOK = "contoso_webhook"  # a webhook endpoint of Contoso's
+CONTOSO_DELIVERY = "contoso_delivery"  # a delivery to that endpoint, delivered
 
 
 def everyone(answer):
@@ -368,12 +370,35 @@ MATRIX = {
         },
     },
     # Account settings → API tokens: Global admins; an empty form is refused (issue 19).
-    "api_tokens:tokens": {
+    "integrations:tokens": {
         "GET": benefit_page(viewers={"global_admin"}, other_company=200, method_ok=200),
         "POST": benefit_page(viewers={"global_admin"}, other_company=400, method_ok=400),
     },
-    "api_tokens:revoke": {
+    "integrations:revoke": {
         "args": CONTOSO_TOKEN,
+        "GET": everyone(405),
+        "POST": benefit_page(viewers={"global_admin"}, other_company=404, method_ok=302),
+    },
+    # Account settings → Webhooks: Global admins; an empty form is refused (issue 19).
+    "integrations:webhooks": {
+        "GET": benefit_page(viewers={"global_admin"}, other_company=200, method_ok=200),
+        "POST": benefit_page(viewers={"global_admin"}, other_company=400, method_ok=400),
+    },
+    "integrations:webhook": {
+        "args": CONTOSO_WEBHOOK,
+        "GET": benefit_page(viewers={"global_admin"}, other_company=404, method_ok=200),
+        "POST": everyone(405),
+    },
+    **{
+        name: {
+            "args": CONTOSO_WEBHOOK,
+            "GET": everyone(405),
+            "POST": benefit_page(viewers={"global_admin"}, other_company=404, method_ok=302),
+        }
+        for name in ("integrations:webhook_enabled", "integrations:webhook_remove")
+    },
+    "integrations:redeliver": {
+        "args": CONTOSO_DELIVERY,
         "GET": everyone(405),
         "POST": benefit_page(viewers={"global_admin"}, other_company=404, method_ok=302),
     },
@@ -540,6 +565,8 @@ def test_every_url_taking_an_id_gives_another_company_404():
             CONTOSO_GO_TO_MARKET,
             CONTOSO_CUSTOMER,
             CONTOSO_TOKEN,
+            CONTOSO_WEBHOOK,
+            CONTOSO_DELIVERY,
         )
         # Another company's user who could open such a page of their own finds nothing.
         answers = [
@@ -630,7 +657,20 @@ def make_world(contoso):
         ["benefits:read"],
         timezone.now() + datetime.timedelta(days=30),
     )
+    endpoint = WebhookEndpointFactory(created_by=users["global_admin"])
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint,
+        event="case.state_changed",
+        subject=f"case:{case.pk}",
+        key="case-moved",
+        message_id="msg_1",
+        payload={"type": "case.state_changed"},
+        created_at=timezone.now(),
+        delivered_at=timezone.now(),
+    )
     args = {
+        CONTOSO_WEBHOOK: [endpoint.pk],
+        CONTOSO_DELIVERY: [endpoint.pk, delivery.pk],
         CONTOSO_TOKEN: [api_token.pk],
         CONTOSO_CUSTOMER: [customer.pk],
         CONTOSO_GO_TO_MARKET: [gold.pk, case_study.pk],
@@ -683,6 +723,8 @@ def stored():
         list(LicenseKey.objects.order_by("pk").values_list("offer", "first_viewed_by")),
         list(SubscriptionAssignment.objects.values_list("pk", "assignee", "ended_at")),
         list(MarketingContact.objects.values_list("pk", "user", "email", "phone", "language")),
+        list(WebhookEndpoint.objects.values_list("pk", "disabled_at")),
+        list(WebhookDelivery.objects.values_list("pk", "due_at")),
     )
 
 

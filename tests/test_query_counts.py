@@ -27,7 +27,7 @@ from notices.services import tell
 from support.models import ContractLink, IncidentCredit, ProductVersion, SupportContract
 from support.services import record_first_views
 
-from .factories import UserFactory
+from .factories import UserFactory, WebhookEndpointFactory
 
 SIZES = [1, 10, 100]
 PAGE_QUERY_LIMIT = 10
@@ -797,7 +797,7 @@ def test_the_api_tokens_page_runs_the_same_queries_at_any_number_of_tokens(clien
             )
         made = size
         with CaptureQueriesContext(connection) as queries:
-            response = client.get(reverse("api_tokens:tokens"))
+            response = client.get(reverse("integrations:tokens"))
         assert response.status_code == 200
         assert response.content.decode().count("Revoke<span") == size
         counts["tokens"].append(len(queries))
@@ -826,5 +826,44 @@ def test_the_api_lists_run_the_same_queries_at_any_size(client, alice, company):
                 response = client.get(f"/api/v1/{path}", headers=headers)
             assert response.status_code == 200, (path, response.content)
             counts[path].append(len(queries))
+    assert not growing(counts), counts
+    assert max(max(each) for each in counts.values()) <= PAGE_QUERY_LIMIT, counts
+
+
+@pytest.mark.django_db
+def test_the_webhook_pages_run_the_same_queries_at_any_number_of_endpoints_and_deliveries(
+    client, alice
+):
+
+    first = WebhookEndpointFactory(created_by=alice)
+    made, counts = 0, {"endpoints": [], "log": []}
+    client.force_login(alice)
+    for size in SIZES:
+        for n in range(made, size):
+            if n:
+                WebhookEndpointFactory(created_by=alice)
+            delivery = first.deliveries.create(
+                event="case.state_changed",
+                subject=f"case:{n}",
+                key=f"k{n}",
+                message_id=f"msg_{n}",
+                payload={},
+                created_at=timezone.now(),
+                due_at=timezone.now() if n % 2 else None,
+            )
+            for status in (500, 204):
+                delivery.attempt_log.create(at=timezone.now(), status_code=status, milliseconds=9)
+        made, shown = size, {}
+        for name, url in (
+            ("endpoints", reverse("integrations:webhooks")),
+            ("log", reverse("integrations:webhook", args=[first.pk])),
+        ):
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(url)
+            assert response.status_code == 200
+            counts[name].append(len(queries))
+            shown[name] = response.content.decode()
+        assert shown["endpoints"].count('<td class="url">') == size
+        assert shown["log"].count('class="delivery"') == min(size, 20)
     assert not growing(counts), counts
     assert max(max(each) for each in counts.values()) <= PAGE_QUERY_LIMIT, counts

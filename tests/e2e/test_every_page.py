@@ -129,6 +129,32 @@ def the_pages():
         ["benefits:read", "support:read"],
         timezone.now() + datetime.timedelta(days=90),
     )
+    # A webhook endpoint with a long URL: one delivery tried twice (the first with a long
+    # answer), one waiting.
+    from ..factories import WebhookEndpointFactory
+
+    endpoint = WebhookEndpointFactory(
+        created_by=admin,
+        url=f"https://{'a' * 60}.example/{LONG_WORD}",
+        events=["activation.completed", "case.state_changed"],
+    )
+    for n, due in enumerate([None, timezone.now()]):
+        delivery = endpoint.deliveries.create(
+            event="case.state_changed",
+            subject=f"case:{case.pk}",
+            key=f"case:{n}",
+            message_id=f"msg_{uuid.uuid4().hex}",
+            payload={},
+            created_at=timezone.now(),
+            due_at=due,
+            attempts=2 - n,
+            delivered_at=None if due else timezone.now(),
+        )
+        if due is None:
+            delivery.attempt_log.create(
+                at=timezone.now(), status_code=500, milliseconds=1200, excerpt=LONG_WORD * 2
+            )
+            delivery.attempt_log.create(at=timezone.now(), status_code=204, milliseconds=35)
     from customers.models import Customer
 
     fourth_coffee = Customer.objects.get(domain="fourthcoffee.onmicrosoft.com")
@@ -158,7 +184,9 @@ def the_pages():
             reverse("accounts:my_access"),
             reverse("accounts:access_requests"),
             reverse("accounts:entra"),  # sign-in with Microsoft Entra ID, a group mapped
-            reverse("api_tokens:tokens"),  # a token listed, and the form
+            reverse("integrations:tokens"),  # a token listed, and the form
+            reverse("integrations:webhooks"),  # an endpoint listed, and the form
+            reverse("integrations:webhook", args=[endpoint.pk]),  # its delivery log
             reverse("notices:notices"),  # read and unread, the bell counting one
             reverse("socialaccount_connections"),
             reverse("support:create"),
