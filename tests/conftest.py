@@ -133,6 +133,17 @@ def own_cache_keys(settings, request):
     settings.CACHES = own_caches(settings.CACHES)
 
 
+@pytest.fixture(autouse=True)
+def language_of_its_own():
+    """Each test starts in the default language: a page a test asked for in Japanese leaves
+    Japanese active in the thread (LocaleMiddleware activates, nothing deactivates), and the
+    next test in the process would format its expected dates in it."""
+    from django.utils import translation
+
+    yield
+    translation.deactivate()
+
+
 # Every factory user hashes a password; the production hasher is slow by design.
 FAST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

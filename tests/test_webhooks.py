@@ -613,7 +613,7 @@ def test_the_log_page_shows_each_try_and_redelivers(client, alice, contoso, rece
     page = client.get(url).content.decode()
     assert "Delivery sent again" in page and "Waiting: to be sent again" in page
     # While a delivery waits, the log reloads itself; htmx asks for the log alone.
-    assert 'hx-trigger="load delay:3s"' in page
+    assert 'data-hx-trigger="load delay:3s"' in page
     fragment = client.get(url, headers={"HX-Request": "true"}).content.decode()
     assert fragment.startswith('<div id="deliveries">') and "<html" not in fragment
 
