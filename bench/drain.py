@@ -164,6 +164,12 @@ CLEANUP = [
         "(SELECT id FROM entitlements_partner WHERE name LIKE %s)",
     ),
     (
+        "notices",
+        "DELETE FROM notices_notice WHERE recipient_id IN "
+        "(SELECT u.id FROM accounts_user u "
+        "JOIN entitlements_partner p ON p.id = u.partner_id WHERE p.name LIKE %s)",
+    ),
+    (
         "role assignments",
         "DELETE FROM entitlements_roleassignment WHERE user_id IN "
         "(SELECT u.id FROM accounts_user u "

@@ -1,9 +1,10 @@
 """The one way to tell someone something, and the delivery of what they are told.
 
 `tell` writes one outbox row (a Notice) in the caller's transaction; once it commits a worker
-is nudged to email it. The state lives in the row, so a broker that is down or a worker that
-is killed delays an email and never loses it: the beat sweep (`send_pending`) sends whatever
-is due, claiming rows with SKIP LOCKED and a lease.
+is nudged to send what is due (`send_pending`), in batches over one connection to the mail
+server, claiming rows with SKIP LOCKED and a lease. The state lives in the row, so a broker
+that is down or a worker that is killed delays an email and never loses it: the beat's sweep
+runs the same `send_pending` every 30 seconds.
 """
 
 import contextlib
@@ -13,7 +14,7 @@ from smtplib import SMTPRecipientsRefused
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
@@ -23,7 +24,7 @@ from accounts import emails
 from accounts.models import Invitation, invitation_key, invitation_url
 from activation import clock
 from entitlements.models import Role, offer_title
-from entitlements.permissions import ASSIGN_ROLES, VIEW_BENEFITS, can
+from entitlements.permissions import ASSIGN_ROLES, VIEW_BENEFITS, can, read_roles
 from entitlements.rules import Benefit
 
 from .models import EMAIL_ONLY, TO_CLOSED_ACCOUNTS, Notice
@@ -74,7 +75,7 @@ def tell(person, kind, *, about, context=None, url="", email_to="", language="")
     now = clock.now()
     try:
         with transaction.atomic():
-            notice = Notice.objects.create(
+            Notice.objects.create(
                 recipient=person,
                 partner_id=person.partner_id,
                 kind=kind,
@@ -91,20 +92,21 @@ def tell(person, kind, *, about, context=None, url="", email_to="", language="")
         if Notice.objects.filter(recipient=person, kind=kind, about=about).exists():
             return False
         raise
-    pk = notice.pk
-    transaction.on_commit(lambda: _enqueue_delivery(pk))
+    transaction.on_commit(nudge_sender)
     return True
 
 
-def _enqueue_delivery(pk):
-    from .tasks import deliver_notice
+def nudge_sender():
+    """Ask a worker to send the emails that are due. A sender sends every email due, so one
+    nudge serves a burst of notices; more are harmless (SKIP LOCKED)."""
+    from .tasks import send_pending_notices
 
     try:
-        deliver_notice.apply_async((pk,), priority=settings.NOTICE_EMAIL_PRIORITY)
+        send_pending_notices.apply_async(priority=settings.NOTICE_EMAIL_PRIORITY)
     except SoftTimeLimitExceeded:
         raise
-    except Exception:  # the broker is down: the row is saved and the sweep sends it
-        log.warning("Could not reach the broker; notice %s waits for the sweep.", pk)
+    except Exception:  # the broker is down: the rows are saved and the sweep sends them
+        log.warning("Could not reach the broker; notices wait for the sweep.")
 
 
 # Reading a notice
@@ -172,56 +174,52 @@ class _ServerAway(Exception):
     """The mail server could not take an email: the rest of a round waits for the next."""
 
 
-def deliver(notice_pk):
-    """Email one notice if it is due and no other sender holds it; returns whether it was sent.
-
-    Claims the row with a conditional update (a lease), sends with no lock held, and records
-    the result only while the claim is still its own. Raises nothing for a mail server's
-    refusal or absence: a refused address is given up (logged), a server that is away makes
-    the email due again later (`retry_delay`), until MAX_ATTEMPTS.
-    """
-    now = clock.now()
-    lease_end = now + LEASE
-    if not Notice.objects.filter(pk=notice_pk, email_due_at__lte=now).update(
-        email_due_at=lease_end
-    ):
-        return False
-    notice = Notice.objects.select_related("recipient").get(pk=notice_pk)
-    try:
-        return _send(notice, lease_end)
-    except _ServerAway:
-        return False
-
-
 def send_pending(batch_size=BATCH_SIZE):
-    """Email every notice that is due (new, or waiting for a retry, or whose sender died);
-    returns how many were sent. Rows another sender holds are skipped: it is sending them.
-    A mail server that is away ends the round at its first failure; the rest of the batch is
-    tried once its lease lapses, each email's tries counted only when it is tried."""
+    """Email every notice that is due (new, or waiting for a retry, or whose sender died),
+    over one connection to the mail server; returns how many were sent. Rows another sender
+    holds are skipped: it is sending them. A mail server that is away ends the round at its
+    first failure; the rest of the batch is tried once its lease lapses, each email's tries
+    counted only when it is tried."""
     sent = 0
-    while True:
-        lease_end = clock.now() + LEASE
-        with transaction.atomic():
-            batch = list(
-                Notice.objects.filter(email_due_at__lte=clock.now())
-                .select_for_update(skip_locked=True)
-                .order_by("email_due_at", "pk")
-                .values_list("pk", flat=True)[:batch_size]
-            )
-            Notice.objects.filter(pk__in=batch).update(email_due_at=lease_end)
-        claimed = Notice.objects.filter(pk__in=batch, email_due_at=lease_end)
-        try:
-            for notice in claimed.select_related("recipient").order_by("email_due_at", "pk"):
-                sent += _send(notice, lease_end)
-        except _ServerAway:
-            return sent
-        if len(batch) < batch_size:
-            return sent
+    connection = get_connection()
+    try:
+        while True:
+            round_sent, more = _send_a_batch(batch_size, connection)
+            sent += round_sent
+            if not more:
+                return sent
+    finally:
+        connection.close()
 
 
-def _send(notice, lease_end):
-    """Try the notice's email once, if this sender's claim (`lease_end`) still holds; True if
-    sent. Raises _ServerAway when the mail server could not take it (tried again later)."""
+def _send_a_batch(batch_size, connection):
+    """Claim up to `batch_size` due notices and email them over `connection`; returns (how
+    many were sent, whether there may be more to send)."""
+    lease_end = clock.now() + LEASE
+    with transaction.atomic():
+        batch = list(
+            Notice.objects.filter(email_due_at__lte=clock.now())
+            .select_for_update(skip_locked=True)
+            .order_by("email_due_at", "pk")
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        Notice.objects.filter(pk__in=batch).update(email_due_at=lease_end)
+    claimed = Notice.objects.filter(pk__in=batch, email_due_at=lease_end)
+    notices = list(claimed.select_related("recipient__partner").order_by("email_due_at", "pk"))
+    read_roles([notice.recipient for notice in notices])  # for `_stale`, in one query
+    sent = 0
+    try:
+        for notice in notices:
+            sent += _send(notice, lease_end, connection)
+    except _ServerAway:
+        return sent, False
+    return sent, len(batch) == batch_size
+
+
+def _send(notice, lease_end, connection):
+    """Try the notice's email once over `connection`, if this sender's claim (`lease_end`)
+    still holds; True if sent. Raises _ServerAway when the mail server could not take it
+    (tried again later)."""
     # The lease starts again for this email, and this is a try.
     renewed = clock.now() + LEASE
     if not Notice.objects.filter(pk=notice.pk, email_due_at=lease_end).update(
@@ -244,7 +242,9 @@ def _send(notice, lease_end):
         _try_later(mine, notice, attempts, error)
         return False
     try:
-        EmailMessage(subject, body, to=[notice.email_to or person.email]).send()
+        EmailMessage(
+            subject, body, to=[notice.email_to or person.email], connection=connection
+        ).send()
     except SoftTimeLimitExceeded:
         raise  # the task's time is up: the lease lapses and the next sweep sends it
     except SMTPRecipientsRefused as error:

@@ -4,21 +4,15 @@ import logging
 
 from celery import shared_task
 
-from activation.tasks import RETRY_WHILE_DATABASE_IS_AWAY
-
 from . import reminders, services, webhooks
 
 log = logging.getLogger(__name__)
 
 
-@shared_task(**RETRY_WHILE_DATABASE_IS_AWAY)
-def deliver_notice(notice_pk):
-    services.deliver(notice_pk)
-
-
 @shared_task(soft_time_limit=300)
 def send_pending_notices():
-    # No retry: the next sweep comes within a minute.
+    # Nudged once a change that told someone commits, and run by the beat every 30 seconds;
+    # no retry: the next sweep comes within a minute.
     sent = services.send_pending()
     if sent:
         log.info("Sent %s pending notice email(s)", sent)

@@ -23,7 +23,7 @@ from activation.models import ActivationEvent, ActivationRequest
 from entitlements.models import Role
 from entitlements.rules import Benefit, Level
 from notices.models import Notice
-from notices.services import _enqueue_delivery as enqueue_delivery
+from notices.services import nudge_sender
 from support.models import SupportContract
 
 from .factories import OfferFactory, PartnerFactory, UserFactory, competency
@@ -174,8 +174,8 @@ def test_a_backlog_of_emails_does_not_hold_up_the_next_stage(worker, alice, cont
     )
     services.complete_now(done.pk, None)  # queues its email
     [notice] = Notice.objects.filter(about=services.ids_ready_about(done.pk))
-    for _ in range(20):  # a backlog: emails of a burst of completions (these find it sent)
-        enqueue_delivery(notice.pk)
+    for _ in range(20):  # a backlog: nudges of a burst of completions (these find it sent)
+        nudge_sender()
     waiting, _ = services.request_activation(
         contoso.offers.get(level="silver"), Benefit.PRODUCT_SUPPORT, alice
     )

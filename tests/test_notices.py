@@ -21,7 +21,7 @@ from entitlements.models import Role
 from entitlements.rules import Benefit
 from notices import services, tasks
 from notices.models import Notice
-from notices.services import LEASE, MAX_ATTEMPTS, deliver, send_pending, tell
+from notices.services import LEASE, MAX_ATTEMPTS, send_pending, tell
 
 from .workers import worker_database_url
 
@@ -77,11 +77,10 @@ def test_an_unknown_kind_is_refused(alice, clock):
         tell(alice, "no_such_kind", about="x")
 
 
-def test_deliver_sends_once_and_a_repeated_message_changes_nothing(alice, clock):
+def test_a_sender_sends_once_and_another_sweep_changes_nothing(alice, clock):
     tell_expiring(alice)
     notice = Notice.objects.get()
-    assert deliver(notice.pk) is True
-    assert deliver(notice.pk) is False
+    assert send_pending() == 1
     assert send_pending() == 0
     notice.refresh_from_db()
     assert (notice.sent_at, notice.email_due_at, notice.attempts) == (clock.now(), None, 1)
@@ -90,12 +89,25 @@ def test_deliver_sends_once_and_a_repeated_message_changes_nothing(alice, clock)
     assert "http://" in email.body and "/supportforbusiness/contracts" in email.body
 
 
+def test_a_burst_of_emails_goes_over_one_connection_to_the_mail_server(alice, clock, monkeypatch):
+    opened = []
+
+    def connection(**kwargs):
+        opened.append(EmailBackend(**kwargs))
+        return opened[-1]
+
+    monkeypatch.setattr(services, "get_connection", connection)
+    for n in range(services.BATCH_SIZE * 2 + 5):  # three batches
+        tell_expiring(alice, about=f"contract:{n}")
+    assert send_pending() == services.BATCH_SIZE * 2 + 5
+    assert len(opened) == 1 and len(mail.outbox) == services.BATCH_SIZE * 2 + 5
+
+
 def test_a_claim_of_a_sender_that_was_killed_lapses_and_the_sweep_sends(alice, clock):
     tell_expiring(alice)
     # A worker claimed it and was killed before it sent anything.
     Notice.objects.update(email_due_at=clock.now() + LEASE, attempts=1)
     assert send_pending() == 0
-    assert deliver(Notice.objects.get().pk) is False
     clock.advance(seconds=LEASE.total_seconds() + 1)
     assert send_pending() == 1
     assert len(mail.outbox) == 1
@@ -107,7 +119,7 @@ def test_with_the_broker_down_the_change_stands_and_the_sweep_sends(
     def broker_down(*args, **kwargs):
         raise ConnectionRefusedError("redis is down")
 
-    monkeypatch.setattr(tasks.deliver_notice, "apply_async", broker_down)
+    monkeypatch.setattr(tasks.send_pending_notices, "apply_async", broker_down)
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         assert tell_expiring(alice) is True
     assert "Could not reach the broker" in caplog.text
@@ -116,18 +128,19 @@ def test_with_the_broker_down_the_change_stands_and_the_sweep_sends(
     assert [m.to for m in mail.outbox] == [[alice.email]]
 
 
-def test_the_broker_nudges_a_worker_once_the_change_commits(
-    alice, clock, monkeypatch, django_capture_on_commit_callbacks
+def test_the_broker_nudges_a_sender_once_the_change_commits(
+    alice, mona, clock, monkeypatch, django_capture_on_commit_callbacks
 ):
     sent = []
     monkeypatch.setattr(
-        tasks.deliver_notice, "apply_async", lambda args, **kw: sent.append(deliver(*args))
+        tasks.send_pending_notices, "apply_async", lambda **kw: sent.append(send_pending())
     )
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         tell_expiring(alice)
+        tell_expiring(mona)
         assert sent == []  # nothing before the commit
-    assert sent == [True]
-    assert len(mail.outbox) == 1
+    assert sent == [2, 0]  # the first sender sent both; the second found nothing left
+    assert len(mail.outbox) == 2
 
 
 class Server:
