@@ -203,16 +203,25 @@ def _send_a_batch(batch_size, connection):
             .order_by("email_due_at", "pk")
             .values_list("pk", flat=True)[:batch_size]
         )
-        Notice.objects.filter(pk__in=batch).update(email_due_at=lease_end)
+        # Each claimed email's try is counted now, in one statement, not as it goes: an email
+        # that kills its sender still uses up its tries.
+        Notice.objects.filter(pk__in=batch).update(
+            email_due_at=lease_end, attempts=F("attempts") + 1
+        )
     claimed = Notice.objects.filter(pk__in=batch, email_due_at=lease_end)
     notices = list(claimed.select_related("recipient__partner").order_by("email_due_at", "pk"))
     read_roles([notice.recipient for notice in notices])  # for `_stale`, in one query
     sent = 0
-    try:
-        for notice in notices:
+    for tried, notice in enumerate(notices):
+        try:
             sent += _send(notice, lease_end, connection)
-    except _ServerAway:
-        return sent, False
+        except _ServerAway:
+            # The rest wait for the next round, their claim lapsing; not tried, not counted.
+            untried = [later.pk for later in notices[tried + 1 :]]
+            Notice.objects.filter(pk__in=untried, email_due_at=lease_end).update(
+                attempts=F("attempts") - 1
+            )
+            return sent, False
     return sent, len(batch) == batch_size
 
 
@@ -220,14 +229,22 @@ def _send(notice, lease_end, connection):
     """Try the notice's email once over `connection`, if this sender's claim (`lease_end`)
     still holds; True if sent. Raises _ServerAway when the mail server could not take it
     (tried again later)."""
-    # The lease starts again for this email, and this is a try.
-    renewed = clock.now() + LEASE
-    if not Notice.objects.filter(pk=notice.pk, email_due_at=lease_end).update(
-        email_due_at=renewed, attempts=F("attempts") + 1
-    ):
-        return False  # too slow: the lease lapsed and another sender took it
-    attempts = notice.attempts + 1
-    mine = Notice.objects.filter(pk=notice.pk, email_due_at=renewed)
+    if lease_end - clock.now() < LEASE / 2:
+        # A slow batch: this email's claim starts again, if it is still this sender's. While
+        # a claim is fresh no other sender can hold the row, so no statement is needed.
+        renewed = clock.now() + LEASE
+        if not Notice.objects.filter(pk=notice.pk, email_due_at=lease_end).update(
+            email_due_at=renewed
+        ):
+            return False  # too slow: the lease lapsed and another sender took it
+        lease_end = renewed
+    attempts = notice.attempts  # this try counted when claimed
+    mine = Notice.objects.filter(pk=notice.pk, email_due_at=lease_end)
+    if attempts > MAX_ATTEMPTS:
+        # Every try so far ended with its sender (killed, out of time) before a result.
+        log.error("Notice %s: given up after %s tries that never ended", notice.pk, attempts - 1)
+        mine.update(email_due_at=None, gave_up_at=clock.now(), last_error="No try ended")
+        return False
     person = notice.recipient
     stale = _stale(notice, person)
     if stale:

@@ -7,6 +7,7 @@ import smtplib
 
 import psycopg
 import pytest
+from celery.exceptions import SoftTimeLimitExceeded
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
 from django.db import IntegrityError, connection, transaction
@@ -111,6 +112,28 @@ def test_a_claim_of_a_sender_that_was_killed_lapses_and_the_sweep_sends(alice, c
     clock.advance(seconds=LEASE.total_seconds() + 1)
     assert send_pending() == 1
     assert len(mail.outbox) == 1
+
+
+def test_an_email_whose_sender_never_ends_uses_up_its_tries_and_is_given_up(
+    alice, clock, monkeypatch
+):
+    """Each try is counted when the email is claimed: one that stops its sender every time
+    (its task out of time, its worker killed) is given up after MAX_ATTEMPTS, not tried
+    forever."""
+    tell_expiring(alice)
+
+    def out_of_time(*args, **kwargs):
+        raise SoftTimeLimitExceeded
+
+    monkeypatch.setattr(EmailBackend, "send_messages", out_of_time)
+    for _ in range(MAX_ATTEMPTS):
+        with pytest.raises(SoftTimeLimitExceeded):
+            send_pending()
+        clock.advance(seconds=LEASE.total_seconds() + 1)
+    assert send_pending() == 0
+    notice = Notice.objects.get()
+    assert notice.gave_up_at == clock.now() and notice.email_due_at is None
+    assert notice.attempts == MAX_ATTEMPTS + 1
 
 
 def test_with_the_broker_down_the_change_stands_and_the_sweep_sends(
