@@ -227,7 +227,12 @@ def webhook_enabled(request, partner, endpoint_id):
     except WebhookEndpoint.DoesNotExist:
         raise Http404("No such webhook endpoint of this company.") from None
     if not changed:
-        messages.info(request, _("No change: the endpoint was so already."))
+        messages.info(
+            request,
+            _("No change: the endpoint was enabled already.")
+            if enabled
+            else _("No change: the endpoint was disabled already."),
+        )
     elif enabled:
         messages.success(request, _("Endpoint enabled: the deliveries waiting are sent now."))
     else:

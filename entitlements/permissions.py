@@ -180,15 +180,18 @@ MANAGED_IN_PMC = frozenset(
 CSP_CAPABILITIES = frozenset({VIEW_CUSTOMERS, FILE_CUSTOMER_REQUESTS})
 
 
+def _grants_in_force():
+    """Role assignments not past their end: a time-boxed grant past its end is gone even
+    before the sweeper deletes it."""
+    return Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
+
+
 def roles_of(user):
     """The user's roles in their company, read once per request."""
     if not user.is_authenticated or user.partner_id is None:
         return frozenset()
     if not hasattr(user, "_partner_roles"):
-        # A time-boxed grant past its end is gone even before the sweeper deletes it.
-        held = user.role_assignments.filter(
-            Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
-        )
+        held = user.role_assignments.filter(_grants_in_force())
         user._partner_roles = frozenset(Role(role) for role in held.values_list("role", flat=True))
     return user._partner_roles
 
@@ -198,7 +201,7 @@ def read_roles(users):
     for code that asks `can` of a batch of people (the outbox's sender). Returns nothing."""
     held = {}
     assignments = RoleAssignment.objects.filter(
-        Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()),
+        _grants_in_force(),
         user__in=[user.pk for user in users if user.partner_id is not None],
     ).values_list("user_id", "role")
     for user_id, role in assignments:

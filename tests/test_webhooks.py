@@ -624,7 +624,7 @@ def test_disable_enable_and_remove_from_the_page(client, alice, contoso, receive
     enabled = reverse("integrations:webhook_enabled", args=[endpoint.pk])
     client.post(enabled, {"enabled": "0"})
     again = client.post(enabled, {"enabled": "0"}, follow=True)
-    assert "No change: the endpoint was so already." in again.content.decode()
+    assert "No change: the endpoint was disabled already." in again.content.decode()
     endpoint.refresh_from_db()
     assert endpoint.disabled_by == alice
     client.post(enabled, {"enabled": "1"})
