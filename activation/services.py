@@ -6,6 +6,7 @@ the mover expects, so a duplicate message, a second worker or a double click cha
 """
 
 import datetime
+import functools
 import importlib
 import logging
 
@@ -17,18 +18,20 @@ from django.utils.translation import gettext as _
 
 from audit.models import AuditEntry
 from audit.services import record
-from entitlements.models import MembershipOffer
+from benefits_portal import bulk
+from entitlements.models import MembershipOffer, offer_title
 from entitlements.permissions import (
     RECEIVE_ACTIVATION_NOTICES,
     VIEW_BENEFITS,
     can,
-    people_who_can,
+    people_who_can_in,
+    read_roles,
 )
-from entitlements.rules import RENEWAL_WINDOW_DAYS
+from entitlements.rules import RENEWAL_WINDOW_DAYS, Benefit
 from entitlements.signals import benefit_used
 from notices import webhooks
-from notices.models import WebhookEvent
-from notices.services import tell
+from notices.models import Notice, WebhookEvent
+from notices.services import tell_all
 from support.models import SupportContract
 from support.services import draw_nine_digits
 
@@ -63,6 +66,8 @@ STAGES_LEFT = {State.SUBMITTED: 3, State.IN_REVIEW: 2, State.PROVISIONING: 1}
 # A worker is nudged only for waits up to a minute: Redis redelivers messages with long ETAs,
 # and the sweeper moves everything that is due anyway.
 NUDGE_HORIZON_SECONDS = 60
+# Requests a sweep moves in one transaction: statements per batch, not per request (issue 20).
+SWEEP_BATCH_SIZE = 500
 CONTRACT_DAYS = 365
 # A contract may outlive its offer by the renewal window, no more.
 CONTRACT_GRACE_DAYS = RENEWAL_WINDOW_DAYS
@@ -84,28 +89,47 @@ def _due_after(start, stages=1):
 def _record(request, from_state, actor=None, note="", at=None):
     """Record the request's move from `from_state` to its state now, and tell the company's
     webhook endpoints of it."""
-    event = ActivationEvent.objects.create(
-        request=request,
-        at=at or clock.now(),
-        actor=actor,
-        from_state=from_state,
-        to_state=request.state,
-        note=note[:NOTE_MAX_LENGTH],  # an error's text can be any length
+    _record_moves([(request, from_state)], actor, note, at)
+
+
+def _record_moves(moves, actor=None, note="", at=None):
+    """`_record` for a batch: takes a list of (request, from_state); a few statements however
+    many moves (bulk.insert, webhooks.announce_all). Returns nothing."""
+    at = at or clock.now()
+    events = bulk.insert(
+        ActivationEvent,
+        [
+            {
+                "request_id": request.pk,
+                "at": at,
+                "actor_id": actor.pk if actor else None,
+                "from_state": from_state,
+                "to_state": request.state,
+                "note": note[:NOTE_MAX_LENGTH],  # an error's text can be any length
+            }
+            for request, from_state in moves
+        ],
     )
-    completed = request.state == State.ACTIVE
-    webhooks.announce(
-        request.offer.partner_id,
-        WebhookEvent.ACTIVATION_COMPLETED if completed else WebhookEvent.ACTIVATION_STAGE_CHANGED,
-        subject=f"activation:{request.pk}",
-        key=f"activation-event:{event.pk}",
-        data={
-            "activation_id": request.pk,
-            "offer_id": request.offer_id,
-            "benefit": request.benefit or None,
-            "product": request.product.name if request.product_id else None,
-            "from_state": from_state or None,
-            "state": request.state,
-        },
+    webhooks.announce_all(
+        [
+            (
+                request.offer.partner_id,
+                WebhookEvent.ACTIVATION_COMPLETED
+                if request.state == State.ACTIVE
+                else WebhookEvent.ACTIVATION_STAGE_CHANGED,
+                f"activation:{request.pk}",
+                f"activation-event:{event}",
+                {
+                    "activation_id": request.pk,
+                    "offer_id": request.offer_id,
+                    "benefit": request.benefit or None,
+                    "product": request.product.name if request.product_id else None,
+                    "from_state": from_state or None,
+                    "state": request.state,
+                },
+            )
+            for (request, from_state), event in zip(moves, events, strict=True)
+        ]
     )
 
 
@@ -115,6 +139,28 @@ def _audit(request, action, actor=None, extra="", **facts):
     what = {"product": request.product.name} if request.product_id else {"benefit": request.benefit}
     facts = {**what, "offer": request.offer.facts, **facts}
     record(request.offer.partner, action, subject, actor, facts)
+
+
+def _audit_row(request, action):
+    """`_audit` of a technical benefit's move the processing made (no actor), as a row for
+    bulk.insert."""
+    offer = request.offer
+    return {
+        "partner_id": offer.partner_id,
+        "action": action,
+        "subject": _in_english(request.benefit, offer.kind, offer.level, offer.facts["competency"]),
+        "actor_id": None,
+        "actor_email": "",
+        "facts": {"benefit": request.benefit, "offer": request.offer.facts},
+    }
+
+
+@functools.lru_cache(maxsize=1024)
+def _in_english(benefit, kind, level, competency):
+    """A technical benefit's audit subject, "<benefit>, <offer>", in English (as `_audit`
+    writes it): the record reads the same to all. Kept, as a drain writes thousands."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return f"{Benefit(benefit).label}, {offer_title(kind, level, competency)}"[:300]
 
 
 def _nudge(request):
@@ -289,7 +335,7 @@ def advance_due(request_id):
         return _advance_locked(request)
 
 
-def sweep(batch_size=200):
+def sweep(batch_size=SWEEP_BATCH_SIZE):
     """Move every due request a stage on; returns how many moved. Rows a worker holds right
     now are skipped: that worker is moving them. Each batch stamps SweeperRun, the record
     the health endpoint reads to tell that the sweeper runs."""
@@ -302,13 +348,75 @@ def sweep(batch_size=200):
                 .select_related("offer__partner", "offer__competency", "requested_by", "product")
                 .order_by("due_at")[:batch_size]
             )
-            for request in due:
-                moved += _advance_locked(request)
+            moved += _advance_batch(due)
         # Batch by batch, so a long sweep through a backlog still shows it is alive.
         SweeperRun.record(moved)
         if len(due) < batch_size:
             break
     return moved
+
+
+def _advance_batch(requests):
+    """Move `requests` (due, their rows held by this transaction) a stage on; returns how
+    many moved.
+
+    Technical benefits still entitled move together, set-wise: their contracts, state
+    changes, events, webhooks, audit entries and notices take a few statements for the whole
+    batch (issue 20). The rest, and all of them if moving together fails, move one by one
+    (`_advance_locked`), which says why each stops.
+    """
+    today = clock.today()
+    together = [request for request in requests if _may_move_together(request, today)]
+    one_by_one = set(requests) - set(together)  # rows are equal by pk
+    moved = sum(_advance_locked(request) for request in requests if request in one_by_one)
+    if not together:
+        return moved
+    try:
+        with transaction.atomic():
+            _move_together(together)
+    except Exception:
+        log.warning("A batch of %s activations moves one by one", len(together), exc_info=True)
+        for request in together:
+            request.refresh_from_db()
+        return moved + sum(_advance_locked(request) for request in together)
+    for request in together:
+        if request.state != State.ACTIVE:
+            _nudge(request)
+    return moved + len(together)
+
+
+def _may_move_together(request, today):
+    """Whether `request` is a technical benefit nothing stops."""
+    try:
+        return not request.product_id and _problem(request, today) is None
+    except Exception:
+        return False  # moved alone, which says what went wrong
+
+
+def _move_together(requests):
+    """One stage on for each of `requests`, technical benefits that `_problem` lets through,
+    in statements per batch, not per request. Raises what the database raises, and
+    PermanentFailure(NO_IDS) when no unique IDs could be drawn."""
+    now = clock.now()
+    moves = [(request, request.state) for request in requests]
+    completing = [request for request in requests if NEXT[request.state] == State.ACTIVE]
+    contracts = _issue_contracts(completing)
+    for from_state in {from_state for _request, from_state in moves}:
+        group = [request for request, before in moves if before == from_state]
+        to_state = NEXT[from_state]
+        changes = {"state": to_state, STAMP[to_state]: now, "attempts": 0, "updated_at": now}
+        if to_state == State.ACTIVE:
+            changes["due_at"] = None
+        else:
+            changes["due_at"] = _due_after(now)
+            changes["expected_at"] = _due_after(now, STAGES_LEFT[to_state])
+        ActivationRequest.objects.filter(pk__in=[request.pk for request in group]).update(**changes)
+        for request in group:
+            for field, value in changes.items():
+                setattr(request, field, value)
+    _record_moves(moves, at=now)
+    bulk.insert(AuditEntry, [_audit_row(request, Action.IDS_REVEALED) for request in completing])
+    _tell_ids_ready(list(zip(completing, contracts, strict=True)))
 
 
 # Errors worth trying again: the database or the network was away for a moment.
@@ -321,7 +429,9 @@ def _advance_locked(request, actor=None, note="", nudge=True):
     from_state = request.state
     try:
         with transaction.atomic():
-            _check_still_entitled(request)
+            problem = _problem(request, clock.today())
+            if problem:
+                raise PermanentFailure(problem)
             request.state = NEXT[from_state]
             setattr(request, STAMP[request.state], now)
             if request.state == State.ACTIVE:
@@ -372,7 +482,7 @@ def _complete(request, now):
     with the IDs; a catalogue product what its room makes."""
     if request.product_id:
         return _provisioner(request).complete(request, clock.today())
-    return _issue_contract(request, now)
+    return _issue_contracts([request])[0]
 
 
 def _told_complete(request, made, actor):
@@ -383,21 +493,24 @@ def _told_complete(request, made, actor):
         provisioner.tell_complete(request, made)
     else:
         _audit(request, Action.IDS_REVEALED, actor)
-        _tell_ids_ready(request, made)
+        _tell_ids_ready([(request, made)])
 
 
-def _check_still_entitled(request):
+def _problem(request, today):
+    """Why `request` can't move on any more (a Failure), or None: its benefit or product
+    withdrawn, its company out of MPN, its offer ended."""
     offer = request.offer
     if request.product_id:
         problem = _provisioner(request).problem(request)
         if problem:
-            raise PermanentFailure(problem)
+            return problem
     elif offer.entitlement(request.benefit) is None:
-        raise PermanentFailure(Failure.BENEFIT_WITHDRAWN)
+        return Failure.BENEFIT_WITHDRAWN
     if not offer.partner.is_mpn_associated:
-        raise PermanentFailure(Failure.LEFT_MPN)
-    if not offer.is_active(clock.today()):
-        raise PermanentFailure(Failure.OFFER_ENDED)
+        return Failure.LEFT_MPN
+    if not offer.is_active(today):
+        return Failure.OFFER_ENDED
+    return None
 
 
 def _note_transient_failure(request, error, now):
@@ -443,33 +556,60 @@ def _fail(request, failure, actor=None, at=None, note=""):
     )
 
 
-def _issue_contract(request, now):
-    """The support contract, with its Access ID and Contract ID: one per request, ever."""
-    entitlement = request.offer.entitlement(request.benefit)
+def _issue_contracts(requests):
+    """The support contracts of `requests` (technical benefits completing now), with their
+    Access IDs and Contract IDs: one per request, ever, in one statement for the batch.
+    Returns them in the requests' order. A drawn ID that is taken already, or drawn twice,
+    redraws the batch's IDs, up to 5 times; then raises PermanentFailure(NO_IDS)."""
+    if not requests:
+        return []
     starts_on = clock.today()
-    ends_on = min(
-        starts_on + datetime.timedelta(days=CONTRACT_DAYS),
-        request.offer.ends_on + datetime.timedelta(days=CONTRACT_GRACE_DAYS),
-    )
+    contracts = []
+    for request in requests:
+        entitlement = request.offer.entitlement(request.benefit)
+        contracts.append(
+            SupportContract(
+                activation=request,
+                partner=request.offer.partner,
+                benefit=request.benefit,
+                starts_on=starts_on,
+                ends_on=min(
+                    starts_on + datetime.timedelta(days=CONTRACT_DAYS),
+                    request.offer.ends_on + datetime.timedelta(days=CONTRACT_GRACE_DAYS),
+                ),
+                incidents_total=entitlement.incidents,
+                incidents_remaining=entitlement.incidents,
+                pack_name=entitlement.pack_name,
+            )
+        )
+    fields = [
+        "activation_id",
+        "partner_id",
+        "benefit",
+        "starts_on",
+        "ends_on",
+        "incidents_total",
+        "incidents_remaining",
+        "pack_name",
+        "access_id",
+        "contract_id",
+    ]
     for _attempt in range(5):
+        for contract in contracts:
+            contract.access_id = draw_nine_digits()
+            contract.contract_id = draw_nine_digits()
         try:
             with transaction.atomic():
-                return SupportContract.objects.create(
-                    activation=request,
-                    partner=request.offer.partner,
-                    benefit=request.benefit,
-                    access_id=draw_nine_digits(),
-                    contract_id=draw_nine_digits(),
-                    starts_on=starts_on,
-                    ends_on=ends_on,
-                    incidents_total=entitlement.incidents,
-                    incidents_remaining=entitlement.incidents,
-                    pack_name=entitlement.pack_name,
-                )
+                rows = [{field: getattr(each, field) for field in fields} for each in contracts]
+                keys = bulk.insert(SupportContract, rows)
         except IntegrityError:
-            if SupportContract.objects.filter(activation=request).exists():
+            if SupportContract.objects.filter(activation__in=requests).exists():
                 raise  # never a second contract for one request
-            # One of the random IDs is taken already: draw again.
+            continue
+        for contract, key in zip(contracts, keys, strict=True):
+            contract.pk = contract.id = key
+            contract._state.adding = False
+        return contracts
     raise PermanentFailure(Failure.NO_IDS)
 
 
@@ -480,14 +620,31 @@ def notice_recipients(request):
     """The people told that `request`'s IDs are ready: the company's users who receive
     activation notices (permissions.RECEIVE_ACTIVATION_NOTICES: its Global admins) and the
     requester if they may still see the IDs; a list of User, by email."""
-    partner = request.offer.partner
-    recipients = {
-        person.pk: person for person in people_who_can(partner, RECEIVE_ACTIVATION_NOTICES)
-    }
-    requester = request.requested_by
-    if requester and requester.partner_id == partner.pk and can(requester, VIEW_BENEFITS):
-        recipients[requester.pk] = requester  # only if they may still see the IDs
-    return sorted(recipients.values(), key=lambda person: person.email)
+    return _recipients([request])[request.pk]
+
+
+def _recipients(requests):
+    """`notice_recipients` of each of `requests`, in two queries: {request pk: [User]}."""
+    holders = people_who_can_in(
+        {request.offer.partner_id for request in requests}, RECEIVE_ACTIVATION_NOTICES
+    )
+    requesters = [
+        request.requested_by
+        for request in requests
+        if request.requested_by and request.requested_by.partner_id == request.offer.partner_id
+    ]
+    read_roles(requesters)
+    requester_pks = {requester.pk for requester in requesters}
+    recipients = {}
+    for request in requests:
+        people = {person.pk: person for person in holders.get(request.offer.partner_id, ())}
+        requester = request.requested_by
+        if requester is not None and requester.pk in requester_pks:
+            requester.partner = request.offer.partner
+            if can(requester, VIEW_BENEFITS):  # only if they may still see the IDs
+                people[requester.pk] = requester
+        recipients[request.pk] = sorted(people.values(), key=lambda person: person.email)
+    return recipients
 
 
 def ids_ready_about(request_pk):
@@ -495,23 +652,31 @@ def ids_ready_about(request_pk):
     return f"activation:{request_pk}"
 
 
-def _tell_ids_ready(request, contract):
+def _tell_ids_ready(completed):
     """Tell each of `notice_recipients` that the IDs are ready, in the transaction that
-    completes the activation: one notice per person (the outbox's constraint), emailed in
-    their language by the notices' workers."""
-    requester = request.requested_by
-    context = {
-        "benefit": request.benefit,
-        "offer": request.offer.facts,
-        "partner": request.offer.partner.name,
-        "requested_by": requester.display_name if requester else "",
-        "requested_on": timezone.localdate(request.requested_at),
-        "access_id": contract.access_id,
-        "contract_id": contract.contract_id,
-        "incidents": contract.incidents_total,
-        "starts_on": contract.starts_on,
-        "ends_on": contract.ends_on,
-    }
-    url = reverse("entitlements:benefit_detail", args=[request.offer_id, request.benefit])
-    for person in notice_recipients(request):
-        tell(person, "ids_ready", about=ids_ready_about(request.pk), context=context, url=url)
+    completes the activations: takes a list of (request, its contract); one notice per person
+    and request (the outbox's constraint), written in one statement, emailed in each person's
+    language by the notices' workers."""
+    recipients = _recipients([request for request, _contract in completed])
+    told = []
+    for request, contract in completed:
+        requester = request.requested_by
+        context = {
+            "benefit": request.benefit,
+            "offer": request.offer.facts,
+            "partner": request.offer.partner.name,
+            "requested_by": requester.display_name if requester else "",
+            "requested_on": timezone.localdate(request.requested_at),
+            "access_id": contract.access_id,
+            "contract_id": contract.contract_id,
+            "incidents": contract.incidents_total,
+            "starts_on": contract.starts_on,
+            "ends_on": contract.ends_on,
+        }
+        url = reverse("entitlements:benefit_detail", args=[request.offer_id, request.benefit])
+        about = ids_ready_about(request.pk)
+        told += [
+            (person, Notice.Kind.IDS_READY, about, context, url)
+            for person in recipients[request.pk]
+        ]
+    tell_all(told)

@@ -23,6 +23,7 @@ from django.template.loader import render_to_string
 from accounts import emails
 from accounts.models import Invitation, invitation_key, invitation_url
 from activation import clock
+from benefits_portal import bulk
 from entitlements.models import Role, offer_title
 from entitlements.permissions import ASSIGN_ROLES, VIEW_BENEFITS, can, read_roles
 from entitlements.rules import Benefit
@@ -71,29 +72,53 @@ def tell(person, kind, *, about, context=None, url="", email_to="", language="")
     for an unknown kind. The email is queued once the transaction commits; a broker that is
     down is logged and the sweep sends it.
     """
-    kind = Notice.Kind(kind)
-    now = clock.now()
+    notice = Notice(**_notice(person, kind, about, context, url, email_to, language))
     try:
         with transaction.atomic():
-            Notice.objects.create(
-                recipient=person,
-                partner_id=person.partner_id,
-                kind=kind,
-                about=about,
-                context=context or {},
-                url=url,
-                email_to=email_to,
-                language=language,
-                created_at=now,
-                read_at=now if kind in EMAIL_ONLY else None,
-                email_due_at=now,
-            )
+            notice.save()
     except IntegrityError:
-        if Notice.objects.filter(recipient=person, kind=kind, about=about).exists():
+        if Notice.objects.filter(recipient=person, kind=notice.kind, about=about).exists():
             return False
         raise
     transaction.on_commit(nudge_sender)
     return True
+
+
+def tell_all(told):
+    """`tell` for a batch (the activation drain's): a few statements however many people.
+
+    Takes a list of (person, kind, about, context, url) tuples, each as `tell` takes them.
+    Returns nothing: a person told of their event already is not told again (then the batch
+    is told one by one). Raises ValueError for an unknown kind.
+    """
+    if not told:
+        return
+    try:
+        with transaction.atomic():
+            bulk.insert(Notice, [_notice(*each) for each in told])
+    except IntegrityError:
+        for person, kind, about, context, url in told:
+            tell(person, kind, about=about, context=context, url=url)
+    transaction.on_commit(nudge_sender)
+
+
+def _notice(person, kind, about, context=None, url="", email_to="", language=""):
+    """The outbox row of `tell`, due to be emailed now, as a dict of its fields."""
+    kind = Notice.Kind(kind)
+    now = clock.now()
+    return {
+        "recipient_id": person.pk,
+        "partner_id": person.partner_id,
+        "kind": kind,
+        "about": about,
+        "context": context or {},
+        "url": url,
+        "email_to": email_to,
+        "language": language,
+        "created_at": now,
+        "read_at": now if kind in EMAIL_ONLY else None,
+        "email_due_at": now,
+    }
 
 
 def nudge_sender():

@@ -270,33 +270,47 @@ def announce(partner_id, event, *, subject, key, data):
     values (its payload's "data"). Call it inside the transaction of the change; a worker is
     nudged once it commits.
     """
-    event = WebhookEvent(event)
-    endpoints = [
-        endpoint
-        for endpoint in endpoints_of(partner_id).filter(disabled_at__isnull=True)
-        if event in endpoint.events
-    ]
+    announce_all([(partner_id, event, subject, key, data)])
+
+
+def announce_all(events):
+    """`announce` for a batch of events (the activation drain's): two statements however many.
+
+    Takes a list of (company pk, WebhookEvent, subject, key, data) tuples, each as `announce`
+    takes them. Returns nothing; raises ValueError for an unknown event.
+    """
+    events = [(partner_id, WebhookEvent(event), *rest) for partner_id, event, *rest in events]
+    if not events:
+        return
+    endpoints = {}
+    for endpoint in WebhookEndpoint.objects.filter(
+        partner__in={event[0] for event in events},
+        removed_at__isnull=True,
+        disabled_at__isnull=True,
+    ).order_by("pk"):
+        endpoints.setdefault(endpoint.partner_id, []).append(endpoint)
     if not endpoints:
         return
     now = clock.now()
-    payload = {"type": event.value, "timestamp": now, "data": data}
-    WebhookDelivery.objects.bulk_create(
-        [
-            WebhookDelivery(
-                endpoint=endpoint,
-                event=event,
-                subject=subject,
-                key=key,
-                message_id=f"msg_{uuid.uuid4().hex}",
-                payload=payload,
-                created_at=now,
-                due_at=now,
-            )
-            for endpoint in endpoints
-        ],
-        ignore_conflicts=True,  # told of this event already
-    )
-    transaction.on_commit(_nudge)
+    deliveries = [
+        WebhookDelivery(
+            endpoint=endpoint,
+            event=event,
+            subject=subject,
+            key=key,
+            message_id=f"msg_{uuid.uuid4().hex}",
+            payload={"type": event.value, "timestamp": now, "data": data},
+            created_at=now,
+            due_at=now,
+        )
+        for partner_id, event, subject, key, data in events
+        for endpoint in endpoints.get(partner_id, ())
+        if event in endpoint.events
+    ]
+    if deliveries:
+        # ignore_conflicts: an endpoint told of an event already is not told again.
+        WebhookDelivery.objects.bulk_create(deliveries, ignore_conflicts=True)
+        transaction.on_commit(_nudge)
 
 
 def _nudge():

@@ -294,8 +294,9 @@ def test_an_expired_offer_cannot_be_activated(sign_in, alice, contoso, clock):
 def test_a_transient_error_is_retried_with_backoff(alice, gold, clock, monkeypatch):
     request = start(gold, alice)
     run_days(clock, 2)
-    real_issue = services._issue_contract
-    failures = iter([OperationalError("connection reset")])
+    real_issue = services._issue_contracts
+    # Once for the sweep's batch, once more for the request alone.
+    failures = iter([OperationalError("connection reset")] * 2)
 
     def flaky(*args):
         error = next(failures, None)
@@ -303,7 +304,7 @@ def test_a_transient_error_is_retried_with_backoff(alice, gold, clock, monkeypat
             raise error
         return real_issue(*args)
 
-    monkeypatch.setattr(services, "_issue_contract", flaky)
+    monkeypatch.setattr(services, "_issue_contracts", flaky)
     clock.advance(days=1)
     services.sweep()
     request.refresh_from_db()
@@ -320,10 +321,10 @@ def test_a_step_that_keeps_failing_ends_as_failed(alice, gold, clock, monkeypatc
     settings.ACTIVATION_MAX_ATTEMPTS = 3
     request = start(gold, alice)
 
-    def broken(request):
+    def broken(request, today):
         raise OperationalError("still down")
 
-    monkeypatch.setattr(services, "_check_still_entitled", broken)
+    monkeypatch.setattr(services, "_problem", broken)
     run_days(clock, 2)
     request.refresh_from_db()
     assert request.state == State.FAILED
@@ -448,19 +449,19 @@ def test_an_offer_that_no_longer_includes_the_benefit_fails_with_the_reason(alic
 
 def test_an_unexpected_error_fails_at_once_and_can_be_retried(alice, gold, clock, monkeypatch):
     request = start(gold, alice)
-    real_check = services._check_still_entitled
+    real_check = services._problem
 
-    def bug(request):
+    def bug(request, today):
         raise KeyError("surprise")
 
-    monkeypatch.setattr(services, "_check_still_entitled", bug)
+    monkeypatch.setattr(services, "_problem", bug)
     run_days(clock, 1)
     request.refresh_from_db()
     assert (request.state, request.attempts) == (State.FAILED, 0)
     assert "error on our side" in request.failure_reason
     assert "surprise" in request.events.last().note
 
-    monkeypatch.setattr(services, "_check_still_entitled", real_check)  # fixed
+    monkeypatch.setattr(services, "_problem", real_check)  # fixed
     assert services.retry(request.pk, None)
     run_days(clock, 3)
     request.refresh_from_db()

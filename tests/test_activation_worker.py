@@ -123,26 +123,28 @@ def test_killing_the_worker_mid_activation_loses_and_doubles_nothing(worker, cap
     connection.vendor != "postgresql", reason="holds a table lock, which SQLite doesn't have"
 )
 def test_a_worker_killed_inside_a_step_leaves_it_to_be_done_once(worker, alice, contoso):
-    """Block the worker inside its last step (the contract's INSERT waits on a table lock the
+    """Block the worker inside its last step (the contracts' COPY waits on a table lock the
     test holds, the request's row locked and its state changed in the same transaction),
     SIGKILL it there, then let a new worker finish."""
     blocker = psycopg.connect(worker_database_url(), autocommit=False)
-    blocker.execute("LOCK TABLE support_supportcontract IN EXCLUSIVE MODE")
-    offer = contoso.offers.get(level="gold")
-    request, _ = services.request_activation(offer, Benefit.PRODUCT_SUPPORT, alice)
-    worker.start()
+    try:
+        blocker.execute("LOCK TABLE support_supportcontract IN EXCLUSIVE MODE")
+        offer = contoso.offers.get(level="gold")
+        request, _ = services.request_activation(offer, Benefit.PRODUCT_SUPPORT, alice)
+        worker.start()
 
-    def blocked_inserting_the_contract():
-        with psycopg.connect(worker_database_url(), autocommit=True) as watcher:
-            return watcher.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                "AND query LIKE 'INSERT INTO \"support_supportcontract\"%%'"
-            ).fetchone()[0]
+        def blocked_writing_the_contract():
+            with psycopg.connect(worker_database_url(), autocommit=True) as watcher:
+                return watcher.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND query LIKE 'COPY \"support_supportcontract\"%%'"
+                ).fetchone()[0]
 
-    wait_for(blocked_inserting_the_contract, timeout=90, what="the worker to reach the INSERT")
-    worker.kill()
-    blocker.rollback()  # release the table; the killed worker's transaction can never commit
-    blocker.close()
+        wait_for(blocked_writing_the_contract, timeout=90, what="the worker to reach the COPY")
+        worker.kill()
+    finally:
+        blocker.rollback()  # release the table; the killed worker's transaction can't commit
+        blocker.close()
     worker.start()
     wait_for(
         lambda: told(request),
