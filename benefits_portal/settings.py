@@ -162,6 +162,9 @@ DATABASES = {
 }
 # One request, one transaction: a view that fails half-way leaves nothing behind.
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
+# Behind a pooler in transaction mode (PgBouncer), whose server sessions serve any client's
+# next transaction: no server-side cursors (README, "Production").
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DISABLE_SERVER_SIDE_CURSORS")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, for the test database too: threads and a Celery worker share it.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-portal.sqlite3")}

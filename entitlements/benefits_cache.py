@@ -15,11 +15,10 @@ import functools
 import hashlib
 import logging
 import secrets
-import weakref
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DatabaseError, connection, transaction
+from django.db import connection
 from django.middleware.csrf import get_token
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
@@ -38,12 +37,19 @@ log = logging.getLogger(__name__)
 # transaction has written: its own rows carry its xid until it commits, so their fingerprint
 # can't be trusted. It also lists the people the benefits name (requesters, openers of
 # incidents): the page tells each of them "you", so each of them gets a page of their own.
-PREPARE_FINGERPRINT = """
-PREPARE technical_benefits_fingerprint (bigint, integer) AS
+#
+# Transaction ids are a cluster's own, and a promoted standby or a restore to a point in time
+# hands out again those of the transactions it lost: both show in the cluster's identity (its
+# system identifier and timeline), read with every fingerprint, since a connection pooler may
+# send the next query to another server. A standby has no identity here (NULL): no caching.
+#
+# A plain query, not a prepared statement: a pooler in transaction mode (PgBouncer 1.18)
+# shares server sessions between connections, where a statement prepared on one is unknown.
+FINGERPRINT = """
 WITH requests AS (
     SELECT r.id, r.xmin, r.requested_by_id FROM activation_activationrequest r
     JOIN entitlements_membershipoffer o ON o.id = r.offer_id
-    WHERE o.partner_id = $1
+    WHERE o.partner_id = %(partner)s
 ), contracts AS (
     SELECT s.id, s.xmin FROM support_supportcontract s
     WHERE s.activation_id IN (SELECT id FROM requests)
@@ -53,18 +59,22 @@ WITH requests AS (
     CROSS JOIN LATERAL (
         SELECT id, xmin, opened_by_id, product_version_id, service_id, customer_id
         FROM cases_case
-        WHERE contract_id = s.id ORDER BY opened_at DESC, id DESC LIMIT $2
+        WHERE contract_id = s.id ORDER BY opened_at DESC, id DESC LIMIT %(recent)s
     ) i
 )
 SELECT txid_current_if_assigned() IS NULL, md5(string_agg(part, ' ' ORDER BY part)),
-       ARRAY(SELECT requested_by_id FROM requests UNION SELECT opened_by_id FROM incidents)
+       ARRAY(SELECT requested_by_id FROM requests UNION SELECT opened_by_id FROM incidents),
+       (SELECT CASE WHEN pg_is_in_recovery() THEN NULL
+               ELSE system_identifier || '.' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)
+               END
+        FROM pg_control_system())
 FROM (
-    SELECT 'p.' || id || '.' || xmin FROM entitlements_partner WHERE id = $1
+    SELECT 'p.' || id || '.' || xmin FROM entitlements_partner WHERE id = %(partner)s
   UNION ALL
     SELECT 'o.' || o.id || '.' || o.xmin || COALESCE(' c.' || c.id || '.' || c.xmin, '')
     FROM entitlements_membershipoffer o
     LEFT JOIN entitlements_competency c ON c.id = o.competency_id
-    WHERE o.partner_id = $1
+    WHERE o.partner_id = %(partner)s
   UNION ALL
     SELECT 'r.' || r.id || '.' || r.xmin || COALESCE(' u.' || u.id || '.' || u.xmin, '')
     FROM requests r
@@ -83,20 +93,12 @@ FROM (
     LEFT JOIN customers_service e ON e.id = i.service_id
     LEFT JOIN customers_customer k ON k.id = i.customer_id
   UNION ALL
-    SELECT 'u.' || id || '.' || xmin FROM accounts_user WHERE partner_id = $1
+    SELECT 'u.' || id || '.' || xmin FROM accounts_user WHERE partner_id = %(partner)s
   UNION ALL
     SELECT 'a.' || a.id || '.' || a.xmin FROM entitlements_roleassignment a
     JOIN accounts_user u ON u.id = a.user_id
-    WHERE u.partner_id = $1
+    WHERE u.partner_id = %(partner)s
 ) AS parts (part)
-"""
-
-# Transaction ids are a cluster's own, and a promoted standby or a restore to a point in time
-# hands out again those of the transactions it lost: both show in the cluster's identity.
-IDENTITY = """
-SELECT system_identifier || '.' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8),
-       EXISTS (SELECT FROM pg_prepared_statements WHERE name = 'technical_benefits_fingerprint')
-FROM pg_control_system()
 """
 
 # The code, templates and catalogs that render the benefits: a release never reuses what
@@ -150,14 +152,9 @@ def _key(partner, can_activate, recent_incidents, viewer):
     if connection.vendor != "postgresql" or not settings.TECHNICAL_BENEFITS_CACHE_SECONDS:
         return None
     with connection.cursor() as cursor:
-        cluster = _prepare(connection.connection)
-        if cluster is None:
-            return None
-        cursor.execute(
-            "EXECUTE technical_benefits_fingerprint (%s, %s)", [partner.pk, recent_incidents]
-        )
-        untouched, rows, named = cursor.fetchone()
-    if not untouched:
+        cursor.execute(FINGERPRINT, {"partner": partner.pk, "recent": recent_incidents})
+        untouched, rows, named, cluster = cursor.fetchone()
+    if not untouched or cluster is None:
         return None
     # The same rows read differently: in another language, time zone or day, by someone
     # who can't activate, or by someone the page names.
@@ -172,33 +169,6 @@ def _key(partner, can_activate, recent_incidents, viewer):
         _release(),
     ]
     return "technical-benefits:" + hashlib.sha256(repr(parts).encode()).hexdigest()
-
-
-# {database connection: its cluster's identity, or None where the query can't be prepared}
-_prepared = weakref.WeakKeyDictionary()
-
-
-def _prepare(raw_connection):
-    """Prepare the fingerprint once per connection: planning it costs more than running it.
-    A prepared statement lasts as long as its connection, rolled back transactions or not.
-    Where it can't be prepared (a pooler that shares server sessions between connections, a
-    standby), the benefits are rendered every time."""
-    if raw_connection not in _prepared:
-        try:
-            with (
-                transaction.atomic(),
-                connection.wrap_database_errors,
-                raw_connection.cursor() as cursor,
-            ):
-                cursor.execute(IDENTITY)
-                identity, prepared = cursor.fetchone()
-                if not prepared:
-                    cursor.execute(PREPARE_FINGERPRINT)
-        except DatabaseError as error:
-            log.warning("The benefits won't be cached on this connection: %s", error)
-            identity = None
-        _prepared[raw_connection] = identity
-    return _prepared[raw_connection]
 
 
 @functools.cache

@@ -6,6 +6,7 @@ them: the embedded default (SQLite, no Redis: the database cache) and, where the
 them, PostgreSQL and Redis.
 """
 
+import contextlib
 import os
 import re
 import shutil
@@ -24,8 +25,10 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from scripts import pgbouncer
+
 from .factories import PASSWORD, TOTP_SECRET, totp_code
-from .workers import ROOT, worker_database_url
+from .workers import ROOT, Worker, wait_for, worker_database_url
 
 BIN = Path(sys.executable).parent
 SERVERS = 3
@@ -106,7 +109,8 @@ def seeded(tmp_path_factory, django_db_blocker):
 @pytest.fixture(params=["embedded", "servers"])
 def deployment(request, tmp_path, django_db_blocker, seeded):
     """Three web processes on one freshly migrated and seeded database: their base URLs, and
-    the environment that reaches the same database."""
+    the environment that reaches the same database. "pooled" is "servers" reached through a
+    PgBouncer in transaction mode, asked for by the tests of it."""
     env = {
         **os.environ,
         "DEBUG": "false",
@@ -119,6 +123,7 @@ def deployment(request, tmp_path, django_db_blocker, seeded):
         "CONN_MAX_AGE": "0",
     }
     cleanup = None
+    stack = contextlib.ExitStack()
     if request.param == "embedded":
         env.pop("REDIS_URL", None)
         env.pop("CELERY_BROKER_URL", None)
@@ -142,6 +147,16 @@ def deployment(request, tmp_path, django_db_blocker, seeded):
         with django_db_blocker.unblock(), connection.cursor() as cursor:
             cursor.execute(f"CREATE DATABASE {name} TEMPLATE {template}")
         env["DATABASE_URL"] = database_url(name)
+        if request.param == "pooled":
+            if not pgbouncer.installed():
+                if os.environ.get("CI"):
+                    pytest.fail("CI needs PgBouncer: apt-get install pgbouncer")
+                pytest.skip("PgBouncer is not installed: apt-get install pgbouncer")
+            env["DATABASE_URL"] = stack.enter_context(pgbouncer.pooled(env["DATABASE_URL"]))
+            env["DISABLE_SERVER_SIDE_CURSORS"] = "true"
+            env["SIMULATED_DAY_SECONDS"] = "1"  # an activation's days pass in seconds
+            env["CONN_MAX_AGE"] = "60"  # production's: each process keeps its connection
+            open_server_sessions(env["DATABASE_URL"], 3)
 
         def cleanup():
             with django_db_blocker.unblock(), connection.cursor() as cursor:
@@ -176,8 +191,22 @@ def deployment(request, tmp_path, django_db_blocker, seeded):
             server.terminate()
         for server in servers:
             server.wait(timeout=30)
+        stack.close()
         if cleanup:
             cleanup()
+
+
+def open_server_sessions(url, count):
+    """Make PgBouncer open `count` server sessions (as many transactions at once), so that
+    the next transactions take turns between them."""
+    import psycopg
+
+    clients = [psycopg.connect(url) for _ in range(count)]
+    for client in clients:
+        client.execute("SELECT 1")  # a transaction begun: each holds a server session
+    for client in clients:
+        client.commit()  # a session left in a transaction would be closed, not kept
+        client.close()
 
 
 def sign_in(url, email, password=PASSWORD):
@@ -186,6 +215,66 @@ def sign_in(url, email, password=PASSWORD):
         f"{url}/accounts/login/", f"{url}/accounts/login/", {"login": email, "password": password}
     )
     return browser, status, headers.get("Location", "")
+
+
+def signed_in_with_a_code(url, email):
+    """A browser signed in as `email` (password, then authenticator code) on `url`."""
+    browser, status, location = sign_in(url, email)
+    assert (status, location) == (302, "/accounts/2fa/authenticate/")
+    while time.time() % 30 > 25:  # the code stays good for the next few seconds
+        time.sleep(0.5)
+    step = f"{url}/accounts/2fa/authenticate/"
+    status, _headers, _page = browser.post_form(step, step, {"code": totp_code(TOTP_SECRET)})
+    assert status == 302
+    return browser
+
+
+TECHNICAL_BENEFITS = "/dashboard/mpn/membership/benefits/technical"
+
+
+@pytest.mark.parametrize("deployment", ["pooled"], indirect=True)
+def test_pages_activation_and_the_worker_work_through_pgbouncer(deployment, tmp_path):
+    """Production behind PgBouncer in transaction mode (issue 20): the benefits page rendered
+    and then reused on every server, Activate, and a worker carrying the activation to its
+    IDs, all through the pooler."""
+    url = deployment.urls[0]
+    browser = signed_in_with_a_code(url, "admin@contoso.example")
+    for server in deployment.urls:
+        for _visit in range(2):  # rendered, then reused
+            status, _headers, page = browser.request(f"{server}{TECHNICAL_BENEFITS}")
+            assert status == 200
+            assert "Technical benefits" in page
+    activate = re.findall(r'action="([^"]+/activate)"', page)[0]
+    status, headers, _page = browser.post_form(f"{url}{TECHNICAL_BENEFITS}", f"{url}{activate}", {})
+    assert status == 302
+    detail = headers["Location"]
+    status, _headers, page = browser.request(f"{url}{detail}")
+    assert (status, "Activation pending" in page) == (200, True)
+
+    worker = Worker(
+        tmp_path,
+        **{
+            name: deployment.env[name]
+            for name in ("DATABASE_URL", "REDIS_URL", "DISABLE_SERVER_SIDE_CURSORS")
+        },
+        SIMULATED_DAY_SECONDS=deployment.env["SIMULATED_DAY_SECONDS"],
+        ACTIVATION_SWEEP_SECONDS=1,
+    )
+    worker.start()
+    try:
+
+        def active():
+            return "Activation pending" not in browser.request(f"{url}{detail}")[2]
+
+        wait_for(active, timeout=120, what="the worker to complete the activation")
+    finally:
+        worker.stop()
+    status, _headers, page = browser.request(f"{deployment.urls[1]}{detail}")
+    assert status == 200
+    assert re.search(r"Access ID.{0,300}\b\d{9}\b", page, re.S)
+    # No database error in the worker's work (stopping it may end a task: that is logged).
+    log = (tmp_path / "worker.log").read_text()
+    assert not re.findall(r"\w+Error: .*(?:server|connection|statement|cursor).*", log)
 
 
 def test_a_two_factor_code_is_accepted_once_whichever_process_answers(deployment):
