@@ -102,6 +102,8 @@ $(VENV)/.bench-installed: $(BIN)/.installed
 bench: install $(VENV)/.bench-installed
 	bash scripts/services.sh
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
+	[ -x /usr/sbin/pgbouncer ] || command -v pgbouncer >/dev/null || \
+		(apt-get update -qq && apt-get install -y -qq pgbouncer >/dev/null)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 # The embedded default for SOAK_MINUTES (default 30) under `make run` in a copy of the tree,
