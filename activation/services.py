@@ -12,6 +12,7 @@ import logging
 
 from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -71,6 +72,7 @@ SWEEP_BATCH_SIZE = 500
 CONTRACT_DAYS = 365
 # A contract may outlive its offer by the renewal window, no more.
 CONTRACT_GRACE_DAYS = RENEWAL_WINDOW_DAYS
+IDS = ("access_id", "contract_id")  # a contract's, each unique
 
 
 class NotActivatable(Exception):
@@ -560,57 +562,71 @@ def _issue_contracts(requests):
     """The support contracts of `requests` (technical benefits completing now), with their
     Access IDs and Contract IDs: one per request, ever, in one statement for the batch.
     Returns them in the requests' order. A drawn ID that is taken already, or drawn twice,
-    redraws the batch's IDs, up to 5 times; then raises PermanentFailure(NO_IDS)."""
+    is drawn again (`_draw_ids`), up to 5 times; then raises PermanentFailure(NO_IDS)."""
     if not requests:
         return []
     starts_on = clock.today()
-    contracts = []
+    created_at = timezone.now()
+    rows = []
     for request in requests:
         entitlement = request.offer.entitlement(request.benefit)
-        contracts.append(
-            SupportContract(
-                activation=request,
-                partner=request.offer.partner,
-                benefit=request.benefit,
-                starts_on=starts_on,
-                ends_on=min(
-                    starts_on + datetime.timedelta(days=CONTRACT_DAYS),
-                    request.offer.ends_on + datetime.timedelta(days=CONTRACT_GRACE_DAYS),
-                ),
-                incidents_total=entitlement.incidents,
-                incidents_remaining=entitlement.incidents,
-                pack_name=entitlement.pack_name,
-            )
+        ends_on = min(
+            starts_on + datetime.timedelta(days=CONTRACT_DAYS),
+            request.offer.ends_on + datetime.timedelta(days=CONTRACT_GRACE_DAYS),
         )
-    fields = [
-        "activation_id",
-        "partner_id",
-        "benefit",
-        "starts_on",
-        "ends_on",
-        "incidents_total",
-        "incidents_remaining",
-        "pack_name",
-        "access_id",
-        "contract_id",
-    ]
+        rows.append(
+            {
+                "activation_id": request.pk,
+                "partner_id": request.offer.partner_id,
+                "benefit": request.benefit,
+                "starts_on": starts_on,
+                "ends_on": ends_on,
+                "incidents_total": entitlement.incidents,
+                "incidents_remaining": entitlement.incidents,
+                "pack_name": entitlement.pack_name,
+                "created_at": created_at,
+            }
+        )
+    taken = set()
     for _attempt in range(5):
-        for contract in contracts:
-            contract.access_id = draw_nine_digits()
-            contract.contract_id = draw_nine_digits()
+        drawn = _draw_ids(rows, taken)
+        taken = {
+            id_
+            for pair in SupportContract.objects.filter(
+                Q(access_id__in=drawn) | Q(contract_id__in=drawn)
+            ).values_list(*IDS)
+            for id_ in pair
+        }
+        if taken & drawn:
+            continue  # those are drawn again
         try:
             with transaction.atomic():
-                rows = [{field: getattr(each, field) for field in fields} for each in contracts]
                 keys = bulk.insert(SupportContract, rows)
         except IntegrityError:
             if SupportContract.objects.filter(activation__in=requests).exists():
                 raise  # never a second contract for one request
-            continue
-        for contract, key in zip(contracts, keys, strict=True):
-            contract.pk = contract.id = key
-            contract._state.adding = False
+            continue  # taken meanwhile: the next round finds them taken
+        contracts = [SupportContract(id=key, **row) for key, row in zip(keys, rows, strict=True)]
+        for contract in contracts:
+            contract._state.adding, contract._state.db = False, "default"
         return contracts
     raise PermanentFailure(Failure.NO_IDS)
+
+
+def _draw_ids(rows, taken):
+    """Give each contract row an Access ID and a Contract ID (support.services.draw_nine_digits)
+    where it has none, or one in `taken` (a set of IDs); none twice in the batch as far as 5
+    draws an ID allow. Returns the set of the batch's IDs."""
+    drawn = set()
+    for row in rows:
+        for field in IDS:
+            for _draw in range(5):
+                id_ = row.get(field)
+                if id_ is not None and id_ not in taken and id_ not in drawn:
+                    break
+                row[field] = draw_nine_digits()
+            drawn.add(row[field])
+    return drawn
 
 
 # Notices
@@ -628,20 +644,21 @@ def _recipients(requests):
     holders = people_who_can_in(
         {request.offer.partner_id for request in requests}, RECEIVE_ACTIVATION_NOTICES
     )
-    requesters = [
-        request.requested_by
+    # A requester is told only while in the company whose IDs these are, and still allowed
+    # to see them; each request's own copy of its requester is the one asked.
+    requesters = {
+        request.pk: request.requested_by
         for request in requests
         if request.requested_by and request.requested_by.partner_id == request.offer.partner_id
-    ]
-    read_roles(requesters)
-    requester_pks = {requester.pk for requester in requesters}
+    }
+    read_roles(list(requesters.values()))
     recipients = {}
     for request in requests:
         people = {person.pk: person for person in holders.get(request.offer.partner_id, ())}
-        requester = request.requested_by
-        if requester is not None and requester.pk in requester_pks:
-            requester.partner = request.offer.partner
-            if can(requester, VIEW_BENEFITS):  # only if they may still see the IDs
+        requester = requesters.get(request.pk)
+        if requester is not None:
+            requester.partner = request.offer.partner  # theirs: the same company
+            if can(requester, VIEW_BENEFITS):
                 people[requester.pk] = requester
         recipients[request.pk] = sorted(people.values(), key=lambda person: person.email)
     return recipients

@@ -9,6 +9,7 @@ on the benchmark machine: 0.15-0.20 s against 0.02 s).
 import functools
 
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models.fields import AutoFieldMixin
 from django.utils import timezone
 
 # Fields whose values go to COPY as the model holds them (psycopg adapts them); any other
@@ -35,31 +36,54 @@ AS_THEY_ARE = {
 def insert(model, rows):
     """Insert `rows` into `model`'s table and return their primary keys, in the rows' order.
 
-    Takes a list of dicts of the same keys, the fields' attnames ("request_id" for a foreign
-    key) with values as the model takes them (JSON fields as Python values). A field left out
-    takes its default, an auto_now or auto_now_add field the time now. Raises IntegrityError,
-    as an INSERT would, when a row breaks a constraint: nothing is written then.
+    Takes a model whose key is an auto field, and a list of dicts of the same keys, the
+    fields' attnames ("request_id" for a foreign key) with plain values as the model takes them
+    (JSON fields as Python values; not lazy translations). A field left out takes its default,
+    the same for every row: it must not be one to draw anew per row. An auto_now or
+    auto_now_add field left out takes the time now. Raises IntegrityError, as an INSERT would,
+    when a row breaks a constraint: nothing is written then. Raises ValueError for a key that
+    is not an auto field, or a left-out field whose default is a callable.
 
     On PostgreSQL the keys are drawn from the table's sequence in one query, then the rows go
-    in one COPY; elsewhere (SQLite, for `make run`) through `bulk_create`.
+    in one COPY, which Django's query log and execute wrappers don't see; elsewhere (SQLite,
+    for `make run`) through `bulk_create`, one row at a time where the database can't return
+    the keys of a bulk insert.
     """
     if not rows:
         return []
     connection = connections[DEFAULT_DB_ALIAS]  # the connection itself, not its proxy
     meta = model._meta
+    if not isinstance(meta.pk, AutoFieldMixin):
+        raise ValueError(f"{meta.label}'s key is not drawn from a sequence.")
     given = list(rows[0])
     now = timezone.now()
+    left_out = [
+        field
+        for field in meta.concrete_fields
+        if not field.primary_key and field.attname not in given
+    ]
+    drawn_anew = [
+        field
+        for field in left_out
+        if field.has_default() and callable(field.default) and field.default not in (dict, list)
+    ]
+    if drawn_anew:
+        raise ValueError(f"A field of {meta.label} left out is drawn anew for each row.")
     defaults = {
         field.attname: (
             now
             if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
             else field.get_default()
         )
-        for field in meta.concrete_fields
-        if not field.primary_key and field.attname not in given
+        for field in left_out
     }
     if connection.vendor != "postgresql":
-        made = model._default_manager.bulk_create(model(**row, **defaults) for row in rows)
+        made = [model(**row, **defaults) for row in rows]
+        if connection.features.can_return_rows_from_bulk_insert:
+            model._default_manager.bulk_create(made)
+        else:
+            for each in made:
+                each.save(force_insert=True)
         return [each.pk for each in made]
     fields = [meta.get_field(name) for name in given]
     prepare = [

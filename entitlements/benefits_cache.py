@@ -15,10 +15,11 @@ import functools
 import hashlib
 import logging
 import secrets
+import weakref
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 from django.middleware.csrf import get_token
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
@@ -151,9 +152,10 @@ def seconds_to_keep(activations):
 def _key(partner, can_activate, recent_incidents, viewer):
     if connection.vendor != "postgresql" or not settings.TECHNICAL_BENEFITS_CACHE_SECONDS:
         return None
-    with connection.cursor() as cursor:
-        cursor.execute(FINGERPRINT, {"partner": partner.pk, "recent": recent_incidents})
-        untouched, rows, named, cluster = cursor.fetchone()
+    fingerprint = _fingerprint(partner, recent_incidents)
+    if fingerprint is None:
+        return None
+    untouched, rows, named, cluster = fingerprint
     if not untouched or cluster is None:
         return None
     # The same rows read differently: in another language, time zone or day, by someone
@@ -169,6 +171,33 @@ def _key(partner, can_activate, recent_incidents, viewer):
         _release(),
     ]
     return "technical-benefits:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+# {database connection: whether the fingerprint can be read on it}, found out at its first
+# visit: where it can't (a role denied pg_control_system(), say), the page is rendered.
+_readable = weakref.WeakKeyDictionary()
+
+
+def _fingerprint(partner, recent_incidents):
+    """The FINGERPRINT row for the company, or None where it can't be read."""
+    params = {"partner": partner.pk, "recent": recent_incidents}
+    connection.ensure_connection()
+    raw = connection.connection
+    if raw not in _readable:
+        try:
+            # A savepoint: a query that fails must not take the page's transaction with it.
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(FINGERPRINT, params)
+                _readable[raw] = True
+                return cursor.fetchone()
+        except DatabaseError as error:
+            log.warning("The benefits won't be cached on this connection: %s", error)
+            _readable[raw] = False
+    if not _readable[raw]:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(FINGERPRINT, params)
+        return cursor.fetchone()
 
 
 @functools.cache

@@ -36,7 +36,7 @@ def pooled(database_url, pool_size=10):
     (folder / "users.txt").write_text(f'"{parts.username}" "{parts.password or ""}"\n')
     (folder / "pgbouncer.ini").write_text(
         "[databases]\n"
-        f"* = host={parts.hostname} port={parts.port or 5432}\n"
+        f"* = host={parts.hostname or '127.0.0.1'} port={parts.port or 5432}\n"
         "[pgbouncer]\n"
         f"listen_addr = 127.0.0.1\nlisten_port = {port}\n"
         f"auth_type = trust\nauth_file = {folder / 'users.txt'}\n"
@@ -62,7 +62,8 @@ def pooled(database_url, pool_size=10):
                 log = folder / "pgbouncer.log"
                 raise RuntimeError(f"PgBouncer did not start: {log.read_text()[-2000:]}")
             time.sleep(0.1)
-        netloc = f"{parts.username}:{parts.password}@127.0.0.1:{port}"
+        password = f":{parts.password}" if parts.password else ""
+        netloc = f"{parts.username}{password}@127.0.0.1:{port}"
         yield urlunsplit(parts._replace(netloc=netloc))
     finally:
         process.terminate()

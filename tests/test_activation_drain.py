@@ -148,3 +148,45 @@ def test_the_requester_is_told_only_if_they_may_still_see_the_ids(db, clock, sti
     told = set(Notice.objects.values_list("recipient__email", flat=True))
     expected = {"ga@drain.example", "mona@drain.example"} if still_may_see else {"ga@drain.example"}
     assert told == expected
+
+
+def test_someone_who_moved_company_is_not_told_their_old_companys_ids(db, clock):
+    """Their request in each company completing in one batch: only the company they are in
+    now tells them its IDs (a batch once let the new request vouch for the old)."""
+    alpha = PartnerFactory(name="Alpha", mpn_id="6100001")
+    beta = PartnerFactory(name="Beta", mpn_id="6100002")
+    in_alpha = OfferFactory(partner=alpha, competency=competency("Security"), level=Level.GOLD)
+    in_beta = OfferFactory(partner=beta, competency=competency("Security"), level=Level.GOLD)
+    UserFactory(email="ga@alpha.example", partner=alpha, roles=[Role.GLOBAL_ADMIN])
+    UserFactory(email="ga@beta.example", partner=beta, roles=[Role.GLOBAL_ADMIN])
+    mover = UserFactory(email="mover@x.example", partner=beta, roles=[Role.MPN_PARTNER_ADMIN])
+    in_beta_request, _ = services.request_activation(in_beta, Benefit.PRODUCT_SUPPORT, mover)
+    mover.role_assignments.all().delete()
+    mover.partner = alpha
+    mover.save()
+    mover.role_assignments.create(role=Role.MPN_PARTNER_ADMIN)
+    in_alpha_request, _ = services.request_activation(in_alpha, Benefit.PRODUCT_SUPPORT, mover)
+    for _stage in range(3):
+        sweep_queries(clock)
+    told = set(Notice.objects.values_list("recipient__email", "about"))
+    assert told == {
+        ("ga@alpha.example", f"activation:{in_alpha_request.pk}"),
+        ("mover@x.example", f"activation:{in_alpha_request.pk}"),
+        ("ga@beta.example", f"activation:{in_beta_request.pk}"),
+    }
+
+
+def test_when_no_free_ids_can_be_drawn_the_request_fails_saying_why(db, clock, monkeypatch):
+    companies_asking(1)
+    for _stage in range(3):
+        sweep_queries(clock)
+    taken = SupportContract.objects.get()
+    requests = companies_asking(2, first=1)
+    for _stage in range(2):
+        sweep_queries(clock)
+    monkeypatch.setattr(services, "draw_nine_digits", lambda: taken.access_id)
+    sweep_queries(clock)
+    for request in requests:
+        request.refresh_from_db()
+        assert (request.state, request.failure_code) == (State.FAILED, Failure.NO_IDS)
+    assert SupportContract.objects.count() == 1

@@ -7,6 +7,7 @@ only from committed rows.
 import datetime
 import re
 import threading
+import weakref
 
 import pytest
 from django.db import connection, transaction
@@ -363,6 +364,22 @@ def test_the_page_is_reused_with_no_statement_prepared_on_the_server(sign_in, al
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_prepared_statements")
         assert cursor.fetchone() == (0,)
+
+
+def test_where_the_fingerprint_cant_be_read_the_page_is_rendered(
+    sign_in, alice, contract, monkeypatch
+):
+    """A managed database may deny what the fingerprint reads (pg_control_system())."""
+    monkeypatch.setattr(benefits_cache, "_readable", weakref.WeakKeyDictionary())
+    monkeypatch.setattr(
+        benefits_cache,
+        "FINGERPRINT",
+        benefits_cache.FINGERPRINT.replace("pg_control_system()", "no_such_function()"),
+    )
+    client = sign_in(alice)
+    for _visit in range(2):
+        html, read = reads_offers(client)
+        assert contract.access_id in html and read
 
 
 def test_on_a_standby_with_no_identity_to_key_by_the_page_is_rendered(
