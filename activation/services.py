@@ -136,33 +136,41 @@ def _record_moves(moves, actor=None, note="", at=None):
 
 
 def _audit(request, action, actor=None, extra="", **facts):
-    with translation.override(settings.LANGUAGE_CODE):  # the record reads the same to all
-        subject = f"{request.name}, {request.offer.title}{extra}"
-    what = {"product": request.product.name} if request.product_id else {"benefit": request.benefit}
-    facts = {**what, "offer": request.offer.facts, **facts}
-    record(request.offer.partner, action, subject, actor, facts)
+    subject, what = _audit_subject_and_facts(request)
+    record(request.offer.partner, action, f"{subject}{extra}", actor, {**what, **facts})
 
 
 def _audit_row(request, action):
-    """`_audit` of a technical benefit's move the processing made (no actor), as a row for
+    """`_audit` of a move the processing made (no actor, nothing added), as a row for
     bulk.insert."""
-    offer = request.offer
+    subject, facts = _audit_subject_and_facts(request)
     return {
-        "partner_id": offer.partner_id,
+        "partner_id": request.offer.partner_id,
         "action": action,
-        "subject": _in_english(request.benefit, offer.kind, offer.level, offer.facts["competency"]),
+        "subject": subject[:300],
         "actor_id": None,
         "actor_email": "",
-        "facts": {"benefit": request.benefit, "offer": request.offer.facts},
+        "facts": facts,
     }
+
+
+def _audit_subject_and_facts(request):
+    """The request's audit subject, "<benefit or product>, <offer>", in English (the record
+    reads the same to all), and its facts (what it activates, the offer)."""
+    offer = request.offer
+    if request.product_id:
+        with translation.override(settings.LANGUAGE_CODE):
+            subject = f"{request.product}, {offer.title}"
+        return subject, {"product": request.product.name, "offer": offer.facts}
+    subject = _in_english(request.benefit, offer.kind, offer.level, offer.facts["competency"])
+    return subject, {"benefit": request.benefit, "offer": offer.facts}
 
 
 @functools.lru_cache(maxsize=1024)
 def _in_english(benefit, kind, level, competency):
-    """A technical benefit's audit subject, "<benefit>, <offer>", in English (as `_audit`
-    writes it): the record reads the same to all. Kept, as a drain writes thousands."""
+    """A technical benefit's audit subject in English: kept, as a drain writes thousands."""
     with translation.override(settings.LANGUAGE_CODE):
-        return f"{Benefit(benefit).label}, {offer_title(kind, level, competency)}"[:300]
+        return f"{Benefit(benefit).label}, {offer_title(kind, level, competency)}"
 
 
 def _nudge(request):
@@ -607,7 +615,7 @@ def _issue_contracts(requests):
                 raise  # never a second contract for one request
             continue  # taken meanwhile: the next round finds them taken
         contracts = [SupportContract(id=key, **row) for key, row in zip(keys, rows, strict=True)]
-        for contract in contracts:
+        for contract in contracts:  # as saved: an update if saved again
             contract._state.adding, contract._state.db = False, "default"
         return contracts
     raise PermanentFailure(Failure.NO_IDS)
