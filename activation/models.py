@@ -2,8 +2,7 @@ import datetime
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -55,44 +54,29 @@ class ActivationRequestQuerySet(models.QuerySet):
         return self.filter(state__in=PENDING, due_at__lte=now)
 
     def latest_by_benefit(self, offers):
-        """{(offer id, benefit): its latest request}, the older ones left in the database.
+        """{(offer id, benefit): its latest request} for the technical benefits of `offers`,
+        with its requester and contract.
 
         A benefit's open request is its latest: no new request can be made while one is open.
         """
-        offers = {offer.pk: offer for offer in offers}
-        newest_first = Window(
-            RowNumber(), partition_by=[F("offer_id"), F("benefit")], order_by=F("pk").desc()
-        )
-        requests = (
-            self.filter(offer__in=list(offers), product__isnull=True)
-            .annotate(newest=newest_first)
-            .filter(newest=1)
-            .select_related("requested_by", "contract")
-        )
-        latest = {}
-        for request in requests:
-            request.offer = offers[request.offer_id]  # the page has it already
-            latest[request.offer_id, request.benefit] = request
-        return latest
+        return self._latest(offers, "benefit", ["requested_by", "contract"], product__isnull=True)
 
     def latest_by_product(self, offers):
         """{(offer id, product id): its latest request} for catalogue products (cloud
         subscriptions, Go-To-Market offers), as `latest_by_benefit` for technical benefits;
         with the cloud subscription it made, if any."""
+        related = ["requested_by", "product", "cloud_subscription"]
+        return self._latest(offers, "product_id", related, product__isnull=False)
+
+    def _latest(self, offers, key, related, **kind):
         offers = {offer.pk: offer for offer in offers}
-        newest_first = Window(
-            RowNumber(), partition_by=[F("offer_id"), F("product_id")], order_by=F("pk").desc()
-        )
-        requests = (
-            self.filter(offer__in=list(offers), product__isnull=False)
-            .annotate(newest=newest_first)
-            .filter(newest=1)
-            .select_related("requested_by", "product", "cloud_subscription")
-        )
+        requests = self.filter(offer__in=list(offers), **kind).select_related(*related)
         latest = {}
-        for request in requests:
-            request.offer = offers[request.offer_id]
-            latest[request.offer_id, request.product_id] = request
+        # Older requests are read too and dropped here: a company has a handful per benefit,
+        # fewer rows than a window query costs to compose.
+        for request in requests.order_by("pk"):
+            request.offer = offers[request.offer_id]  # the caller has it already
+            latest[request.offer_id, getattr(request, key)] = request
         return latest
 
 

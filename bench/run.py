@@ -4,8 +4,8 @@
 2. At each size, gunicorn serves the portal with production settings and wrk loads, in
    turns, the Technical benefits page as a signed-in Global admin and the bare `alive` view
    on the same server: requests per second and latency percentiles of both. At the largest
-   size, the page again with its cache off: rendered for every visit; and the page with its
-   cache on, through PgBouncer in transaction pooling mode.
+   size, the page again with its cache off: rendered for every visit; the page with its
+   cache on, through PgBouncer in transaction pooling mode; and the Cases page.
 3. Each process's peak resident memory: the gunicorn workers after the load at the largest
    size, the Celery workers after the drain.
 4. The drain (bench/drain.py): 100,000 due activations, two Celery worker processes.
@@ -30,6 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 BIN = Path(sys.executable).parent
 PAGE = "/dashboard/mpn/membership/benefits/technical"
+# The costliest of the pages added since (issue 20): the company's cases, filterable.
+CASES_PAGE = "/dashboard/cases"
 BARE = "/alive"
 PORT = 8765
 
@@ -158,22 +160,25 @@ def wrk(path, cookie, seconds, connections):
     }
 
 
-def measure(server, cookie, seconds, connections, rounds=4, signed_out=True):
-    """The page, then the bare view with the same session cookie (the same work in the
-    middleware: the session, the user, the two-factor check), then the bare view signed out.
+def measure(
+    server, cookie, seconds, connections, rounds=4, signed_out=True, page=PAGE, shows="Access ID"
+):
+    """The page (`page`, whose HTML must contain `shows`), then the bare view with the same
+    session cookie (the same work in the middleware: the session, the user, the two-factor
+    check), then the bare view signed out.
 
     Page and bare view take turns, `rounds` times, so that a slow moment of this shared
     machine weighs on both: requests per second over all rounds, and of each percentile the
     median of the rounds' figures, which one slow moment doesn't move."""
     # The page must be the real one, signed in: a redirect to the sign-in page is fast too.
-    status, html = server.get(PAGE, cookie)
-    if status != 200 or "Access ID" not in html:
-        raise SystemExit(f"The Technical benefits page answered {status}, not the page")
-    for path, with_cookie in ((PAGE, cookie), (BARE, cookie)):
+    status, html = server.get(page, cookie)
+    if status != 200 or shows not in html:
+        raise SystemExit(f"{page} answered {status}, not the page")
+    for path, with_cookie in ((page, cookie), (BARE, cookie)):
         wrk(path, with_cookie, 3, connections)  # warm up: caches, connections, imports
     turns = {"page": [], "bare": []}
     for _ in range(rounds):
-        turns["page"].append(wrk(PAGE, cookie, seconds // rounds, connections))
+        turns["page"].append(wrk(page, cookie, seconds // rounds, connections))
         turns["bare"].append(wrk(BARE, cookie, seconds // rounds, connections))
     page, bare = combined(turns["page"]), combined(turns["bare"])
     figures = {"page": page, "bare": bare, "throughput_ratio": round(page["rps"] / bare["rps"], 3)}
@@ -365,6 +370,9 @@ def tables(result):
         f"- Through PgBouncer (transaction pooling, cache on) at the largest size: "
         f"{result['page_through_pgbouncer']['page']['rps']} req/s, p95 "
         f"{result['page_through_pgbouncer']['page']['p95_ms']} ms; no error.",
+        f"- The Cases page at the largest size: {result['cases_page']['page']['rps']} req/s, "
+        f"p95 {result['cases_page']['page']['p95_ms']} ms; "
+        f"{result['cases_page']['throughput_ratio']:.0%} of the bare view's req/s.",
         f"- Peak RSS of the gunicorn workers: {result['peak_rss_mib']['gunicorn_workers']} MiB.",
     ]
     if "drain" in result:
@@ -421,6 +429,15 @@ def main():
                 f"bare {run['bare']['rps']} req/s p95 {run['bare']['p95_ms']} ms"
             )
             runs.append(run)
+        cases_page = measure(
+            server,
+            cookie,
+            args.seconds // 2,
+            args.connections,
+            signed_out=False,
+            page=CASES_PAGE,
+            shows="Cluster upgrade question",
+        )
         gunicorn_rss = server.peak_rss_mib()
     finally:
         server.stop()
@@ -439,6 +456,7 @@ def main():
         "runs": runs,
         "page_rendered_every_time": uncached,
         "page_through_pgbouncer": pooled,
+        "cases_page": cases_page,
         "peak_rss_mib": {"gunicorn_workers": gunicorn_rss},
     }
     RESULTS.mkdir(parents=True, exist_ok=True)

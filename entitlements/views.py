@@ -1,7 +1,7 @@
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -65,23 +65,21 @@ def benefit_of_partner_or_404(partner, offer_id, benefit):
 
 
 def _with_activations(rows):
-    # What Partner Center itself can't show: each contract's last incidents.
-    recent_incidents = Prefetch(
-        "contract__incidents",
-        queryset=Case.objects.select_related(
-            "opened_by", "product_version__product", "service", "customer"
-        )[:RECENT_INCIDENTS],
-        to_attr="recent_incidents",
-    )
-    latest = (
-        ActivationRequest.objects.annotate(ids_first_viewed=first_view_recorded("contract"))
-        .prefetch_related(recent_incidents)
-        .latest_by_benefit([row.offer for row in rows])
-    )
-    return [
+    latest = ActivationRequest.objects.annotate(
+        ids_first_viewed=first_view_recorded("contract")
+    ).latest_by_benefit([row.offer for row in rows])
+    rows = [
         BenefitRow(row.offer, row.entitlement, latest.get((row.offer.pk, row.benefit)))
         for row in rows
     ]
+    # What Partner Center itself can't show: each contract's last incidents.
+    contracts = [row.contract for row in rows if row.contract]
+    recent = Case.objects.select_related(
+        "opened_by", "product_version__product", "service", "customer"
+    ).newest_by_contract([contract.pk for contract in contracts], RECENT_INCIDENTS)
+    for contract in contracts:
+        contract.recent_incidents = recent.get(contract.pk, [])
+    return rows
 
 
 def _ids_not_seen_yet(rows):

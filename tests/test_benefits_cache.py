@@ -5,6 +5,7 @@ only from committed rows.
 """
 
 import datetime
+import importlib
 import re
 import threading
 import weakref
@@ -27,6 +28,10 @@ from support.models import Product, ProductVersion, SupportContract
 
 from .factories import UserFactory
 from .test_technical_benefits import PAGE, activate_url
+
+FINGERPRINT_FUNCTION = importlib.import_module(
+    "entitlements.migrations.0010_benefits_fingerprint"
+).BENEFITS_FINGERPRINT
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -366,16 +371,27 @@ def test_the_page_is_reused_with_no_statement_prepared_on_the_server(sign_in, al
         assert cursor.fetchone() == (0,)
 
 
+@pytest.fixture
+def fingerprint_reading():
+    """`replace(old, new)` recreates benefits_fingerprint() with a part of its text replaced;
+    the function is put back as its migration made it afterwards."""
+
+    def replace(old, new):
+        assert old in FINGERPRINT_FUNCTION
+        with connection.cursor() as cursor:
+            cursor.execute(FINGERPRINT_FUNCTION.replace(old, new))
+
+    yield replace
+    with connection.cursor() as cursor:
+        cursor.execute(FINGERPRINT_FUNCTION)
+
+
 def test_where_the_fingerprint_cant_be_read_the_page_is_rendered(
-    sign_in, alice, contract, monkeypatch
+    sign_in, alice, contract, monkeypatch, fingerprint_reading
 ):
     """A managed database may deny what the fingerprint reads (pg_control_system())."""
     monkeypatch.setattr(benefits_cache, "_readable", weakref.WeakKeyDictionary())
-    monkeypatch.setattr(
-        benefits_cache,
-        "FINGERPRINT",
-        benefits_cache.FINGERPRINT.replace("pg_control_system()", "no_such_function()"),
-    )
+    fingerprint_reading("pg_control_system()", "no_such_function()")
     client = sign_in(alice)
     for _visit in range(2):
         html, read = reads_offers(client)
@@ -383,13 +399,9 @@ def test_where_the_fingerprint_cant_be_read_the_page_is_rendered(
 
 
 def test_on_a_standby_with_no_identity_to_key_by_the_page_is_rendered(
-    sign_in, alice, contract, monkeypatch
+    sign_in, alice, contract, fingerprint_reading
 ):
-    monkeypatch.setattr(
-        benefits_cache,
-        "FINGERPRINT",
-        benefits_cache.FINGERPRINT.replace("pg_is_in_recovery()", "true"),
-    )
+    fingerprint_reading("pg_is_in_recovery()", "true")
     client = sign_in(alice)
     html, read = reads_offers(client)
     assert contract.access_id in html and read
