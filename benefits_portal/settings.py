@@ -145,6 +145,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "benefits_portal.context_processors.frame_links",
                 "entitlements.context_processors.capabilities",
                 "notices.context_processors.unread_notices",
             ],

@@ -1,7 +1,6 @@
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -10,7 +9,7 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 from activation import clock
-from activation.models import PENDING, ActivationRequest
+from activation.models import ActivationRequest
 from cases.models import Case
 from support.services import first_view_recorded, record_first_views
 
@@ -82,6 +81,15 @@ def _with_activations(rows):
     return rows
 
 
+def _holds_something(row, today):
+    activation = row.activation
+    if activation is None:
+        return False
+    if activation.is_pending or activation.state == ActivationRequest.State.FAILED:
+        return True
+    return row.contract is not None and row.contract.ends_on >= today
+
+
 def _ids_not_seen_yet(rows):
     return [
         (row.contract, row.offer)
@@ -105,37 +113,38 @@ def _activation_context(request, partner):
 def _render_benefits(request, partner, open_key=None, csrf_token=None):
     """The page's benefits as HTML, and for how many seconds that HTML stays right."""
     today = clock.today()
+    # All the company's offers (a handful a year) and their requests, sorted here: two plain
+    # queries cost a page less than one that joins and filters them.
+    offers = list(partner.offers.select_related("competency"))
+    started = [
+        offer
+        for offer in offers
+        if offer.starts_on <= today and not (offer.cancelled_on and offer.cancelled_on <= today)
+    ]
+    rows = _with_activations(
+        [
+            BenefitRow(offer, entitlement)
+            for offer in started
+            for entitlement in offer.entitlements()
+        ]
+    )
     # Active offers, ended ones in their renewal window, and ended ones still holding
     # something: a usable contract or a request still pending or failed. Not one cancelled
     # for a refund: its benefits ended that day, and nothing of it was used.
     window_opened_after = today - datetime.timedelta(days=rules.RENEWAL_WINDOW_DAYS)
-    offers = list(
-        partner.offers.filter(
-            Q(ends_on__gte=window_opened_after)
-            | Q(activations__contract__ends_on__gte=today)
-            | Q(
-                activations__state__in=[*PENDING, ActivationRequest.State.FAILED],
-                activations__product__isnull=True,  # a cloud product's is the Cloud page's
-            ),
-            starts_on__lte=today,
-        )
-        .exclude(cancelled_on__lte=today)
-        .distinct()
-        .select_related("competency")
-    )
-    rows = _with_activations(
-        [BenefitRow(offer, entitlement) for offer in offers for entitlement in offer.entitlements()]
-    )
-    active = [offer for offer in offers if offer.is_active(today)]
-    ended = [offer for offer in offers if offer.ends_on < today]
-    if not offers:
-        # Nothing to show: either the company never held an offer, or its membership ended.
-        ended = list(partner.offers.filter(ends_on__lt=today).order_by("-ends_on")[:1])
+    holding = {row.offer.pk for row in rows if _holds_something(row, today)}
+    shown = [
+        offer for offer in started if offer.ends_on >= window_opened_after or offer.pk in holding
+    ]
+    rows = [row for row in rows if row.offer in shown]
+    active = [offer for offer in shown if offer.is_active(today)]
+    # With nothing to show, the company either never held an offer or its membership ended.
+    ended = [offer for offer in (shown or offers) if offer.ends_on < today]
     # Rendered afresh (a cached copy shows the same IDs, whose first view is recorded).
     record_first_views(request.user, partner, _ids_not_seen_yet(rows))
     context = {
         **_activation_context(request, partner),
-        "sections": [(offer, [row for row in rows if row.offer == offer]) for offer in offers],
+        "sections": [(offer, [row for row in rows if row.offer == offer]) for offer in shown],
         "held": get_text_list([offer.title for offer in active], gettext("and")),
         "membership_ended": None if active else max(ended, key=lambda o: o.ends_on, default=None),
         "advisory_hours": rules.advisory_hours(
