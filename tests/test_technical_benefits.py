@@ -7,8 +7,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from entitlements.models import Role
+from entitlements.rules import Benefit
 
-from .factories import OfferFactory, PartnerFactory, UserFactory
+from .factories import OfferFactory, PartnerFactory, UserFactory, contract_for
+from .test_cases import open_incident
 
 PAGE = "/dashboard/mpn/membership/benefits/technical"
 
@@ -196,3 +198,22 @@ def test_a_benefits_own_address_keeps_technical_benefits_selected(sign_in, alice
         reverse("entitlements:benefit_detail", args=[offer.pk, "product_support"])
     )
     assert 'aria-current="page">Technical benefits</a>' in page.content.decode()
+
+
+def test_each_contract_lists_its_own_last_three_incidents(sign_in, alice, contoso):
+    gold = contract_for(contoso.offers.get(level="gold"), Benefit.PRODUCT_SUPPORT, alice)
+    silver = contract_for(contoso.offers.get(level="silver"), Benefit.PRODUCT_SUPPORT, alice)
+    for title in ("Gold first", "Gold second", "Gold third", "Gold fourth"):
+        open_incident(alice, gold, title=title)
+    open_incident(alice, silver, title="Silver only")
+    page = sign_in(alice).get(PAGE).content.decode()
+
+    def row(contract):
+        start = page.index(f'id="benefit-{contract.activation.offer_id}-product_support"')
+        return page[start : page.index("</details>", start)]
+
+    newest_first = ["Gold fourth", "Gold third", "Gold second"]
+    places = [row(gold).find(title) for title in newest_first]
+    assert -1 not in places and places == sorted(places)
+    assert "Gold first" not in row(gold) and "Silver only" not in row(gold)
+    assert "Silver only" in row(silver) and "Gold" not in row(silver).split("Last incidents")[1]
