@@ -64,13 +64,21 @@ def benefit_of_partner_or_404(partner, offer_id, benefit):
 
 
 def _with_activations(rows):
+    """`rows` with each benefit's latest request, and its contract's last incidents."""
+    return _with_last_incidents(_with_latest_requests(rows))
+
+
+def _with_latest_requests(rows):
     latest = ActivationRequest.objects.annotate(
         ids_first_viewed=first_view_recorded("contract")
     ).latest_by_benefit([row.offer for row in rows])
-    rows = [
+    return [
         BenefitRow(row.offer, row.entitlement, latest.get((row.offer.pk, row.benefit)))
         for row in rows
     ]
+
+
+def _with_last_incidents(rows):
     # What Partner Center itself can't show: each contract's last incidents.
     contracts = [row.contract for row in rows if row.contract]
     recent = Case.objects.select_related(
@@ -82,6 +90,9 @@ def _with_activations(rows):
 
 
 def _holds_something(row, today):
+    """Whether the benefit's latest request is pending or failed, or has a usable contract.
+    Its latest alone answers: a benefit has at most one open request (a constraint), and only
+    an open one is pending, failed or holds a contract; older ones were rejected."""
     activation = row.activation
     if activation is None:
         return False
@@ -121,7 +132,7 @@ def _render_benefits(request, partner, open_key=None, csrf_token=None):
         for offer in offers
         if offer.starts_on <= today and not (offer.cancelled_on and offer.cancelled_on <= today)
     ]
-    rows = _with_activations(
+    rows = _with_latest_requests(
         [
             BenefitRow(offer, entitlement)
             for offer in started
@@ -136,7 +147,7 @@ def _render_benefits(request, partner, open_key=None, csrf_token=None):
     shown = [
         offer for offer in started if offer.ends_on >= window_opened_after or offer.pk in holding
     ]
-    rows = [row for row in rows if row.offer in shown]
+    rows = _with_last_incidents([row for row in rows if row.offer in shown])
     active = [offer for offer in shown if offer.is_active(today)]
     # With nothing to show, the company either never held an offer or its membership ended.
     ended = [offer for offer in (shown or offers) if offer.ends_on < today]
