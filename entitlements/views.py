@@ -127,6 +127,7 @@ def _render_benefits(request, partner, open_key=None, csrf_token=None):
     # All the company's offers (a handful a year) and their requests, sorted here: two plain
     # queries cost a page less than one that joins and filters them.
     offers = list(partner.offers.select_related("competency"))
+    # Not one cancelled for a refund: its benefits ended that day, and nothing of it was used.
     started = [
         offer
         for offer in offers
@@ -140,8 +141,7 @@ def _render_benefits(request, partner, open_key=None, csrf_token=None):
         ]
     )
     # Active offers, ended ones in their renewal window, and ended ones still holding
-    # something: a usable contract or a request still pending or failed. Not one cancelled
-    # for a refund: its benefits ended that day, and nothing of it was used.
+    # something: a usable contract or a request still pending or failed.
     window_opened_after = today - datetime.timedelta(days=rules.RENEWAL_WINDOW_DAYS)
     holding = {row.offer.pk for row in rows if _holds_something(row, today)}
     shown = [
